@@ -1,0 +1,60 @@
+"""Checks: each module turns a submission into plain findings.
+
+A check module defines ``NAME`` (the id the rubric's ``checks`` list uses) and
+``run(ctx: CheckContext) -> CheckResult``. It never scores and never renders;
+it may read ``ctx.rubric`` for lab data (file paths, the history rule) and
+must never write inside ``ctx.submission``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grading.findings import Finding
+
+
+@dataclass
+class CheckContext:
+    """What a check gets to look at.
+
+    Parameters
+    ----------
+    submission : Path
+        The student's repository. Read only: checks copy before they run code.
+    workdir : Path
+        Scratch folder of this grading run, outside the submission; each check
+        uses ``workdir / NAME``.
+    lab : str
+        Lab id, e.g. ``"l03_pruning_clustering"``.
+    rubric : dict
+        The parsed rubric of the lab (:func:`grading.rubric.load_rubric`).
+    options : dict
+        Per-run options from the command line (``base``, ``timeout``, ...).
+    """
+
+    submission: Path
+    workdir: Path
+    lab: str
+    rubric: dict[str, Any]
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class CheckResult:
+    """Findings of one check, plus structured details for reports.
+
+    Parameters
+    ----------
+    findings : list of Finding
+        What the check observed.
+    details : dict
+        JSON-serialisable extras (the parsed summary, the commit list).
+    seconds : float
+        Wall time the check took.
+    """
+
+    findings: list[Finding] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0

@@ -1,0 +1,78 @@
+"""Command-line interface: discovers the verbs in :mod:`grading.commands`."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+
+import grading
+import grading.commands
+
+
+def _verb_modules():
+    """Return the verb modules of :mod:`grading.commands`, sorted by name."""
+    modules = []
+    for info in pkgutil.iter_modules(grading.commands.__path__):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"grading.commands.{info.name}")
+        if hasattr(module, "NAME") and hasattr(module, "run"):
+            modules.append(module)
+    return sorted(modules, key=lambda m: m.NAME)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the top-level parser with one sub-parser per verb.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        Parser whose parsed namespace carries the verb module in ``_module``.
+    """
+    parser = argparse.ArgumentParser(
+        prog="python -m grading",
+        description=(
+            "Grade lab submissions of the IoT model-compression course: hidden "
+            "tests on the code, checks of the summary and of the git history, "
+            "score reports and a gradebook."
+        ),
+        epilog="Run 'python -m grading VERB --help' for the options of one verb.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {grading.__version__}"
+    )
+    sub = parser.add_subparsers(title="verbs", metavar="VERB")
+    for module in _verb_modules():
+        verb = sub.add_parser(
+            module.NAME,
+            help=module.HELP,
+            description=getattr(module, "DESCRIPTION", module.HELP),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        module.register(verb)
+        verb.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the verb named on the command line.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Arguments without the program name; ``sys.argv[1:]`` when omitted.
+
+    Returns
+    -------
+    int
+        Exit code: 0 on success, 2 on usage errors, other values per verb.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    module = getattr(args, "_module", None)
+    if module is None:
+        parser.print_help(sys.stderr)
+        return 2
+    return int(module.run(args) or 0)
