@@ -6,7 +6,10 @@ with their weights. An item earns ``points * sum(weight * earned) /
 sum(weight)``, where ``earned`` is a finding's fraction (1 passed, 0 failed,
 or the check's partial credit). A listed check that produced no finding
 counts as failed and says so. A ``manual`` item earns nothing until a person
-decides; its checks only suggest a score. Nothing here is lab-specific.
+decides; its checks only suggest a score. An ``auto`` item whose findings
+decided nothing and include one with code ``manual_review`` (a PDF summary, an
+unreadable file) also waits for a person, with that finding as the reason.
+Nothing here is lab-specific.
 """
 
 from __future__ import annotations
@@ -159,7 +162,9 @@ def score(
         max_points = float(item["points"])
         computed = round(max_points * fraction, 2)
         errored = any(f.code in ("error", "grader_error") for f in related)
-        if item["kind"] == "manual":
+        review = any(f.code == "manual_review" for f in related) and all(
+            f.earned is None for f in related)
+        if item["kind"] == "manual" or review:
             status, source, points = "manual", "manual", 0.0
         elif errored and computed == 0:
             status, source, points = "error", "check", 0.0
