@@ -1,0 +1,198 @@
+"""pytest plugin of the hidden tests: records one outcome per test as JSON.
+
+Loaded with ``-p grader_plugin`` in the sandboxed pytest run (never as a
+``conftest.py``: the sandbox ignores those). Every hidden test carries the
+marker ``@pytest.mark.rubric(item, check)``; this plugin writes, after each
+test, the file named by ``GRADER_RESULTS``::
+
+    {"schema": 1, "finished": false, "running": "<nodeid or null>",
+     "collected": [{"nodeid", "item", "check"}],
+     "results": {"<nodeid>": {"item", "check", "outcome", "message",
+                              "exception", "evidence", "seconds"}}}
+
+The file is rewritten atomically after every test, so a crash, a hang or an
+``os._exit`` in student code keeps the outcomes of the tests that finished and
+names the test that was running. Messages never contain test source: a test
+fails with ``raise Expected(...)`` or ``assert cond, "expected ..., seen ..."``
+(run with ``--assert=plain``); an exception from student code is reported by
+type, message and the student's own frames.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import traceback
+from pathlib import Path
+
+import pytest
+
+RESULTS_ENV = "GRADER_RESULTS"
+MAX_MESSAGE = 1500
+MAX_EVIDENCE = 3000
+
+
+class Expected(AssertionError):  # noqa: N818 - reads well in tests
+    """Failure of a hidden test: ``Expected("...", seen="...")``.
+
+    Parameters
+    ----------
+    expected : str
+        What the task asks for.
+    seen : str
+        What the student's code did.
+    code : str
+        Stable reason for hints and statistics (``"unstripped"``).
+    """
+
+    def __init__(self, expected: str, seen: str = "", code: str = "") -> None:
+        self.expected = expected
+        self.seen = seen
+        self.code = code
+        text = f"Expected {expected}"
+        if seen:
+            text += f"; seen {seen}"
+        super().__init__(text)
+
+
+def _hidden_roots() -> list[str]:
+    """Directories of hidden test code, whose frames stay out of evidence."""
+    here = str(Path(__file__).resolve().parent)
+    extra = os.environ.get("GRADER_TESTS_DIR", "")
+    return [p for p in (here, extra) if p]
+
+
+def _student_frames(excinfo) -> str:
+    """Format the traceback frames that are not hidden-test or library code."""
+    roots = _hidden_roots()
+    student_root = os.environ.get("GRADER_WORKCOPY", "")
+    lines = []
+    for entry in traceback.extract_tb(excinfo.tb):
+        filename = str(Path(entry.filename).resolve()) if entry.filename else ""
+        if any(filename.startswith(r) for r in roots):
+            continue
+        if student_root and not filename.startswith(student_root):
+            continue
+        shown = filename[len(student_root):].lstrip("/") if student_root else filename
+        lines.append(f'  File "{shown}", line {entry.lineno}, in {entry.name}')
+        if entry.line:
+            lines.append(f"    {entry.line}")
+    return "\n".join(lines[-20:])
+
+
+def describe_exception(excinfo) -> dict:
+    """Turn an exception into ``{message, exception, evidence, code}``."""
+    exc = excinfo.value
+    name = type(exc).__name__
+    if isinstance(exc, Expected):
+        return {"message": str(exc), "exception": name, "evidence": "",
+                "code": exc.code}
+    if isinstance(exc, AssertionError):
+        text = str(exc).split("\nassert ")[0].strip() or "an assertion failed"
+        return {"message": text, "exception": name, "evidence": "", "code": ""}
+    if isinstance(exc, pytest.fail.Exception | pytest.skip.Exception):
+        return {"message": str(exc), "exception": name, "evidence": "", "code": ""}
+    text = str(exc).strip()
+    message = f"{name}: {text}" if text else name
+    if isinstance(exc, SystemExit):
+        message = f"the code called sys.exit({exc.code!r}) during the test"
+    return {"message": message[:MAX_MESSAGE], "exception": name,
+            "evidence": _student_frames(excinfo)[:MAX_EVIDENCE], "code": ""}
+
+
+class Recorder:
+    """Collects outcomes and rewrites the JSON file after every test."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.data = {"schema": 1, "finished": False, "running": None,
+                     "collected": [], "results": {}, "started": time.time()}
+        self._starts: dict[str, float] = {}
+
+    def write(self) -> None:
+        """Write the file atomically (a kill never leaves half a file)."""
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.data, indent=1), encoding="utf-8")
+        os.replace(tmp, self.path)
+
+    @staticmethod
+    def marker_of(item) -> tuple[str, str]:
+        """Return ``(rubric item, check)`` of a test, or ``("", name)``."""
+        mark = item.get_closest_marker("rubric")
+        if mark is None or len(mark.args) < 2:
+            return "", item.name
+        return str(mark.args[0]), str(mark.args[1])
+
+    # pytest hooks -----------------------------------------------------------
+
+    def pytest_collection_modifyitems(self, session, config, items) -> None:
+        for item in items:
+            rubric_item, check = self.marker_of(item)
+            self.data["collected"].append(
+                {"nodeid": item.nodeid, "item": rubric_item, "check": check})
+        self.write()
+
+    def pytest_collectreport(self, report) -> None:
+        if report.failed:
+            self.data.setdefault("collect_errors", []).append(
+                {"nodeid": report.nodeid,
+                 "message": str(report.longrepr)[-MAX_EVIDENCE:]})
+            self.write()
+
+    def pytest_runtest_logstart(self, nodeid, location) -> None:
+        self.data["running"] = nodeid
+        self._starts[nodeid] = time.time()
+        self.write()
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        outcome = yield
+        report = outcome.get_result()
+        if call.excinfo is not None and report.outcome != "passed":
+            report.grader_info = describe_exception(call.excinfo)
+
+    def pytest_runtest_logreport(self, report) -> None:
+        results = self.data["results"]
+        entry = results.get(report.nodeid)
+        if entry is None:
+            rubric_item, check = "", report.nodeid
+            for c in self.data["collected"]:
+                if c["nodeid"] == report.nodeid:
+                    rubric_item, check = c["item"], c["check"]
+            entry = {"item": rubric_item, "check": check, "outcome": "passed",
+                     "message": "", "exception": "", "evidence": "", "code": "",
+                     "seconds": 0.0}
+            results[report.nodeid] = entry
+        if report.outcome in ("failed", "skipped") and entry["outcome"] == "passed":
+            entry["outcome"] = report.outcome
+            if report.when != "call" and report.outcome == "failed":
+                entry["outcome"] = "error"
+            info = getattr(report, "grader_info", None)
+            if info is None:
+                info = {"message": f"the test failed during {report.when}",
+                        "exception": "", "evidence": "", "code": ""}
+                if report.outcome == "skipped" and isinstance(report.longrepr, tuple):
+                    info["message"] = str(report.longrepr[2])
+            entry.update(info)
+        if report.when == "teardown":
+            entry["seconds"] = round(
+                time.time() - self._starts.get(report.nodeid, time.time()), 3)
+            self.data["running"] = None
+            self.write()
+
+    def pytest_sessionfinish(self, session, exitstatus) -> None:
+        self.data["finished"] = True
+        self.data["running"] = None
+        self.data["exitstatus"] = int(exitstatus)
+        self.data["seconds"] = round(time.time() - self.data["started"], 3)
+        self.write()
+
+
+def pytest_configure(config) -> None:
+    """Register the ``rubric`` marker and the recorder (if asked for)."""
+    config.addinivalue_line(
+        "markers", "rubric(item, check): rubric item id and check name of a test")
+    path = os.environ.get(RESULTS_ENV)
+    if path:
+        config.pluginmanager.register(Recorder(Path(path)), "grader-recorder")
