@@ -1,0 +1,49 @@
+"""``python -m grading classroom``: the score in GitHub Classroom's format."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+NAME = "classroom"
+HELP = "print a results.json as GitHub Classroom's base64 autograding result"
+DESCRIPTION = """\
+Print the base64 JSON that GitHub Classroom's autograding reporter reads from
+a step output named "result": one test per automatically scored rubric item
+with its partial score, messages for students only, no test source. The
+student workflow runs:
+
+  echo "result=$(python -m grading classroom OUT/results.json)" >> "$GITHUB_OUTPUT"
+
+With --json the decoded JSON is printed instead (to read it yourself).
+"""
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``classroom``."""
+    parser.add_argument("results", nargs="?", type=Path, metavar="RESULTS_JSON",
+                        help="results.json written by 'grade'")
+    parser.add_argument("--error", metavar="MESSAGE",
+                        help="print an 'error' result with this message instead")
+    parser.add_argument("--json", action="store_true",
+                        help="print the JSON itself, not base64")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the result. A missing or unreadable file gives an 'error' result."""
+    from grading.release import classroom_error, classroom_result, encode_classroom
+
+    if args.error is not None:
+        result = classroom_error(args.error)
+    elif args.results is None:
+        print("classroom: give RESULTS_JSON or --error MESSAGE")
+        return 2
+    else:
+        try:
+            data = json.loads(args.results.read_text(encoding="utf-8"))
+            result = classroom_result(data)
+        except (OSError, ValueError, AttributeError, TypeError) as exc:
+            result = classroom_error(f"could not read {args.results}: {exc}")
+    print(json.dumps(result, indent=2) if args.json else encode_classroom(result))
+    return 0
