@@ -68,8 +68,13 @@ OPTIONAL_PATHS = ("summaries/README.md",)
 #: the released rubric.
 HIDDEN_CHECK_PREFIXES = ("hidden.", "hidden_tests.")
 
-_SKIP_NAMES = {"__pycache__", ".pytest_cache", ".ruff_cache", ".ipynb_checkpoints",
-               ".DS_Store"}
+_SKIP_NAMES = {
+    "__pycache__",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".ipynb_checkpoints",
+    ".DS_Store",
+}
 _SKIP_SUFFIXES = (".pyc", ".pyo")
 
 
@@ -107,7 +112,10 @@ def _ignored_by_git(source: Path, names: list[str]) -> set[str]:
     try:
         out = subprocess.run(
             ["git", "-C", str(source), "check-ignore", "--no-index", "--stdin", "-z"],
-            input="\0".join(names) + "\0", capture_output=True, text=True, timeout=60,
+            input="\0".join(names) + "\0",
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
     except (OSError, subprocess.SubprocessError):
         return set()
@@ -150,8 +158,11 @@ def template_files(source: Path = REPO_ROOT) -> dict[str, Path]:
             files[name] = file
     rels = [str(p.relative_to(source)) for p in files.values()]
     ignored = _ignored_by_git(source, rels)
-    return {name: path for name, path in files.items()
-            if str(path.relative_to(source)) not in ignored}
+    return {
+        name: path
+        for name, path in files.items()
+        if str(path.relative_to(source)) not in ignored
+    }
 
 
 def public_rubric(path: Path) -> dict[str, Any]:
@@ -173,7 +184,8 @@ def public_rubric(path: Path) -> dict[str, Any]:
     rubric.pop("hidden_tests", None)
     for item in rubric.get("items", []):
         item["checks"] = [
-            entry for entry in item.get("checks", [])
+            entry
+            for entry in item.get("checks", [])
             if not str(entry.get("check", "")).startswith(HIDDEN_CHECK_PREFIXES)
         ]
     return rubric
@@ -200,8 +212,11 @@ def _toml_key(key: str) -> str:
 
 
 def _is_table_array(value: Any) -> bool:
-    return (isinstance(value, list) and bool(value)
-            and all(isinstance(v, dict) for v in value))
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(v, dict) for v in value)
+    )
 
 
 def dumps_toml(data: dict[str, Any], header: str = "") -> str:
@@ -248,7 +263,10 @@ def _source_commit(source: Path) -> str:
     try:
         out = subprocess.run(
             ["git", "-C", str(source), "rev-parse", "HEAD"],
-            capture_output=True, text=True, check=True, timeout=30,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
         )
         return out.stdout.strip()
     except (OSError, subprocess.SubprocessError):
@@ -259,9 +277,19 @@ def _git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
     full_env = {**os.environ, **(env or {})}
     try:
         out = subprocess.run(
-            ["git", "-c", "commit.gpgsign=false", "-c", "core.hooksPath=/dev/null",
-             *args],
-            cwd=cwd, capture_output=True, text=True, check=True, env=full_env,
+            [
+                "git",
+                "-c",
+                "commit.gpgsign=false",
+                "-c",
+                "core.hooksPath=/dev/null",
+                *args,
+            ],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=True,
+            env=full_env,
             timeout=120,
         )
     except FileNotFoundError as exc:
@@ -377,16 +405,27 @@ def release(
     say(f"release: committing {len(record_files) + 1} files as one initial commit")
     stamp = released_at.isoformat()
     env = {
-        "GIT_AUTHOR_NAME": AUTHOR_NAME, "GIT_AUTHOR_EMAIL": AUTHOR_EMAIL,
-        "GIT_COMMITTER_NAME": AUTHOR_NAME, "GIT_COMMITTER_EMAIL": AUTHOR_EMAIL,
-        "GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp,
+        "GIT_AUTHOR_NAME": AUTHOR_NAME,
+        "GIT_AUTHOR_EMAIL": AUTHOR_EMAIL,
+        "GIT_COMMITTER_NAME": AUTHOR_NAME,
+        "GIT_COMMITTER_EMAIL": AUTHOR_EMAIL,
+        "GIT_AUTHOR_DATE": stamp,
+        "GIT_COMMITTER_DATE": stamp,
     }
     _git(out, "init", "--quiet", "--initial-branch=main")
     _git(out, "add", "--all", "--force")
-    _git(out, "commit", "--quiet", "--no-verify", "-m",
-         f"course: Release the student template {record['template_version']}",
-         "-m", "Stubs, lab READMEs, the summary guide, the pinned requirements\n"
-         "and the workflow that grades every push.", env=env)
+    _git(
+        out,
+        "commit",
+        "--quiet",
+        "--no-verify",
+        "-m",
+        f"course: Release the student template {record['template_version']}",
+        "-m",
+        "Stubs, lab READMEs, the summary guide, the pinned requirements\n"
+        "and the workflow that grades every push.",
+        env=env,
+    )
     commit = _git(out, "rev-parse", "HEAD").strip()
     say(f"release: student template written to {out} (commit {commit[:10]})")
     return {**record, "commit": commit, "path": str(out)}
@@ -397,7 +436,10 @@ def release(
 # ---------------------------------------------------------------------------
 
 _CLASSROOM_STATUS = {
-    "pass": "pass", "partial": "fail", "fail": "fail", "error": "error",
+    "pass": "pass",
+    "partial": "fail",
+    "fail": "fail",
+    "error": "error",
 }
 
 
@@ -440,10 +482,18 @@ def classroom_result(results: dict[str, Any]) -> dict[str, Any]:
     """
     if results.get("status") not in (None, "graded"):
         return {
-            "version": 1, "status": "error", "max_score": 0,
-            "tests": [{"name": "grading", "status": "error", "score": 0,
-                       "message": f"Grading did not finish ({results.get('status')}).",
-                       "duration": 0}],
+            "version": 1,
+            "status": "error",
+            "max_score": 0,
+            "tests": [
+                {
+                    "name": "grading",
+                    "status": "error",
+                    "score": 0,
+                    "message": f"Grading did not finish ({results.get('status')}).",
+                    "duration": 0,
+                }
+            ],
         }
     tests = []
     max_score = 0.0
@@ -452,13 +502,15 @@ def classroom_result(results: dict[str, Any]) -> dict[str, Any]:
             continue
         max_score += float(item.get("max_points", 0))
         status = _CLASSROOM_STATUS.get(item.get("status", ""), "fail")
-        tests.append({
-            "name": item.get("title") or item.get("id", "item"),
-            "status": status,
-            "score": float(item.get("points", 0)),
-            "message": _item_message(item),
-            "duration": 0,
-        })
+        tests.append(
+            {
+                "name": item.get("title") or item.get("id", "item"),
+                "status": status,
+                "score": float(item.get("points", 0)),
+                "message": _item_message(item),
+                "duration": 0,
+            }
+        )
     overall = "pass" if tests and all(t["status"] == "pass" for t in tests) else "fail"
     errors = any(t["status"] == "error" for t in tests)
     if errors and not any(t["score"] for t in tests):
@@ -468,9 +520,20 @@ def classroom_result(results: dict[str, Any]) -> dict[str, Any]:
 
 def classroom_error(message: str) -> dict[str, Any]:
     """Return a Classroom result saying that grading could not run."""
-    return {"version": 1, "status": "error", "max_score": 0,
-            "tests": [{"name": "grading", "status": "error", "score": 0,
-                       "message": message, "duration": 0}]}
+    return {
+        "version": 1,
+        "status": "error",
+        "max_score": 0,
+        "tests": [
+            {
+                "name": "grading",
+                "status": "error",
+                "score": 0,
+                "message": message,
+                "duration": 0,
+            }
+        ],
+    }
 
 
 def encode_classroom(result: dict[str, Any]) -> str:

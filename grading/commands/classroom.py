@@ -22,12 +22,21 @@ With --json the decoded JSON is printed instead (to read it yourself).
 
 def register(parser: argparse.ArgumentParser) -> None:
     """Add the arguments of ``classroom``."""
-    parser.add_argument("results", nargs="?", type=Path, metavar="RESULTS_JSON",
-                        help="results.json written by 'grade'")
-    parser.add_argument("--error", metavar="MESSAGE",
-                        help="print an 'error' result with this message instead")
-    parser.add_argument("--json", action="store_true",
-                        help="print the JSON itself, not base64")
+    parser.add_argument(
+        "results",
+        nargs="?",
+        type=Path,
+        metavar="RESULTS_JSON",
+        help="results.json written by 'grade'",
+    )
+    parser.add_argument(
+        "--error",
+        metavar="MESSAGE",
+        help="print an 'error' result with this message instead",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print the JSON itself, not base64"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

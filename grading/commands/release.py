@@ -26,14 +26,27 @@ Push the result to an empty GitHub repository and mark it as a template:
 
 def register(parser: argparse.ArgumentParser) -> None:
     """Add the arguments of ``release``."""
-    parser.add_argument("--out", required=True, type=Path, metavar="DIR",
-                        help="folder of the new template repository (absent or empty)")
-    parser.add_argument("--force", action="store_true",
-                        help="replace the content of a non-empty --out folder")
-    parser.add_argument("--course", default=None,
-                        help="course name recorded in .course/template.json")
-    parser.add_argument("--template-version", default=None, metavar="VERSION",
-                        help="version recorded in the template (default: grader's)")
+    parser.add_argument(
+        "--out",
+        required=True,
+        type=Path,
+        metavar="DIR",
+        help="folder of the new template repository (absent or empty)",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the content of a non-empty --out folder",
+    )
+    parser.add_argument(
+        "--course", default=None, help="course name recorded in .course/template.json"
+    )
+    parser.add_argument(
+        "--template-version",
+        default=None,
+        metavar="VERSION",
+        help="version recorded in the template (default: grader's)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,13 +55,17 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         record = release(
-            args.out, force=args.force, course=args.course or COURSE_NAME,
+            args.out,
+            force=args.force,
+            course=args.course or COURSE_NAME,
             template_version=args.template_version,
             progress=lambda line: print(line, file=sys.stderr),
         )
     except ReleaseError as exc:
         print(f"release: {exc}", file=sys.stderr)
         return 1
-    print(f"Student template: {record['path']} ({len(record['files'])} files, "
-          f"commit {record['commit'][:10]})")
+    print(
+        f"Student template: {record['path']} ({len(record['files'])} files, "
+        f"commit {record['commit'][:10]})"
+    )
     return 0
