@@ -1,0 +1,155 @@
+"""Verb ``history``: judge the git history of one repository."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+
+from grading.history import HistoryConfigError, analyze, gitdata, load_config
+from grading.history.rules import REWORD_HINT
+from grading.rubric import RubricError, available_labs, load_rubric
+
+NAME = "history"
+HELP = "judge the git history of a repository (messages, shape, junk) and score it"
+DESCRIPTION = """\
+Judge the git history of a student's repository the way the git_history
+rubric item does: which commits are the student's (after the template), their
+messages (`<area>: <Summary>`, imperative, at most 72 characters, not
+generic), their shape (one logical change per commit, no pull merges, a real
+author) and committed junk (build/, caches, models outside Git LFS, files
+over the size limit). The points come from the rule in the [history] section
+of the lab's rubric file.
+
+The template's last commit (the base) is decided by --base if given, else by
+the template fingerprint .course/template.json, else by heuristics; the
+output says which.
+
+examples:
+  python -m grading history .
+  python -m grading history submissions/alice --base 1a2b3c4 --json
+"""
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``history``."""
+    parser.add_argument("repo", metavar="REPO", help="top folder of the repository")
+    labs = available_labs()
+    parser.add_argument(
+        "--lab",
+        default=labs[-1] if len(labs) == 1 else "l03_pruning_clustering",
+        help="lab id or rubric .toml whose [history] rule applies "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--base",
+        metavar="REV",
+        help="last commit of the template (sha, tag or branch); overrides the "
+        "fingerprint and the heuristics",
+    )
+    parser.add_argument("--json", action="store_true", help="print the JSON report")
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help="list every student commit, not only those with findings",
+    )
+
+
+def _wrap(text: str, indent: str) -> str:
+    return textwrap.fill(
+        text, width=88, initial_indent=indent, subsequent_indent=indent
+    )
+
+
+def render(report: dict, show_all: bool = False) -> str:
+    """Return the report as text for a terminal."""
+    lines = []
+    where = report["branch"] or ("detached HEAD" if report["head"] else "no commits")
+    head = f", HEAD {report['head'][:8]}" if report["head"] else ""
+    lines.append(f"Git history of {report['repository']} ({where}{head})")
+    if report["status"] == "not_a_repository":
+        lines.append(_wrap(report["cannot_judge"][0], "  "))
+        return "\n".join(lines)
+    base = report["base"]
+    if report["head"]:
+        sha = base["sha"][:8] if base["sha"] else "none"
+        lines.append(
+            _wrap(
+                f"Base: {sha}, decided by {base['method']}: {base['explanation']}", ""
+            )
+        )
+        for note in base["notes"]:
+            lines.append(_wrap(f"note: {note}", "  "))
+        ignored = len(report["ignored_commits"])
+        lines.append(
+            f"Student commits: {len(report['student_commits'])} of "
+            f"{report['commit_count']}"
+            + (f" ({ignored} by bots ignored)" if ignored else "")
+        )
+    if report["shallow"]:
+        lines.append("Shallow clone: partial judgement. Cannot judge:")
+        lines += [_wrap(f"- {c}", "  ") for c in report["cannot_judge"]]
+    lines.append("")
+    clean = 0
+    for row in report["student_commits"]:
+        if not row["findings"] and not show_all:
+            clean += 1
+            continue
+        lines.append(f"  {row['short']}  {row['subject'] or '(no subject)'}")
+        reword = False
+        for issue in row["findings"]:
+            lines.append(_wrap(f"{issue['code']}: {issue['message']}", "      "))
+            lines.append(_wrap(f"fix: {issue.get('how', issue['hint'])}", "        "))
+            reword = reword or "how" in issue
+        if reword:
+            lines.append(_wrap(REWORD_HINT.format(sha=row["short"]), "      "))
+    if clean:
+        lines.append(f"  ({clean} commit(s) without findings; --all lists them)")
+    if report["repo_findings"]:
+        lines.append("")
+        lines.append("Repository:")
+        for finding in report["repo_findings"]:
+            lines.append(_wrap(f"{finding['code']}: {finding['message']}", "  "))
+            lines.append(_wrap(f"fix: {finding['hint']}", "    "))
+    lines.append("")
+    for d in report["deductions"]:
+        if d["points"]:
+            lines.append(
+                f"  -{d['points']:g}  {d['code']} ({d['count']} x {d['each']:g}, "
+                f"cap {d['cap']:g})"
+            )
+    score = "?" if report["score"] is None else f"{report['score']:g}"
+    label = "Provisional score" if report["shallow"] else "Score"
+    lines.append(f"{label}: {score} / {report['max_score']:g}")
+    lines.append(_wrap(f"Rule: {report['rule']}", ""))
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Analyse ``args.repo`` and print the report; 2 on usage errors."""
+    try:
+        cfg, _item, points = load_config(load_rubric(args.lab))
+    except (RubricError, HistoryConfigError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.base:
+        try:
+            with gitdata.open_repo(args.repo) as repo:
+                known = gitdata.resolve(repo, args.base)
+        except gitdata.NotARepository:
+            known = "n/a"
+        if known is None:
+            print(
+                f"error: --base {args.base!r} is not a commit of {args.repo}; "
+                "give a sha, tag or branch that `git log` shows there",
+                file=sys.stderr,
+            )
+            return 2
+    report = analyze(args.repo, cfg, points, args.base)
+    if args.json:
+        json.dump(report, sys.stdout, indent=2, ensure_ascii=False)
+        print()
+    else:
+        print(render(report, args.all))
+    return 0
