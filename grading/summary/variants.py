@@ -1,0 +1,171 @@
+"""Map the many ways students name a model variant to its canonical name.
+
+The variants of a lab come from the ``[summary]`` section of its rubric as
+*families*: a name template, the allowed values and the words that announce
+the family (``clustered-{}-fp32`` with values 2..32 and words like
+``cluster``/``klaster``). ``Clustered-2-fp32``, ``clustered 2``,
+``num_clusters=2``, ``Pruned 20%`` and ``sparsity=0.2`` all resolve.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_NOISE = re.compile(
+    r"(?i)\b(?:fp|int|float|uint)\s?(?:8|16|32|64)\b|mobilenet\s?v?\d|top-?\s?5"
+    r"|\bv\d\b|\bl0\d\b|\blab\s?0?\d\b"
+)
+_NUM = re.compile(r"(?<![\w.])(\d+(?:[.,]\d+)?)\s*(%)?")
+
+
+@dataclass
+class Family:
+    """A group of variants that differ by one value.
+
+    Parameters
+    ----------
+    name : str
+        Short name (``clustered``).
+    template : str
+        Canonical name with ``{}`` for the value (``clustered-{}-fp32``).
+    values : list of float
+        Allowed values, in the order of the lab.
+    kind : {"count", "fraction"}
+        ``fraction`` values may be written as percentages (``20%``).
+    words : list of str
+        Lowercase stems that announce the family.
+    deflation_trend : str
+        ``"falling"`` or ``"rising"`` as the value grows, or ``""``.
+    """
+
+    name: str
+    template: str
+    values: list[float]
+    kind: str = "count"
+    words: list[str] = field(default_factory=list)
+    deflation_trend: str = ""
+
+    def variant(self, value: float) -> str:
+        """Return the canonical name for ``value``."""
+        shown = (
+            str(int(value))
+            if float(value).is_integer() and self.kind == "count"
+            else f"{value:g}"
+        )
+        return self.template.format(shown)
+
+    def names(self) -> list[str]:
+        """Return every canonical name of the family, in lab order."""
+        return [self.variant(v) for v in self.values]
+
+
+class Variants:
+    """Resolver of variant names for one lab.
+
+    Parameters
+    ----------
+    data : dict
+        The ``[summary]`` section of the rubric: ``families`` (list of
+        tables with ``name``, ``variant``, ``values``, ``kind``, ``words``,
+        ``deflation_trend``), optional ``baseline`` and ``baseline_words``.
+    """
+
+    def __init__(self, data: dict) -> None:
+        self.families = [
+            Family(
+                name=f["name"],
+                template=f["variant"],
+                values=[float(v) for v in f["values"]],
+                kind=f.get("kind", "count"),
+                words=[w.lower() for w in f.get("words", [f["name"]])],
+                deflation_trend=f.get("deflation_trend", ""),
+            )
+            for f in data.get("families", [])
+        ]
+        self.baseline = data.get("baseline", "")
+        self.baseline_words = [w.lower() for w in data.get("baseline_words", [])]
+        self.canonical = [n for f in self.families for n in f.names()]
+        self._exact = {n.lower(): n for n in self.canonical}
+        if self.baseline:
+            self._exact[self.baseline.lower()] = self.baseline
+        pattern = "|".join(
+            re.escape(n) for n in sorted(self._exact, key=len, reverse=True)
+        )
+        self._exact_re = (
+            re.compile(rf"(?<![\w.])({pattern})(?![\w.])", re.IGNORECASE)
+            if pattern
+            else None
+        )
+
+    def family_of(self, text: str) -> Family | None:
+        """Return the single family announced in ``text`` (None if 0 or 2+)."""
+        low = text.lower()
+        found = [f for f in self.families if any(w in low for w in f.words)]
+        return found[0] if len(found) == 1 else None
+
+    def value_in(self, family: Family, text: str) -> float | None:
+        """Return the first value of ``family`` written in ``text``."""
+        cleaned = _NOISE.sub(" ", text)
+        for match in _NUM.finditer(cleaned):
+            try:
+                value = float(match.group(1).replace(",", "."))
+            except ValueError:
+                continue
+            candidates = [value]
+            if family.kind == "fraction" and (match.group(2) or value > 1):
+                candidates = [value / 100.0]
+            for cand in candidates:
+                for allowed in family.values:
+                    if abs(cand - allowed) < 1e-9:
+                        return allowed
+        return None
+
+    def resolve(self, text: str, family: Family | None = None) -> str | None:
+        """Return the canonical variant named in ``text``.
+
+        Parameters
+        ----------
+        text : str
+            A heading, a table cell, a list label or a file name.
+        family : Family, optional
+            The family given by the context (a heading ``Clustering`` above
+            a table whose rows say just ``2``); used when ``text`` names none.
+
+        Returns
+        -------
+        str or None
+            The canonical name, the baseline name, or None.
+        """
+        if not text:
+            return None
+        if self._exact_re is not None:
+            match = self._exact_re.search(text)
+            if match:
+                return self._exact[match.group(1).lower()]
+        own = self.family_of(text)
+        chosen = own or family
+        if chosen is not None:
+            value = self.value_in(chosen, text)
+            if value is not None:
+                return chosen.variant(value)
+        if own is None and self.is_baseline(text):
+            return self.baseline
+        return None
+
+    def is_baseline(self, text: str) -> bool:
+        """Whether ``text`` names the uncompressed baseline model."""
+        low = text.lower()
+        if self.family_of(text) is not None:
+            return False
+        return bool(self.baseline) and any(
+            re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", low)
+            for w in self.baseline_words
+        )
+
+    def family_named(self, variant: str) -> Family | None:
+        """Return the family whose canonical names include ``variant``."""
+        for family in self.families:
+            if variant in family.names():
+                return family
+        return None
