@@ -1,0 +1,125 @@
+"""``python -m grading grade``: grade one submission."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+NAME = "grade"
+HELP = "grade one submission folder and write results.json, Gradescope and JUnit"
+DESCRIPTION = """\
+Grade one submission (normally a git clone of a student's repository).
+
+Runs the checks of the lab's rubric (hidden tests on the code in a sandbox,
+the summary, the git history), scores them and writes into OUT:
+
+  results.json               full results (schema in docs/ARCHITECTURE.md)
+  gradescope/results.json    Gradescope autograder format (student view)
+  junit.xml                  one test case per rubric item
+  report.html, report.md     reports, when the report package is installed
+
+OUT defaults to SUBMISSION-grade/ beside the submission; the grader never
+writes inside the submission. Progress goes to stderr, the score to stdout.
+
+Exit status: 0 when grading completed, whatever the score; 1 when the grader
+could not run (missing submission, unknown lab, unwritable OUT, missing
+packages), with the reason on stderr.
+"""
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``grade``."""
+    parser.add_argument(
+        "submission",
+        type=Path,
+        metavar="SUBMISSION",
+        help="folder of the submission (a git clone)",
+    )
+    parser.add_argument(
+        "--lab",
+        metavar="LAB",
+        help="lab id, e.g. l03_pruning_clustering (detected when "
+        "omitted, from the summaries/ folder and edited modules)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="output folder (default: SUBMISSION-grade/ beside it)",
+    )
+    parser.add_argument(
+        "--student",
+        metavar="ID",
+        help="student id in reports (default: the folder name)",
+    )
+    parser.add_argument(
+        "--base",
+        metavar="REV",
+        help="git revision the student started from (the history "
+        "check looks only at commits after it)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="wall-time limit of the sandboxed test run",
+    )
+    parser.add_argument(
+        "--memory-mb",
+        type=int,
+        metavar="MB",
+        help="address-space limit of the sandboxed test run "
+        "(default 8192; TensorFlow reserves a lot of virtual memory)",
+    )
+    parser.add_argument(
+        "--keep-workdir",
+        action="store_true",
+        help="keep the scratch folder (working copy, logs) for "
+        "debugging; its path is printed",
+    )
+    parser.add_argument(
+        "--quiet", "-q", action="store_true", help="no progress lines on stderr"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Grade ``args.submission``; return 0 unless the grader could not run."""
+    from grading.engine import GradingError, grade
+
+    def progress(line: str) -> None:
+        if not args.quiet:
+            print(f"grade: {line}", file=sys.stderr, flush=True)
+
+    options = {
+        "base": args.base,
+        "timeout": args.timeout,
+        "memory_mb": args.memory_mb,
+    }
+    options = {k: v for k, v in options.items() if v is not None}
+    if args.keep_workdir:
+        options["keep_workdir"] = True
+    try:
+        results = grade(
+            args.submission,
+            args.lab,
+            args.out,
+            student=args.student,
+            options=options,
+            progress=progress,
+        )
+    except GradingError as exc:
+        print(f"grade: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("grade: interrupted", file=sys.stderr)
+        return 130
+    waiting = sum(item["status"] == "manual" for item in results["items"])
+    line = (
+        f"{results['student']}: {results['score']:g}/{results['max_score']:g} "
+        f"({results['lab']}, {results['status']}"
+    )
+    if waiting:
+        line += f", {waiting} item(s) wait for manual review"
+    print(line + ")")
+    return 0
