@@ -1,0 +1,1 @@
+"""Shared tools of the labs: the data set, the model tester, metrics, plots."""
