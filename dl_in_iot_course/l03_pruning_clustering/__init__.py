@@ -1,0 +1,1 @@
+"""Lab 03: pruning and clustering with the TensorFlow Model Optimization Toolkit."""
