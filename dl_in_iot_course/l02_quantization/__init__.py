@@ -1,0 +1,1 @@
+"""Lab 02: quantization of a Keras model with TensorFlow Lite."""
