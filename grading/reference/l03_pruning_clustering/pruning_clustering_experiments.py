@@ -1,0 +1,241 @@
+"""Lab 03: compress a Keras model by clustering and pruning, then run it as TFLite.
+
+Read dl_in_iot_course/l03_pruning_clustering/README.md first. You complete
+three classes, each marked with TODO:
+
+- TFMOTOptimizedModel: runs the compressed FP32 TensorFlow Lite model
+  (Task 1);
+- ClusteredModel.compress_and_fine_tune: weight clustering (Task 2);
+- PrunedModel.compress_and_fine_tune: magnitude pruning (Task 3).
+
+Run all variants (the embedded default data set and a tiny model when no
+paths are given)::
+
+    python3 -m dl_in_iot_course.l03_pruning_clustering.pruning_clustering_experiments \\
+        --model-path models/pet-dataset-tensorflow.h5 \\
+        --dataset-root build/pet-dataset/ \\
+        --results-path build/results
+"""
+
+from __future__ import annotations
+
+import sys
+
+# Importing the course package first selects Keras 2 (tf-keras) for TensorFlow;
+# TFMOT does not work with Keras 3.
+import dl_in_iot_course  # noqa: F401  isort: skip
+import tensorflow as tf
+import tensorflow_model_optimization as tfmot
+import tf_keras
+from ai_edge_litert.interpreter import Interpreter
+
+from dl_in_iot_course.misc.cli import run_lab
+from dl_in_iot_course.misc.modeltester import ModelTester
+
+README = "dl_in_iot_course/l03_pruning_clustering/README.md"
+
+
+def todo(cls: str, method: str, section: str) -> NotImplementedError:
+    """Return the error a method raises until you implement it."""
+    return NotImplementedError(
+        f"{cls}.{method} is not implemented yet: see '{section}' in {README}"
+    )
+
+
+class TFMOTOptimizedModel(ModelTester):
+    """A model compressed with TFMOT, fine-tuned, and run as FP32 TFLite.
+
+    Subclasses implement :meth:`compress_and_fine_tune`, which must write the
+    TFLite model to ``self.modelpath``; this class then runs that file.
+    """
+
+    def prepare_model(self):
+        self.interpreter = Interpreter(model_path=str(self.modelpath))
+        self.interpreter.allocate_tensors()
+        self.input_details = self.interpreter.get_input_details()[0]
+        self.output_details = self.interpreter.get_output_details()[0]
+
+    def preprocess_input(self, X):
+        X = X.astype(self.input_details["dtype"])
+        self.interpreter.set_tensor(self.input_details["index"], X)
+
+    def run_inference(self):
+        self.interpreter.invoke()
+        return self.interpreter.get_tensor(self.output_details["index"])
+
+    def postprocess_outputs(self, Y):
+        return Y
+
+    def optimize_model(self, originalmodel):
+        """Prepare the data and training objects, then compress the model.
+
+        Sets ``self.traindataset`` and ``self.validdataset`` (tf.data, batches
+        of 8, 40 % of the training images held out for validation, light
+        augmentation of the training part), ``self.optimizer``, ``self.loss``,
+        ``self.metrics`` and ``self.epochs``, and calls
+        :meth:`compress_and_fine_tune` with the path of the original model.
+        """
+        mean = tf.constant(self.dataset.mean)
+        std = tf.constant(self.dataset.std)
+        numclasses = self.dataset.numclasses
+
+        def load(path, label, augment):
+            image = tf.io.decode_jpeg(tf.io.read_file(path), channels=3)
+            image = tf.image.resize(image, self.dataset.IMAGE_SIZE) / 255.0
+            if augment:
+                image = tf.image.random_brightness(image, 0.1)
+                image = tf.image.random_contrast(image, 0.8, 1.2)
+                image = tf.clip_by_value(image, 0.0, 1.0)
+            image = (image - mean) / std
+            return image, tf.one_hot(label, numclasses)
+
+        def make_dataset(paths, labels, augment):
+            data = tf.data.Dataset.from_tensor_slices(
+                ([str(p) for p in paths], list(labels))
+            )
+            if augment:
+                data = data.shuffle(len(paths), seed=12345)
+            data = data.map(
+                lambda x, y: load(x, y, augment), num_parallel_calls=tf.data.AUTOTUNE
+            )
+            return data.batch(8).prefetch(tf.data.AUTOTUNE)
+
+        trainX, validX, trainY, validY = self.dataset.split_dataset(0.4)
+        self.traindataset = make_dataset(trainX, trainY, augment=True)
+        self.validdataset = make_dataset(validX, validY, augment=False)
+        self.optimizer = tf_keras.optimizers.Adam(learning_rate=1e-5)
+        self.loss = tf_keras.losses.CategoricalCrossentropy(from_logits=True)
+        self.metrics = [tf_keras.metrics.CategoricalAccuracy()]
+        self.epochs = 1
+        self.compress_and_fine_tune(originalmodel)
+
+    def compress_and_fine_tune(self, originalmodel):
+        """Compress and fine-tune the Keras model, write the TFLite file.
+
+        Each subclass implements this method.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement compress_and_fine_tune"
+        )
+
+
+class ClusteredModel(TFMOTOptimizedModel):
+    """Weight clustering: each kernel keeps only ``num_clusters`` distinct values."""
+
+    def __init__(
+        self, dataset, modelpath, originalmodel=None, logdir=None, num_clusters=16
+    ):
+        self.num_clusters = num_clusters
+        super().__init__(dataset, modelpath, originalmodel, logdir)
+
+    def compress_and_fine_tune(self, originalmodel):
+        model = tf_keras.models.load_model(str(originalmodel))
+        model.trainable = True
+        for layer in model.layers:
+            layer.trainable = True
+        CentroidInitialization = tfmot.clustering.keras.CentroidInitialization
+        clustered = tfmot.clustering.keras.cluster_weights(
+            model,
+            number_of_clusters=self.num_clusters,
+            cluster_centroids_init=CentroidInitialization.LINEAR,
+        )
+        clustered.compile(
+            optimizer=self.optimizer, loss=self.loss, metrics=self.metrics
+        )
+        clustered.fit(
+            self.traindataset,
+            epochs=self.epochs,
+            validation_data=self.validdataset,
+            verbose=2,
+        )
+        stripped = tfmot.clustering.keras.strip_clustering(clustered)
+        converter = tf.lite.TFLiteConverter.from_keras_model(stripped)
+        tflite_model = converter.convert()
+        with open(self.modelpath, 'wb') as modelfile:
+            modelfile.write(tflite_model)
+
+
+class PrunedModel(TFMOTOptimizedModel):
+    """Magnitude pruning: the smallest weights of each kernel become zero."""
+
+    def __init__(
+        self, dataset, modelpath, originalmodel=None, logdir=None, target_sparsity=0.5
+    ):
+        self.target_sparsity = target_sparsity
+        super().__init__(dataset, modelpath, originalmodel, logdir)
+
+    def compress_and_fine_tune(self, originalmodel):
+        self.epochs = 4
+        self.sched = tfmot.sparsity.keras.ConstantSparsity(
+            self.target_sparsity, begin_step=0, end_step=1, frequency=1
+        )
+        model = tf_keras.models.load_model(str(originalmodel))
+        pruned = tfmot.sparsity.keras.prune_low_magnitude(
+            model, pruning_schedule=self.sched
+        )
+        pruned.compile(optimizer=self.optimizer, loss=self.loss, metrics=self.metrics)
+        pruned.fit(
+            self.traindataset,
+            epochs=self.epochs,
+            validation_data=self.validdataset,
+            callbacks=[tfmot.sparsity.keras.UpdatePruningStep()],
+            verbose=2,
+        )
+        stripped = tfmot.sparsity.keras.strip_pruning(pruned)
+        converter = tf.lite.TFLiteConverter.from_keras_model(stripped)
+        tflite_model = converter.convert()
+        with open(self.modelpath, 'wb') as modelfile:
+            modelfile.write(tflite_model)
+
+
+CLUSTERS = (2, 4, 8, 16, 32)
+SPARSITIES = (0.2, 0.4, 0.5)
+VARIANTS = [f"clustered-{k}-fp32" for k in CLUSTERS] + [
+    f"pruned-{s}-fp32" for s in SPARSITIES
+]
+GROUPS = {
+    "clustered-all": [f"clustered-{k}-fp32" for k in CLUSTERS],
+    "pruned-all": [f"pruned-{s}-fp32" for s in SPARSITIES],
+}
+
+
+def make_tasks(dataset, model_path, results_path, args):
+    """Return ``variant name -> function that builds the variant``."""
+    stem = model_path.stem
+    logdir = results_path / "logs"
+    tasks = {}
+    for k in CLUSTERS:
+        tasks[f"clustered-{k}-fp32"] = lambda k=k: ClusteredModel(
+            dataset,
+            results_path / f"{stem}-clustered-{k}.tflite",
+            model_path,
+            logdir / f"clustered-{k}",
+            num_clusters=k,
+        )
+    for s in SPARSITIES:
+        tasks[f"pruned-{s}-fp32"] = lambda s=s: PrunedModel(
+            dataset,
+            results_path / f"{stem}-pruned-{s}.tflite",
+            model_path,
+            logdir / f"pruned-{s}",
+            target_sparsity=s,
+        )
+    return tasks
+
+
+def main(argv=None) -> int:
+    """Run the lab 03 experiments; see ``--help``."""
+    return run_lab(
+        argv,
+        prog="python3 -m dl_in_iot_course.l03_pruning_clustering."
+        "pruning_clustering_experiments",
+        description="Cluster and prune a Keras model with TFMOT, fine-tune it, "
+        "convert it to TFLite and evaluate every variant.",
+        make_tasks=make_tasks,
+        variants=VARIANTS,
+        groups=GROUPS,
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
