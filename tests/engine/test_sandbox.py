@@ -328,3 +328,18 @@ def test_pytest_argv_targets_resolve_inside_tests_dir(tmp_path):
     assert argv[-1] == f"{tests.resolve()}/test_a.py::test_x"
     with pytest.raises(ValueError, match="outside"):
         pytest_argv(tests, tmp_path / "work", [], targets=["../x.py"])
+
+
+def test_traps_work_without_the_sandbox(tmp_path):
+    """Control: the same traps do change a plain pytest run."""
+    sub = tmp_path / "plain"
+    sub.mkdir()
+    for name in ("conftest.py", "pytest.ini", "student_mod.py"):
+        (sub / name).write_text(textwrap.dedent(HOSTILE[name]))
+    (sub / "test_hidden.py").write_text(HIDDEN_TEST)
+    plain = [PY, "-m", "pytest", "-p", "no:cacheprovider", "-rA", "test_hidden.py"]
+    result = run_sandboxed(plain, sub, timeout=60, memory_mb=0)
+    assert "deselected" in result.stdout
+    (sub / "pytest.ini").unlink()
+    result = run_sandboxed(plain, sub, timeout=60, memory_mb=0)
+    assert result.returncode == 0 and "2 passed" in result.stdout
