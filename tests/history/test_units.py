@@ -1,0 +1,99 @@
+"""Unit tests of the history helpers: patterns, README rules, log parsing, rule."""
+
+from __future__ import annotations
+
+import pytest
+
+from grading.history.gitdata import parse_log
+from grading.history.patterns import match
+from grading.history.readme import forbidden_patterns
+from grading.history.scoring import apply_rule, explain
+
+
+@pytest.mark.parametrize(
+    ("pattern", "path", "expected"),
+    [
+        ("build/", "build/results/a.md", "build/"),
+        ("build/", "lab/build/x.png", "lab/build/"),
+        ("build/", "build", None),  # a file called build is not the folder
+        ("__pycache__/", "a/b/__pycache__/c.pyc", "a/b/__pycache__/"),
+        ("*.tflite", "models/m.tflite", "models/m.tflite"),
+        ("*.tflite", "models/m.tflite.txt", None),
+        (".DS_Store", "img/.DS_Store", "img/.DS_Store"),
+        ("build/results", "build/results/x.md", "build/results/"),
+        ("results/*.md", "results/a.md", "results/a.md"),
+        ("results/*.md", "results/sub/a.md", None),
+        ("**/*.png", "a/b/c.png", "a/b/c.png"),
+        ("*~", "notes.md~", "notes.md~"),
+    ],
+)
+def test_patterns(pattern, path, expected):
+    assert match(pattern, path) == expected
+
+
+def test_readme_sentences_that_forbid_paths():
+    text = (
+        "# Lab\n\nRun the script; it writes to `build/results`. "
+        "Do not commit `build/` or the models (`*.tflite`).\n\n"
+        "- Never push `data/*.zip`.\n- Keep `summaries/` tidy.\n"
+    )
+    found = [p for p, _ in forbidden_patterns(text)]
+    assert found == ["build/", "*.tflite", "data/*.zip"]
+
+
+def test_parse_log_handles_tricky_tokens():
+    sha1, sha2 = "a" * 40, "b" * 40
+    blob = "c" * 40
+    zeros = "0" * 40
+    tokens = [
+        # Newest commit: a message with tabs and digits that look like
+        # numstat, a path that looks like a sha, and a path with a tab.
+        sha1,
+        sha2,
+        "Żaneta",
+        "z@x.org",
+        "2026-01-01T00:00:00+00:00",
+        "l03: Fix 1\t2\tthings\n\nbody\n",
+        f"\n:000000 100644 {zeros} {blob} A",
+        "d" * 40,
+        f":000000 100644 {zeros} {blob} A",
+        "dir/a\tb.py",
+        f"3\t0\t{'d' * 40}",
+        "-\t-\tdir/a\tb.py",
+        # An empty commit with an empty message right after.
+        sha2,
+        "",
+        "A",
+        "a@x.org",
+        "2026-01-01T00:00:00+00:00",
+        "",
+    ]
+    raw = "\0".join(tokens).encode() + b"\0"
+    commits = parse_log(raw)
+    assert [c.sha for c in commits] == [sha1, sha2]
+    first = commits[0]
+    assert first.author == "Żaneta" and first.subject == "l03: Fix 1\t2\tthings"
+    assert [(c.path, c.added) for c in first.changes] == [
+        ("d" * 40, 3),
+        ("dir/a\tb.py", None),
+    ]
+    assert commits[1].message == "" and commits[1].changes == []
+
+
+def test_rule_caps_and_explains():
+    cfg = {
+        "deduct": {"generic_message": 0.25, "convention": 0.1},
+        "cap": {"generic_message": 0.5},
+    }
+    result = apply_rule(["generic_message"] * 3 + ["convention", "unknown"], cfg, 2)
+    assert result["points"] == pytest.approx(1.4)
+    assert result["fraction"] == pytest.approx(0.7)
+    text = explain(result)
+    assert "-0.5 generic_message: 3 x 0.25 (capped)" in text
+    assert "unknown" not in text
+    assert (
+        apply_rule(["generic_message"] * 40, {"deduct": {"generic_message": 1}}, 2)[
+            "points"
+        ]
+        == 0.0
+    )
