@@ -134,8 +134,12 @@ def findings_of(result: dict[str, Any], rubric: dict[str, Any]) -> list[Finding]
     )
     review = result.get("manual_review")
     if review:
+        answers = [result["questions"].get(q["id"], {}) for q in questions]
         for key, check in [*ids.items(), *((c, c) for c in q_checks)]:
             item = items.get(key) or _item_of(rubric, check)
+            evidence = ""
+            if check in q_checks:
+                evidence = answers[q_checks.index(check)].get("excerpt", "")
             out.append(
                 Finding(
                     check=check,
@@ -145,6 +149,7 @@ def findings_of(result: dict[str, Any], rubric: dict[str, Any]) -> list[Finding]
                     hint="A Markdown summary can be checked automatically; "
                     "see the README of the summaries folder.",
                     code="manual_review",
+                    evidence=evidence,
                     data={"file": file},
                 )
             )

@@ -79,7 +79,13 @@ def render(result: dict, rubric: dict) -> str:
     if result.get("manual_review"):
         lines.append(_wrap(f"Manual review: {result['manual_review']}."))
     expected = result["variants_expected"]
-    if result["file"] is not None and not result.get("manual_review"):
+    readable = result["variants_found"] or any(
+        q["found"] for q in result["questions"].values()
+    )
+    if result["file"] is not None and (not result.get("manual_review") or readable):
+        if result.get("manual_review"):
+            lines.append("")
+            lines.append("Read from the text of the file, for reference only:")
         lines.append("")
         lines.append(
             f"Variants found: {len(result['variants_found'])} of {len(expected)}"

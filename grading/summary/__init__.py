@@ -172,6 +172,14 @@ def analyze(path: str | Path, rubric: dict[str, Any]) -> dict[str, Any]:
     variants = Variants(data)
     located = _locate.locate(Path(path), data["dir"])
     result = _empty_result(located, data)
+    if located.format == "image" and all(
+        _locate.format_of(Path(c)) == "image" for c in located.candidates
+    ):
+        result["manual_review"] = (
+            f"the summary is {len(located.candidates)} image file(s), "
+            "not text: a person reads it"
+        )
+        return result
     if len(located.candidates) > 1:
         _problem(
             result,

@@ -263,6 +263,13 @@ def _table(block: Block, ctx: _Context, variants: Variants, out: Extracted) -> N
         [[] for _ in range(width)] for _ in rows
     ]
     header, body = rows[0], rows[1:]
+    if variants.resolve(header[0]) and any(re.search(r"\d", h) for h in header[1:]):
+        # no header row: each row reads like a line "pruned 20% | deflated 22%"
+        for row in rows:
+            variant = variants.resolve(row[0])
+            if variant:
+                _line(" ".join(row), variant, out)
+        return
     keys = [classify(h) for h in header]
     units = [numbers.unit_in(h) for h in header]
     if (

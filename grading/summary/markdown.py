@@ -123,15 +123,22 @@ class _Html(HTMLParser):
             self.tables.append([])
             self.table_images.append([])
         elif tag == "tr" and self.tables:
+            self._close_cell()
             self.tables[-1].append([])
             self.table_images[-1].append([])
         elif tag in ("td", "th") and self.tables:
+            self._close_cell()
             self._cell, self._cell_images = [], []
         elif tag in ("br", "p", "div", "li", "h1", "h2", "h3", "h4"):
             self.text.append("\n")
 
     def handle_endtag(self, tag):
-        if tag in ("td", "th") and self._cell is not None and self.tables:
+        if tag in ("td", "th", "tr", "table"):
+            self._close_cell()
+
+    def _close_cell(self) -> None:
+        """End the open table cell, if any (HTML lets authors omit </td>)."""
+        if self._cell is not None and self.tables:
             if not self.tables[-1]:
                 self.tables[-1].append([])
                 self.table_images[-1].append([])

@@ -117,25 +117,25 @@ def check(result: dict, data: dict, variants: Variants, text: str) -> list[dict]
             for v, name in zip(family.values, family.names(), strict=True)
             if name in deflation and deflation[name].get("percent") is not None
         ]
-        for (v1, p1), (v2, p2) in zip(points, points[1:], strict=False):
-            if family.deflation_trend == "falling" and p2 > p1 + 1.0:
-                _warn(
-                    out,
-                    "deflation_trend",
-                    f"{family.name}: deflation rises from "
-                    f"{p1:g} % ({v1:g}) to {p2:g} % ({v2:g}); more clusters should "
-                    "compress worse",
-                    "deflation",
-                )
-            if family.deflation_trend == "rising" and p2 < p1 - 1.0:
-                _warn(
-                    out,
-                    "deflation_trend",
-                    f"{family.name}: deflation falls from "
-                    f"{p1:g} % ({v1:g}) to {p2:g} % ({v2:g}); higher sparsity should "
-                    "compress better",
-                    "deflation",
-                )
+        pairs = list(zip(points, points[1:], strict=False))
+        if family.deflation_trend == "falling":
+            wrong = [(a, b) for a, b in pairs if b[1] > a[1] + 1.0]
+            expect = "fall as the value grows (more clusters compress worse)"
+        elif family.deflation_trend == "rising":
+            wrong = [(a, b) for a, b in pairs if b[1] < a[1] - 1.0]
+            expect = "rise as the value grows (more zeros compress better)"
+        else:
+            wrong = []
+        if wrong:
+            steps = ", ".join(
+                f"{a[1]:g} % ({a[0]:g}) -> {b[1]:g} % ({b[0]:g})" for a, b in wrong
+            )
+            _warn(
+                out,
+                "deflation_trend",
+                f"{family.name}: deflation should {expect}, but goes {steps}",
+                "deflation",
+            )
     for variant, band in (data.get("deflation_bands") or {}).items():
         percent = (deflation.get(variant) or {}).get("percent")
         if percent is None:
@@ -183,7 +183,9 @@ def check(result: dict, data: dict, variants: Variants, text: str) -> list[dict]
     size = data.get("test_set_size")
     if size and metrics:
         accuracies = [v.get("accuracy") for v in metrics.values()]
-        precise = [a for a in accuracies if a is not None and len(repr(a)) >= 10]
+        precise = [
+            a for a in accuracies if a is not None and round(a, 6) != round(a, 4)
+        ]
         full = [a for a in precise if abs(a * size - round(a * size)) < 1e-6 * size]
         mentioned = any(word in text for word in data.get("fraction_words", []))
         if precise and not full and not mentioned:

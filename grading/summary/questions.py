@@ -3,7 +3,8 @@
 A question is located by its *anchor*: a heading, a bold line, a line that
 ends with a question mark, or a ``Q2``/``Pytanie 2`` label. Anchors score one
 point per keyword group of the question they match (the groups are lab data
-in the rubric) and two for a matching question number; each question takes
+in the rubric), three for a matching question number and one for sitting in
+a questions section; each question takes
 the best anchor left. The answer is the text up to the next anchor or the
 next heading of the same level. Wording is never judged here: the passage is
 evidence for the person who grades it.
@@ -51,8 +52,8 @@ def _score(text: str, number: int, question: dict, in_section: bool) -> int:
     if match is None and in_section:
         match = _LEADING.match(text)
     if match is not None:
-        points = points + 2 if int(match.group(1)) == number else points - 2
-    return points
+        points = points + 3 if int(match.group(1)) == number else points - 2
+    return points + (1 if in_section and points > 0 else 0)
 
 
 def _block_text(block: Block) -> str:
