@@ -379,9 +379,13 @@ def verify(
     for (item, name), results in per_check.items():
         failed = [(v, r) for v, r in results if not r["passed"]]
         if not failed:
-            variants = ", ".join(v for v, _ in results)
-            findings.append(_finding(item, name, True,
-                                     f"{results[0][1]['message']} ({variants})",
+            messages = {r["message"] for _, r in results}
+            if len(messages) == 1:
+                variants = ", ".join(v for v, _ in results)
+                text = f"{results[0][1]['message']} ({variants})"
+            else:
+                text = "; ".join(f"{v}: {r['message']}" for v, r in results)
+            findings.append(_finding(item, name, True, text,
                                      data={"variants": [v for v, _ in results]}))
             continue
         lines = [f"{v}: {r['message']}" for v, r in failed]

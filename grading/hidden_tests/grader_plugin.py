@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 import traceback
 from pathlib import Path
@@ -129,8 +130,11 @@ class Recorder:
     def pytest_collection_modifyitems(self, session, config, items) -> None:
         for item in items:
             rubric_item, check = self.marker_of(item)
+            doc = (getattr(getattr(item, "function", None), "__doc__", None) or "")
+            doc = doc.strip().splitlines()[0].rstrip(".") if doc.strip() else ""
             self.data["collected"].append(
-                {"nodeid": item.nodeid, "item": rubric_item, "check": check})
+                {"nodeid": item.nodeid, "item": rubric_item, "check": check,
+                 "doc": doc})
         self.write()
 
     def pytest_collectreport(self, report) -> None:
@@ -187,6 +191,24 @@ class Recorder:
         self.data["exitstatus"] = int(exitstatus)
         self.data["seconds"] = round(time.time() - self.data["started"], 3)
         self.write()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config) -> None:
+    """With ``GRADER_FAST_EXIT=1``, end the process once the results are written.
+
+    Tearing TensorFlow down at interpreter exit takes seconds and can hang on
+    threads the student's code started; the grader needs only the JSON file.
+    """
+    recorder = config.pluginmanager.get_plugin("grader-recorder")
+    if recorder is None or not os.environ.get("GRADER_FAST_EXIT"):
+        return
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(int(recorder.data.get("exitstatus", 0)))
 
 
 def pytest_configure(config) -> None:
