@@ -112,6 +112,9 @@ class SandboxResult:
         Peak resident memory of the child and its waited-for descendants.
     stdout_truncated, stderr_truncated : bool
         The stream went over the cap and its middle was dropped.
+    network : str
+        ``"isolated"`` (own network namespace), ``"allowed"`` (asked for) or
+        ``"host"`` (isolation was not possible).
     notes : list of str
         What the sandbox could not do as asked (for example no user switch).
     """
@@ -127,6 +130,7 @@ class SandboxResult:
     max_rss_mb: float = 0.0
     stdout_truncated: bool = False
     stderr_truncated: bool = False
+    network: str = ""
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -493,11 +497,53 @@ class _Capture(threading.Thread):
         return head + tail, False
 
 
-def _preexec(memory_mb: int, ids: tuple[int, int] | None, nproc: int):
+_CLONE_NEWNET = 0x40000000
+_NETNS_SUPPORTED: bool | None = None
+
+
+def _unshare_net() -> None:
+    """Move the calling process into a new network namespace (only ``lo``)."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(_CLONE_NEWNET) != 0:
+        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNET) failed")
+
+
+def network_isolation_available() -> bool:
+    """True if children can get a network namespace of their own (cached).
+
+    Needs Linux and the right to create network namespaces (root, or
+    CAP_SYS_ADMIN in a container). Probed once with ``/bin/true``.
+    """
+    global _NETNS_SUPPORTED
+    if _NETNS_SUPPORTED is None:
+        true = shutil.which("true") or "/bin/true"
+        try:
+            subprocess.run(
+                [true],
+                preexec_fn=_unshare_net,
+                check=True,
+                timeout=10,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            _NETNS_SUPPORTED = True
+        except (OSError, subprocess.SubprocessError):
+            _NETNS_SUPPORTED = False
+    return _NETNS_SUPPORTED
+
+
+def _preexec(
+    memory_mb: int, ids: tuple[int, int] | None, nproc: int, isolate_net: bool = False
+):
     """Build the function run in the child between fork and exec."""
 
     def apply() -> None:
         # start_new_session=True already made the child a session leader.
+        if isolate_net:
+            _unshare_net()  # before dropping privileges: needs CAP_SYS_ADMIN
         if memory_mb and memory_mb > 0:
             limit = int(memory_mb) * 1024 * 1024
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -569,6 +615,7 @@ def run_sandboxed(
     extra_env: dict[str, str] | None = None,
     pythonpath: list[Path] | None = None,
     output_cap: int = OUTPUT_CAP_BYTES,
+    network: bool = False,
 ) -> SandboxResult:
     """Run ``argv`` in a sandboxed child process and wait for it.
 
@@ -590,6 +637,11 @@ def run_sandboxed(
         Folders for ``PYTHONPATH`` (ignored by ``python -E``/``-I`` children).
     output_cap : int, optional
         Bytes kept per stream (head and tail).
+    network : bool, optional
+        Allow network access. By default the child gets a network namespace
+        of its own with no interface but a loopback that is down (when the
+        grader may create one; otherwise ``notes`` says the network was not
+        isolated).
 
     Returns
     -------
@@ -606,6 +658,12 @@ def run_sandboxed(
         for sub in (home, home / "tmp"):
             os.chown(sub, *ids)
     env = scrubbed_env(home, extra_env, pythonpath)
+    isolate_net = not network and network_isolation_available()
+    if not network and not isolate_net:
+        notes.append(
+            "network not isolated: this grader may not create network "
+            "namespaces (run it as root or in the grading container)"
+        )
     start = time.monotonic()
     try:
         proc = subprocess.Popen(
@@ -617,7 +675,7 @@ def run_sandboxed(
             stderr=subprocess.PIPE,
             start_new_session=True,
             close_fds=True,
-            preexec_fn=_preexec(memory_mb, ids, _nproc_limit(ids)),
+            preexec_fn=_preexec(memory_mb, ids, _nproc_limit(ids), isolate_net),
         )
     except BaseException:
         shutil.rmtree(home, ignore_errors=True)
@@ -692,6 +750,7 @@ def run_sandboxed(
         max_rss_mb=round((rusage.ru_maxrss / 1024) if rusage else 0.0, 1),
         stdout_truncated=out_cut,
         stderr_truncated=err_cut,
+        network="isolated" if isolate_net else ("allowed" if network else "host"),
         notes=notes,
     )
 
@@ -865,6 +924,7 @@ def describe(result: SandboxResult) -> dict[str, Any]:
         "memory_exceeded": result.memory_exceeded,
         "user": result.user,
         "max_rss_mb": result.max_rss_mb,
+        "network": result.network,
         "notes": list(result.notes),
     }
 

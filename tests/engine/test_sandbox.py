@@ -227,7 +227,7 @@ def test_working_copy_skips_and_never_leaves_the_submission(tmp_path):
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads everything")
-def test_working_copy_survives_unreadable_file(tmp_path):
+def test_working_copy_survives_unreadable_file_as_user(tmp_path):
     sub = tmp_path / "sub"
     sub.mkdir()
     (sub / "secret.py").write_text("x")
@@ -343,3 +343,45 @@ def test_traps_work_without_the_sandbox(tmp_path):
     (sub / "pytest.ini").unlink()
     result = run_sandboxed(plain, sub, timeout=60, memory_mb=0)
     assert result.returncode == 0 and "2 passed" in result.stdout
+
+
+def test_network_is_isolated_by_default(tmp_path):
+    code = """
+        import socket
+        print(sorted(name for _, name in socket.if_nameindex()))
+        try:
+            socket.create_connection(("192.0.2.1", 80), timeout=2)
+            print("connected")
+        except OSError as exc:
+            print("no network:", exc.errno)
+    """
+    result = run_sandboxed(_py(code), tmp_path, timeout=30, memory_mb=0)
+    if not sandbox.network_isolation_available():
+        assert result.network == "host"
+        assert any("network not isolated" in note for note in result.notes)
+        return
+    assert result.network == "isolated"
+    assert result.stdout.splitlines()[0] == "['lo']"
+    assert "no network" in result.stdout and "connected" not in result.stdout
+    allowed = run_sandboxed(_py(code), tmp_path, timeout=30, memory_mb=0,
+                            network=True)
+    assert allowed.network == "allowed"
+
+
+def test_working_copy_survives_copy_errors(tmp_path, monkeypatch):
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "secret.py").write_text("x")
+    (sub / "ok.py").write_text("y")
+    real = sandbox.shutil.copyfile
+
+    def copyfile(src, dst, **kwargs):
+        if Path(src).name == "secret.py":
+            raise PermissionError(13, "Permission denied", str(src))
+        return real(src, dst, **kwargs)
+
+    monkeypatch.setattr(sandbox.shutil, "copyfile", copyfile)
+    findings = make_working_copy(sub, tmp_path / "copy")
+    assert (tmp_path / "copy" / "ok.py").read_text() == "y"
+    assert not (tmp_path / "copy" / "secret.py").exists()
+    assert [(f.code, f.evidence) for f in findings] == [("unreadable", "secret.py")]
