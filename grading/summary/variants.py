@@ -16,7 +16,7 @@ _NOISE = re.compile(
     r"(?i)\b(?:fp|int|float|uint)\s?(?:8|16|32|64)\b|mobilenet\s?v?\d|top-?\s?5"
     r"|\bv\d\b|\bl0\d\b|\blab\s?0?\d\b"
 )
-_NUM = re.compile(r"(?<![\w.])(\d+(?:[.,]\d+)?)\s*(%)?")
+_NUM = re.compile(r"(?<![A-Za-z0-9.])(\d+(?:[.,]\d+)?)\s*(%)?")
 
 
 @dataclass
