@@ -1,0 +1,124 @@
+"""Numbers, variant names and questions, one function at a time."""
+
+import pytest
+
+from grading.summary import lab_data, numbers
+from grading.summary.markdown import parse
+from grading.summary.questions import find
+from grading.summary.variants import Variants
+
+
+@pytest.fixture(scope="module")
+def variants(rubric):
+    return Variants(lab_data(rubric))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Clustered-2-fp32", "clustered-2-fp32"),
+        ("clustered 2", "clustered-2-fp32"),
+        ("Clustering, num_clusters=16", "clustered-16-fp32"),
+        ("Klasteryzacja, 32 klastry", "clustered-32-fp32"),
+        ("clustered-32-fp32 (FP32)", "clustered-32-fp32"),
+        ("Pruned 20%", "pruned-0.2-fp32"),
+        ("sparsity=0.4", "pruned-0.4-fp32"),
+        ("Przycinanie 50 %", "pruned-0.5-fp32"),
+        ("pruned_0.5", "pruned-0.5-fp32"),
+        ("TFLite FP32 (original)", "tflite-fp32"),
+        ("clustered 3", None),
+        ("pruning vs clustering 2", None),
+        ("Accuracy: 0.5", None),
+    ],
+)
+def test_variant_names(variants, text, expected):
+    assert variants.resolve(text) == expected
+
+
+def test_family_from_context(variants):
+    clustered = variants.families[0]
+    assert variants.resolve("8", clustered) == "clustered-8-fp32"
+    pruned = variants.families[1]
+    assert variants.resolve("40%", pruned) == "pruned-0.4-fp32"
+    assert variants.resolve("0.5", pruned) == "pruned-0.5-fp32"
+    assert variants.resolve("7", clustered) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("0.8364677", 0.8364677),
+        ("83.6%", 0.836),
+        ("83,6 %", 0.836),
+        ("0,81", 0.81),
+        ("83.6", 0.836),
+        ("1.0", 1.0),
+        ("117%", 1.17),
+    ],
+)
+def test_fractions(text, expected):
+    assert numbers.as_fraction(text) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("text", ["brak", "n/a", "NaN", "-", "—", "None", " ? "])
+def test_missing_values(text):
+    assert numbers.as_fraction(text) == numbers.MISSING
+
+
+def test_absent_value_is_none():
+    assert numbers.as_fraction("see below") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "unit", "expected", "guessed"),
+    [
+        ("8 452", "", 8452 * 1024, True),
+        ("9.0 MB", "", 9_000_000, False),
+        ("16.48 MB", "", 16_480_000, False),
+        ("8654848", "", 8654848, True),
+        ("8 452", "kB", 8_452_000, False),
+        ("1,3 MB", "", 1_300_000, False),
+        ("12.5 MiB", "", int(12.5 * 1024**2), False),
+        ("1 346 kB", "", 1_346_000, False),
+    ],
+)
+def test_sizes(text, unit, expected, guessed):
+    assert numbers.as_bytes(text, unit) == (expected, guessed)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("48%", 48.0), ("48", 48.0), ("0.48", 48.0), ("44,5 %", 44.5)],
+)
+def test_percent(text, expected):
+    assert numbers.as_percent(text) == pytest.approx(expected)
+
+
+def test_ms():
+    assert numbers.as_ms("0.0152 s") == pytest.approx(15.2)
+    assert numbers.as_ms("15.2 ms") == pytest.approx(15.2)
+
+
+def test_polish_questions_by_keywords(rubric):
+    text = (
+        "# Wyniki\n\n## Wnioski\n\n"
+        "### Jak wypadają kwantyzacja, przycinanie i klasteryzacja w porównaniu?\n\n"
+        "Klasteryzacja daje najlepszą dokładność, przycinanie jest zaraz za nią, "
+        "a kwantyzacja jest najszybsza.\n\n"
+        "### Ile razy mniejsze są modele od FP32?\n\nOkoło dziesięciu razy po ZIP.\n\n"
+        "### Co oznacza deflacja w ZIP?\n\nProcent zaoszczędzonych bajtów w archiwum, "
+        "rośnie gdy wagi się powtarzają.\n\n"
+        "### Która metoda daje najmniejszy i najlepszy model?\n\nŻadna nie dominuje.\n"
+    )
+    found = find(parse(text), lab_data(rubric)["questions"])
+    assert all(found[q]["found"] for q in ("q1", "q2", "q3", "q4"))
+    assert "kwantyzacja" in found["q1"]["heading"]
+    assert found["q3"]["excerpt"].startswith("Procent")
+    assert found["q4"]["short"]
+
+
+def test_question_not_found_when_absent(rubric):
+    found = find(
+        parse("# Results\n\nNothing else here.\n"), lab_data(rubric)["questions"]
+    )
+    assert not any(a["found"] for a in found.values())
