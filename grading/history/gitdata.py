@@ -179,21 +179,21 @@ def read_log(repo: git.Repo, rev: str = "HEAD") -> list[Commit]:
 
 def parse_log(raw: bytes) -> list[Commit]:
     """Parse the output of :func:`read_log` (exposed for tests)."""
-    tokens = raw.split(b"\0")
+    tokens = raw.decode("utf-8", errors="replace").split("\0")
     commits: list[Commit] = []
     by_path: dict[str, Change] = {}
     i, n = 0, len(tokens)
     current: Commit | None = None
     while i < n:
         tok = tokens[i]
-        if tok.startswith(b"\n"):
+        if tok.startswith("\n"):
             tok = tok[1:]
         if not tok:
             i += 1
             continue
-        if tok[:1] == b":" and current is not None:
-            meta = _decode(tok[1:]).split(" ")
-            path = _decode(tokens[i + 1]) if i + 1 < n else ""
+        if tok[:1] == ":" and current is not None:
+            meta = tok[1:].split(" ")
+            path = tokens[i + 1] if i + 1 < n else ""
             if len(meta) >= 5:
                 change = Change(
                     path=path,
@@ -206,8 +206,8 @@ def parse_log(raw: bytes) -> list[Commit]:
                 by_path[path] = change
             i += 2
             continue
-        m = _NUMSTAT.match(_decode(tok)) if current is not None else None
-        if m and not _HEX.match(_decode(tok)):
+        m = _NUMSTAT.match(tok) if current is not None else None
+        if m:
             change = by_path.get(m.group(3))
             if change is not None:
                 change.added = None if m.group(1) == "-" else int(m.group(1))
@@ -215,7 +215,7 @@ def parse_log(raw: bytes) -> list[Commit]:
             i += 1
             continue
         # A commit header: sha, parents, author, email, date, message.
-        fields = [_decode(t) for t in tokens[i : i + 6]]
+        fields = tokens[i : i + 6]
         while len(fields) < 6:
             fields.append("")
         sha = fields[0].strip()

@@ -46,10 +46,27 @@ def message_issues(commit: Commit, cfg: dict) -> list[dict]:
     )
 
 
+def compiled(cfg: dict) -> dict:
+    """Return the word sets and regexes of ``cfg``, compiled once per config."""
+    cached = cfg.get("_compiled")
+    if cached is None:
+        cached = {
+            "convention": re.compile(cfg["convention"]),
+            "generic": {_norm(g) for g in cfg.get("generic", [])},
+            "generic_patterns": [
+                re.compile(p, re.I) for p in cfg.get("generic_patterns", [])
+            ],
+            "non_imperative": {w.lower() for w in cfg.get("non_imperative", [])},
+        }
+        cfg["_compiled"] = cached
+    return cached
+
+
 def _message_issues(commit: Commit, cfg: dict) -> list[dict]:
     subject = commit.subject
     lines = commit.message.split("\n")
     example = cfg.get("example_subject", "area: Summary")
+    rx = compiled(cfg)
     if not subject:
         return [
             {
@@ -58,16 +75,13 @@ def _message_issues(commit: Commit, cfg: dict) -> list[dict]:
                 "hint": f"Say what the commit does, e.g. `{example}`.",
             }
         ]
-    m = re.match(cfg["convention"], subject)
+    m = rx["convention"].match(subject)
     summary = m.group("summary") if m and "summary" in m.groupdict() else subject
-    generic = {_norm(g) for g in cfg.get("generic", [])}
+    generic = rx["generic"]
     if (
         _norm(subject) in generic
         or _norm(summary) in generic
-        or any(
-            re.fullmatch(p, subject.strip(), re.I)
-            for p in cfg.get("generic_patterns", [])
-        )
+        or any(p.fullmatch(subject.strip()) for p in rx["generic_patterns"])
     ):
         return [
             {
@@ -109,7 +123,7 @@ def _message_issues(commit: Commit, cfg: dict) -> list[dict]:
     first = (
         re.split(r"[\s:,]+", summary.strip(), maxsplit=1)[0] if summary.strip() else ""
     )
-    if _norm(first) in {w.lower() for w in cfg.get("non_imperative", [])}:
+    if _norm(first) in rx["non_imperative"]:
         issues.append(
             {
                 "code": "not_imperative",
