@@ -86,6 +86,7 @@ class Variants:
         self.baseline = data.get("baseline", "")
         self.baseline_words = [w.lower() for w in data.get("baseline_words", [])]
         self.canonical = [n for f in self.families for n in f.names()]
+        self._cache: dict[tuple[str, str], str | None] = {}
         self._exact = {n.lower(): n for n in self.canonical}
         if self.baseline:
             self._exact[self.baseline.lower()] = self.baseline
@@ -137,6 +138,12 @@ class Variants:
         str or None
             The canonical name, the baseline name, or None.
         """
+        key = (text, family.name if family else "")
+        if key not in self._cache:
+            self._cache[key] = self._resolve(text, family)
+        return self._cache[key]
+
+    def _resolve(self, text: str, family: Family | None) -> str | None:
         if not text:
             return None
         if self._exact_re is not None:
