@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import textwrap
 
@@ -57,9 +58,17 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 
 def _wrap(text: str, indent: str) -> str:
-    return textwrap.fill(
-        text, width=88, initial_indent=indent, subsequent_indent=indent
+    """Wrap ``text`` at 88 columns without breaking `code spans`."""
+    glued = re.sub(r"`[^`]*`", lambda m: m.group(0).replace(" ", "\0"), text)
+    wrapped = textwrap.fill(
+        glued,
+        width=88,
+        initial_indent=indent,
+        subsequent_indent=indent,
+        break_long_words=False,
+        break_on_hyphens=False,
     )
+    return wrapped.replace("\0", " ")
 
 
 def render(report: dict, show_all: bool = False) -> str:
@@ -127,7 +136,15 @@ def render(report: dict, show_all: bool = False) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Analyse ``args.repo`` and print the report; 2 on usage errors."""
+    """Analyse ``args.repo`` and print the report.
+
+    Returns
+    -------
+    int
+        0 when the report was printed (whatever the score), 1 when the
+        repository could not be read, 2 on usage errors (unknown lab or
+        ``--base``).
+    """
     try:
         cfg, _item, points = load_config(load_rubric(args.lab))
     except (RubricError, HistoryConfigError) as exc:
@@ -146,7 +163,13 @@ def run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 2
-    report = analyze(args.repo, cfg, points, args.base)
+    try:
+        report = analyze(args.repo, cfg, points, args.base)
+    except Exception as exc:  # noqa: BLE001 - a damaged repository: say so, no trace
+        print(
+            f"error: could not read the history of {args.repo}: {exc}", file=sys.stderr
+        )
+        return 1
     if args.json:
         json.dump(report, sys.stdout, indent=2, ensure_ascii=False)
         print()

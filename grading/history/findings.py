@@ -60,7 +60,7 @@ def to_findings(report: dict, item: str) -> list[Finding]:
             f"for {len(report['student_commits'])} commit(s) of yours: {summary}. "
             f"{base_line}"
         )
-    hint = ""
+    hint = f"How the points are computed: {report['rule']}"
     if status == "shallow":
         hint = report["cannot_judge"][-1]
     elif status == "not_a_repository":
@@ -75,7 +75,12 @@ def to_findings(report: dict, item: str) -> list[Finding]:
         else None,
         message=message.strip(),
         hint=hint,
-        evidence=report["rule"],
+        evidence="\n".join(
+            f"-{d['points']:g} {d['code']}: {d['count']} x {d['each']:g}"
+            f" (at most {d['cap']:g})"
+            for d in report.get("deductions", [])
+            if d["points"]
+        ),
         score=report["fraction"] if decided else None,
         code="manual_review" if not decided else (status if status != "ok" else "rule"),
         data={
@@ -132,6 +137,8 @@ def to_findings(report: dict, item: str) -> list[Finding]:
             continue
         price = cost.get(code)
         lost = f" (-{price['each']:g} points)" if price and price["each"] else ""
+        if price and price["each"] and price["points"] < price["each"] * price["count"]:
+            lost = f" (-{price['each']:g} points, up to {price['cap']:g} in all)"
         paths = finding.get("paths", [])
         evidence = "\n".join(paths[:MAX_LISTED])
         if len(paths) > MAX_LISTED:
@@ -148,7 +155,7 @@ def to_findings(report: dict, item: str) -> list[Finding]:
                 check=f"history.{code}",
                 item=item,
                 passed=verdict,
-                message=finding["message"] + lost,
+                message=finding["message"].rstrip(".") + lost + ".",
                 hint=finding["hint"],
                 evidence=evidence,
                 code=code,

@@ -300,7 +300,9 @@ def test_squashed_history_falls_back_and_says_so(make_repo, config):
     assert codes(report) == ["giant_commit"]
 
 
-def test_base_option_and_heuristics_without_fingerprint(make_repo, config):
+def test_base_option_and_heuristics_without_fingerprint(
+    make_repo, config, rubric, tmp_path
+):
     repo = make_repo()
     first = repo.commit("Initial commit", {"README.md": "# Lab\n", MODULE: "pass\n"})
     repo.good_work()
@@ -313,6 +315,9 @@ def test_base_option_and_heuristics_without_fingerprint(make_repo, config):
     report = run(repo, config, base="HEAD~2")
     assert report["base"]["method"] == "option"
     assert len(report["student_commits"]) == 2
+    item = item_points(repo.path, rubric, tmp_path, base="HEAD~2")  # via the check
+    rule = next(f for f in item["findings"] if f["check"] == "history.rule")
+    assert "2 commit(s) of yours" in rule["message"] and item["points"] == 2.0
 
     report = run(repo, config, base="no-such-rev")
     assert report["base"]["method"] == "heuristic"
