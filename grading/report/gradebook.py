@@ -89,6 +89,9 @@ def load_submission(folder: Path) -> dict[str, Any]:
         record["status"] = normalized["status"]
         record["message"] = normalized["message"]
         return record
+    if not results_path.exists() and not status_path.exists():
+        record["message"] = "no results.json or status.json (not graded yet?)"
+        return record
     reasons = [r for r in (results_error, status_error) if r]
     if status_path.exists() and status is not None and not isinstance(status, dict):
         reasons.append(f"{status_path} is not a JSON object")

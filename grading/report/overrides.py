@@ -140,7 +140,7 @@ def _load_toml(path: Path, content: str, errors: list[str]) -> list[Decision]:
         )
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise OverrideError(f"{path}: write each decision as a [[decision]] table")
-    header = re.compile(rf"^\s*\[\[\s*{key}\s*\]\]", re.MULTILINE)
+    header = re.compile(rf"^[ \t]*\[\[[ \t]*{key}[ \t]*\]\]", re.MULTILINE)
     lines = [content.count("\n", 0, m.start()) + 1 for m in header.finditer(content)]
     default = views.text(data.get("reviewer")).strip()
     decisions = []
@@ -395,8 +395,9 @@ def apply_overrides(grades_dir: Path, overrides_file: Path | None) -> None:
     rerender(grades_dir, overrides_file)
 
 
-def print_progress(done: int, total: int, stream=sys.stderr) -> None:
-    """Show ``rendered done/total`` on one line of a terminal (or every 10 %)."""
+def print_progress(done: int, total: int, stream=None) -> None:
+    """Show ``rendering reports done/total`` on one terminal line (or every 10 %)."""
+    stream = stream or sys.stderr
     if stream.isatty():
         end = "\n" if done == total else ""
         print(f"\rrendering reports {done}/{total}", end=end, file=stream, flush=True)

@@ -28,7 +28,7 @@ def histogram_bins(scores: list[float], max_score: float) -> list[dict]:
     list of dict
         ``{"low", "high", "count"}`` per bin, in order.
     """
-    top = max(max_score, max(scores, default=0.0), 1.0)
+    top = max_score if max_score > 0 else max(max(scores, default=0.0), 1.0)
     width = 1.0 if top <= 30 else top / 20
     count = max(1, math.ceil(top / width - 1e-9))
     bins = [

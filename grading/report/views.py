@@ -21,6 +21,7 @@ import base64
 import json
 import math
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,8 @@ Audience = str  # "student" or "instructor"
 
 #: Longest evidence shown in HTML per finding, in characters.
 EVIDENCE_LIMIT_HTML = 20_000
+#: Longest message or hint shown per finding, in characters.
+MESSAGE_LIMIT = 4_000
 #: Longest raw check details shown in the instructor view, in characters.
 DETAILS_LIMIT = 30_000
 #: Images embedded per report, and bytes per image.
@@ -73,8 +76,8 @@ _IMAGE_MAGIC = {
     b"GIF89a": "image/gif",
 }
 
-# A pytest node id (``path/test_x.py::test_name[param]``) anywhere in a line.
-_NODEID = re.compile(r"[^\s'\"()<>]*\.py::[^\s'\"<>]+")
+# Characters that end a pytest node id (``path/test_x.py::test_name[param]``).
+_NODEID_STOP = frozenset(" \t'\"()<>")
 # Lines that point into the grader's own private folders.
 _INTERNAL = re.compile(
     r"hidden_tests|grading[\\/](?:reference|hidden)|[\\/]reference[\\/]|def test_\w+"
@@ -148,6 +151,32 @@ def shorten(value: str, limit: int) -> tuple[str, int]:
     return value[:cut].rstrip(), len(value) - cut
 
 
+def _hide_nodeids(line: str) -> str:
+    """Replace every ``something.py::name`` token of ``line`` by ``[hidden test]``.
+
+    Linear in the line length (a regular expression would backtrack on long
+    lines without spaces).
+    """
+    start = line.find(".py::")
+    if start < 0:
+        return line
+    pieces = []
+    done = 0
+    while start >= 0:
+        left = start
+        while left > done and line[left - 1] not in _NODEID_STOP:
+            left -= 1
+        right = start + 5
+        while right < len(line) and line[right] not in _NODEID_STOP:
+            right += 1
+        pieces.append(line[done:left])
+        pieces.append(HIDDEN_TEST)
+        done = right
+        start = line.find(".py::", done)
+    pieces.append(line[done:])
+    return "".join(pieces)
+
+
 def scrub_student_text(value: str) -> str:
     """Remove what points into the grader's private parts from student text.
 
@@ -185,7 +214,7 @@ def scrub_student_text(value: str) -> str:
             ):
                 i += 1
             continue
-        out.append(_NODEID.sub(HIDDEN_TEST, line))
+        out.append(_hide_nodeids(line))
         i += 1
     return "\n".join(out)
 
@@ -370,15 +399,17 @@ def finding_view(
     icon, label = FINDING_LABELS[state]
     student = audience == "student"
     clean = scrub_student_text if student else (lambda s: s)
-    evidence, cut = shorten(clean(finding["evidence"]), EVIDENCE_LIMIT_HTML)
+    evidence, cut = shorten(finding["evidence"], EVIDENCE_LIMIT_HTML)
+    evidence = clean(evidence)
     area = finding["check"].split(".", 1)[0]
     images, image_notes = embed_images(finding["data"], roots)
     view = {
         "state": state,
         "icon": icon,
         "label": label,
-        "message": clean(finding["message"]) or "(no message)",
-        "hint": clean(finding["hint"]),
+        "message": clean(shorten(finding["message"], MESSAGE_LIMIT)[0])
+        or "(no message)",
+        "hint": clean(shorten(finding["hint"], MESSAGE_LIMIT)[0]),
         "evidence": evidence,
         "evidence_note": f"{cut} more characters left out" if cut else "",
         "evidence_label": EVIDENCE_LABELS.get(area, "Evidence"),
@@ -529,6 +560,7 @@ def normalize_results(results: Any) -> dict[str, Any]:
     max_score = results.get("max_score")
     return {
         "lab": text(results.get("lab")),
+        "title": text(results.get("title")),
         "student": text(results.get("student")),
         "submission": text(results.get("submission")),
         "status": status if status in ("graded", "error", "timeout") else "error",
@@ -551,6 +583,7 @@ def normalize_results(results: Any) -> dict[str, Any]:
     }
 
 
+@lru_cache(maxsize=32)
 def lab_title(lab: str) -> str:
     """Return the rubric's title of ``lab``, or a readable form of its id."""
     if lab:
@@ -732,13 +765,21 @@ def submission_view(
                 }
             )
     banner = None
+    detail = res["message"]
+    if not detail:
+        for f in res["unassigned"] + [f for i in res["items"] for f in i["findings"]]:
+            if f["code"] in ("grader_error", "timeout") and (
+                not student or f["audience"] == "student"
+            ):
+                detail = f["message"]
+                break
     if res["status"] in _BANNERS:
         title, words = _BANNERS[res["status"]]
         banner = {
             "kind": res["status"],
             "title": title,
             "text": words,
-            "detail": clean(res["message"]),
+            "detail": clean(detail),
         }
     who = res["student"] or Path(res["submission"]).name or "submission"
     return {
@@ -746,7 +787,7 @@ def submission_view(
         "is_instructor": not student,
         "view_name": "Instructor view" if not student else "Student view",
         "lab": res["lab"],
-        "lab_title": lab_title(res["lab"]),
+        "lab_title": res["title"] or lab_title(res["lab"]),
         "student": who,
         "graded_at": res["graded_at"].replace("T", " ")[:19],
         "grader_version": res["grader_version"],
