@@ -30,7 +30,8 @@ class Family:
     template : str
         Canonical name with ``{}`` for the value (``clustered-{}-fp32``).
     values : list of float
-        Allowed values, in the order of the lab.
+        Allowed values, in the order of the lab. Empty for a single fixed
+        variant (``template`` is then its name, found by ``words``).
     kind : {"count", "fraction"}
         ``fraction`` values may be written as percentages (``20%``).
     words : list of str
@@ -57,6 +58,8 @@ class Family:
 
     def names(self) -> list[str]:
         """Return every canonical name of the family, in lab order."""
+        if not self.values:
+            return [self.template]
         return [self.variant(v) for v in self.values]
 
 
@@ -76,7 +79,7 @@ class Variants:
             Family(
                 name=f["name"],
                 template=f["variant"],
-                values=[float(v) for v in f["values"]],
+                values=[float(v) for v in f.get("values", [])],
                 kind=f.get("kind", "count"),
                 words=[w.lower() for w in f.get("words", [f["name"]])],
                 deflation_trend=f.get("deflation_trend", ""),
@@ -152,7 +155,9 @@ class Variants:
                 return self._exact[match.group(1).lower()]
         own = self.family_of(text)
         chosen = own or family
-        if chosen is not None:
+        if own is not None and not own.values:
+            return own.template  # a single fixed variant, named by its words
+        if chosen is not None and chosen.values:
             value = self.value_in(chosen, text)
             if value is not None:
                 return chosen.variant(value)
