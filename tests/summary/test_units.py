@@ -122,3 +122,39 @@ def test_question_not_found_when_absent(rubric):
         parse("# Results\n\nNothing else here.\n"), lab_data(rubric)["questions"]
     )
     assert not any(a["found"] for a in found.values())
+
+
+def test_another_lab_needs_only_data():
+    lab02 = {
+        "baseline": "tflite-fp32",
+        "baseline_words": ["tflite fp32", "tflite-fp32"],
+        "families": [
+            {"name": "native", "variant": "native", "words": ["native", "keras"]},
+            {
+                "name": "int8",
+                "variant": "tflite-int8-{}",
+                "values": [0.01, 0.08, 0.3, 0.8],
+                "kind": "fraction",
+                "words": ["int8 ", "int8-", "calibration"],
+            },
+            {
+                "name": "imbint8",
+                "variant": "tflite-imbint8",
+                "words": ["imbint8", "imbalanced"],
+            },
+        ],
+    }
+    variants = Variants(lab02)
+    assert variants.canonical == [
+        "native",
+        "tflite-int8-0.01",
+        "tflite-int8-0.08",
+        "tflite-int8-0.3",
+        "tflite-int8-0.8",
+        "tflite-imbint8",
+    ]
+    assert variants.resolve("Native Keras model") == "native"
+    assert variants.resolve("INT8, calibration 8%") == "tflite-int8-0.08"
+    assert variants.resolve("tflite-int8-0.3") == "tflite-int8-0.3"
+    assert variants.resolve("Imbalanced INT8") == "tflite-imbint8"
+    assert variants.resolve("TFLite FP32") == "tflite-fp32"
