@@ -115,6 +115,8 @@ class SandboxResult:
     network : str
         ``"isolated"`` (own network namespace), ``"allowed"`` (asked for) or
         ``"host"`` (isolation was not possible).
+    filesystem : str
+        ``"read-only"`` (everything but the writable folders) or ``"host"``.
     notes : list of str
         What the sandbox could not do as asked (for example no user switch).
     """
@@ -131,6 +133,7 @@ class SandboxResult:
     stdout_truncated: bool = False
     stderr_truncated: bool = False
     network: str = ""
+    filesystem: str = ""
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -332,14 +335,21 @@ def _reachable_by_others(path: Path, *, need_read: bool = True) -> bool:
     return not need_read or bool(mode & stat.S_IROTH)
 
 
+#: Folders handed to the child with :func:`grant_access` (kept writable).
+_GRANTED: set[str] = set()
+
+
 def grant_access(path: Path) -> None:
     """Let the sandbox user write in ``path`` (a folder the grader made).
 
     When the grader runs as root, the tree is handed to :data:`SANDBOX_USER`
     and its parents are made traversable; otherwise nothing changes (the child
     runs as the grader's own user). Call it on every folder the child must
-    write into, such as an output folder for artifacts.
+    write into, such as an output folder for artifacts. Granted folders stay
+    writable when the rest of the file system is made read-only for the child
+    (see :func:`run_sandboxed`).
     """
+    _GRANTED.add(os.path.realpath(path))
     ids = _sandbox_ids()
     if ids is None:
         return
@@ -535,8 +545,100 @@ def network_isolation_available() -> bool:
     return _NETNS_SUPPORTED
 
 
+_CLONE_NEWNS = 0x00020000
+_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
+_MS_REMOUNT, _MS_NOATIME, _MS_NODIRATIME, _MS_BIND = 32, 1024, 2048, 4096
+_MS_REC, _MS_PRIVATE, _MS_RELATIME, _MS_STRICTATIME = 16384, 1 << 18, 1 << 21, 1 << 24
+_MOUNT_FLAGS = {
+    "nosuid": _MS_NOSUID,
+    "nodev": _MS_NODEV,
+    "noexec": _MS_NOEXEC,
+    "noatime": _MS_NOATIME,
+    "nodiratime": _MS_NODIRATIME,
+    "relatime": _MS_RELATIME,
+    "strictatime": _MS_STRICTATIME,
+}
+# Pseudo file systems left as they are (devices, /dev/shm, process info).
+_KEEP_MOUNTS = ("/proc", "/sys", "/dev")
+_FS_ISOLATION_BROKEN = False
+
+
+def _unescape_mount(path: str) -> str:
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), path)
+
+
+def _readonly_plan() -> list[tuple[bytes, int]]:
+    """Mount points to remount read-only in the child, with flags to keep."""
+    plan = []
+    try:
+        lines = Path("/proc/self/mountinfo").read_text().splitlines()
+    except OSError:
+        return plan
+    for line in lines:
+        fields = line.split()
+        if len(fields) < 6:
+            continue
+        point = _unescape_mount(fields[4])
+        options = fields[5].split(",")
+        if "ro" in options:
+            continue
+        if any(point == k or point.startswith(k + "/") for k in _KEEP_MOUNTS):
+            continue
+        flags = 0
+        for option in options:
+            flags |= _MOUNT_FLAGS.get(option, 0)
+        plan.append((os.fsencode(point), flags))
+    return plan
+
+
+def filesystem_isolation_available() -> bool:
+    """True if children can get a read-only view of the file system.
+
+    Needs Linux and the right to create mount namespaces (root, or
+    CAP_SYS_ADMIN in a container).
+    """
+    return (
+        os.geteuid() == 0
+        and sys.platform.startswith("linux")
+        and (not _FS_ISOLATION_BROKEN)
+    )
+
+
+def _libc_call(name: str, *args) -> None:
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    if getattr(libc, name)(*args) != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"{name}{args[:2]} failed: {os.strerror(errno)}")
+
+
+def _isolate_filesystem(writable: list[bytes], plan: list[tuple[bytes, int]]) -> None:
+    """In the child: make every mount read-only except the writable folders."""
+    _libc_call("unshare", _CLONE_NEWNS)
+    _libc_call("mount", None, b"/", None, _MS_REC | _MS_PRIVATE, None)
+    for folder in writable:
+        _libc_call("mount", folder, folder, None, _MS_BIND | _MS_REC, None)
+    for point, flags in plan:
+        _libc_call(
+            "mount",
+            None,
+            point,
+            None,
+            _MS_REMOUNT | _MS_BIND | _MS_RDONLY | flags,
+            None,
+        )
+    # The child entered its working folder before the bind mounts existed;
+    # enter it again so relative paths go through the writable mount.
+    os.chdir(os.getcwd())
+
+
 def _preexec(
-    memory_mb: int, ids: tuple[int, int] | None, nproc: int, isolate_net: bool = False
+    memory_mb: int,
+    ids: tuple[int, int] | None,
+    nproc: int,
+    isolate_net: bool = False,
+    isolate_fs: tuple[list[bytes], list[tuple[bytes, int]]] | None = None,
 ):
     """Build the function run in the child between fork and exec."""
 
@@ -544,6 +646,8 @@ def _preexec(
         # start_new_session=True already made the child a session leader.
         if isolate_net:
             _unshare_net()  # before dropping privileges: needs CAP_SYS_ADMIN
+        if isolate_fs is not None:
+            _isolate_filesystem(*isolate_fs)
         if memory_mb and memory_mb > 0:
             limit = int(memory_mb) * 1024 * 1024
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -606,6 +710,21 @@ def _kill_tree(pid: int, known: set[int], sig: int) -> None:
         pass
 
 
+def _popen(argv, cwd, env, memory_mb, ids, isolate_net, isolate_fs):
+    """Start the child with its limits (see :func:`run_sandboxed`)."""
+    return subprocess.Popen(
+        argv,
+        cwd=str(cwd),
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        close_fds=True,
+        preexec_fn=_preexec(memory_mb, ids, _nproc_limit(ids), isolate_net, isolate_fs),
+    )
+
+
 def run_sandboxed(
     argv: list[str],
     cwd: Path,
@@ -616,6 +735,7 @@ def run_sandboxed(
     pythonpath: list[Path] | None = None,
     output_cap: int = OUTPUT_CAP_BYTES,
     network: bool = False,
+    writable: list[Path] | None = None,
 ) -> SandboxResult:
     """Run ``argv`` in a sandboxed child process and wait for it.
 
@@ -642,6 +762,11 @@ def run_sandboxed(
         of its own with no interface but a loopback that is down (when the
         grader may create one; otherwise ``notes`` says the network was not
         isolated).
+    writable : list of Path, optional
+        Folders the child may write in. When the grader may create mount
+        namespaces (root), the child sees every other mount read-only (except
+        ``/proc``, ``/sys`` and ``/dev``). Default: ``cwd``, the child's
+        ``HOME`` and every existing folder given to :func:`grant_access`.
 
     Returns
     -------
@@ -649,6 +774,7 @@ def run_sandboxed(
         Never raises because of the child's behaviour; raises ``OSError`` only
         when the command cannot be started at all (missing executable).
     """
+    global _FS_ISOLATION_BROKEN
     cwd = Path(cwd)
     ids, user, notes = _child_user(cwd, argv)
     home = Path(tempfile.mkdtemp(prefix="grading-home-"))
@@ -664,19 +790,30 @@ def run_sandboxed(
             "network not isolated: this grader may not create network "
             "namespaces (run it as root or in the grading container)"
         )
+    isolate_fs = None
+    if filesystem_isolation_available():
+        folders = [cwd, home] + (
+            list(writable) if writable is not None else [Path(p) for p in _GRANTED]
+        )
+        real = sorted({os.path.realpath(f) for f in folders if Path(f).is_dir()})
+        isolate_fs = ([os.fsencode(f) for f in real], _readonly_plan())
+    else:
+        notes.append(
+            "file system not made read-only: this grader may not create "
+            "mount namespaces (run it as root or in the grading container)"
+        )
     start = time.monotonic()
     try:
-        proc = subprocess.Popen(
-            argv,
-            cwd=str(cwd),
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-            close_fds=True,
-            preexec_fn=_preexec(memory_mb, ids, _nproc_limit(ids), isolate_net),
-        )
+        proc = _popen(argv, cwd, env, memory_mb, ids, isolate_net, isolate_fs)
+    except subprocess.SubprocessError as exc:
+        if isolate_fs is None:
+            shutil.rmtree(home, ignore_errors=True)
+            raise
+        # The mount namespace could not be set up here: run without it.
+        _FS_ISOLATION_BROKEN = True
+        isolate_fs = None
+        notes.append(f"file system not made read-only: {exc}")
+        proc = _popen(argv, cwd, env, memory_mb, ids, isolate_net, isolate_fs)
     except BaseException:
         shutil.rmtree(home, ignore_errors=True)
         raise
@@ -750,6 +887,7 @@ def run_sandboxed(
         max_rss_mb=round((rusage.ru_maxrss / 1024) if rusage else 0.0, 1),
         stdout_truncated=out_cut,
         stderr_truncated=err_cut,
+        filesystem="read-only" if isolate_fs is not None else "host",
         network="isolated" if isolate_net else ("allowed" if network else "host"),
         notes=notes,
     )
@@ -925,6 +1063,7 @@ def describe(result: SandboxResult) -> dict[str, Any]:
         "user": result.user,
         "max_rss_mb": result.max_rss_mb,
         "network": result.network,
+        "filesystem": result.filesystem,
         "notes": list(result.notes),
     }
 

@@ -385,3 +385,34 @@ def test_working_copy_survives_copy_errors(tmp_path, monkeypatch):
     assert (tmp_path / "copy" / "ok.py").read_text() == "y"
     assert not (tmp_path / "copy" / "secret.py").exists()
     assert [(f.code, f.evidence) for f in findings] == [("unreadable", "secret.py")]
+
+
+def test_file_system_is_read_only_outside_the_writable_folders(tmp_path):
+    work, granted, other = tmp_path / "work", tmp_path / "granted", tmp_path / "other"
+    for folder in (work, granted, other):
+        folder.mkdir()
+    sandbox.grant_access(granted)
+    code = f"""
+        import os
+        targets = ["rel.txt", {str(granted / "g.txt")!r}, {str(other / "o.txt")!r},
+                   os.path.join(os.environ["TMPDIR"], "t.txt"), "/dev/null"]
+        for path in targets:
+            try:
+                with open(path, "w") as handle:
+                    handle.write("x")
+                print("wrote", path)
+            except OSError as exc:
+                print("blocked", path, exc.strerror)
+    """
+    result = run_sandboxed(_py(code), work, timeout=30, memory_mb=0)
+    lines = result.stdout.splitlines()
+    assert lines[0] == "wrote rel.txt" and (work / "rel.txt").exists()
+    assert lines[1].startswith("wrote") and lines[3].startswith("wrote")
+    assert lines[4] == "wrote /dev/null"
+    if not sandbox.filesystem_isolation_available():
+        assert result.filesystem == "host"
+        assert any("file system not made read-only" in n for n in result.notes)
+        return
+    assert result.filesystem == "read-only"
+    assert lines[2].startswith("blocked") and "Read-only" in lines[2]
+    assert not (other / "o.txt").exists()
