@@ -198,8 +198,9 @@ def analyze(path: str | Path, rubric: dict[str, Any]) -> dict[str, Any]:
     for variant in sorted(found.metrics, key=lambda v: order.get(v, 99)):
         values = found.metrics[variant]
         row = {key: values.get(key) for key in METRIC_KEYS}
-        if "top5" in values:
-            row["top5"] = values["top5"]
+        for extra in ("top5", "samples"):
+            if values.get(extra) is not None:
+                row[extra] = values[extra]
         if variant == variants.baseline:
             result["baseline"]["metrics"] = row
         else:

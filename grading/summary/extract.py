@@ -22,11 +22,15 @@ METRICS = ("accuracy", "precision", "sensitivity", "g_mean", "inference_ms")
 _LABELS = [
     ("top5", r"top[- ]?5"),
     (
+        "samples",
+        r"(?:test )?samples|(?:liczba )?próbek|images tested|obrazów testowych",
+    ),
+    (
         "g_mean",
         r"g[-_ ]?mean|geometric mean|średni\w* geometryczn\w*|sredni\w* geometryczn\w*",
     ),
-    ("precision", r"precision|precyzj\w*"),
-    ("sensitivity", r"sensitivity|recall|czułoś\w*|czulos\w*|czułos\w*"),
+    ("precision", r"precision|prec|precyzj\w*|ppv"),
+    ("sensitivity", r"sensitivity|sens|recall|tpr|czułoś\w*|czulos\w*|czułos\w*"),
     ("accuracy", r"accuracy|acc|dokładnoś\w*|dokladnos\w*|trafnoś\w*|trafnos\w*"),
     ("inference_ms", r"inference(?: time)?|czas\w*(?: inferencji)?|latency|time"),
     ("deflation", r"deflat\w*|deflac\w*|stopień kompresji|stopien kompresji"),
@@ -45,6 +49,9 @@ _CONVERTERS = {
     "sensitivity": numbers.as_fraction,
     "g_mean": numbers.as_fraction,
     "top5": numbers.as_fraction,
+    "samples": lambda text: (lambda got: got[0] if isinstance(got, tuple) else got)(
+        numbers.first_number(text)
+    ),
     "inference_ms": numbers.as_ms,
     "deflation": numbers.as_percent,
 }
@@ -150,7 +157,7 @@ def _value(key: str, text: str, default_unit: str, out: Extracted, variant: str)
 
 
 def _store(out: Extracted, variant: str, key: str, value) -> None:
-    if key in METRICS or key == "top5":
+    if key in METRICS or key in ("top5", "samples"):
         out.put_metric(variant, key, value)
     elif key == "deflation":
         out.put_deflation(variant, "percent", value)

@@ -188,6 +188,19 @@ def check(result: dict, data: dict, variants: Variants, text: str) -> list[dict]
         ]
         full = [a for a in precise if abs(a * size - round(a * size)) < 1e-6 * size]
         mentioned = any(word in text for word in data.get("fraction_words", []))
+        counted = [
+            v.get("samples") for v in metrics.values() if v.get("samples") is not None
+        ]
+        if counted and min(counted) < size and not mentioned:
+            _warn(
+                out,
+                "fraction_not_mentioned",
+                f"the metrics were computed on {min(counted):g} test images of {size}, "
+                "so a reduced --test-dataset-fraction was used, and the summary does "
+                "not say so",
+                "summary_metrics",
+            )
+            return out
         if precise and not full and not mentioned:
             _warn(
                 out,
