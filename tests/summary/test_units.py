@@ -158,3 +158,34 @@ def test_another_lab_needs_only_data():
     assert variants.resolve("tflite-int8-0.3") == "tflite-int8-0.3"
     assert variants.resolve("Imbalanced INT8") == "tflite-imbint8"
     assert variants.resolve("TFLite FP32") == "tflite-fp32"
+
+
+def test_pasted_metrics_file_and_abbreviated_headers(submission, rubric):
+    from grading.summary import analyze
+
+    root, folder = submission
+    (folder / "summary.md").write_text(
+        "| Model | Acc | Prec | Sens | G-mean | Time (ms) |\n"
+        "|---|---|---|---|---|---|\n"
+        "| clustered-2-fp32 | 0.81 | 0.80 | 0.82 | 0.79 | 15 |\n\n"
+        "### Metrics of pruned-0.5-fp32\n\n| Metric | Value |\n| --- | ---: |\n"
+        "| Accuracy | 0.745000 |\n| Top-5 accuracy | 0.950000 |\n"
+        "| Mean inference time | 15.300 ms (std 0.400 ms) |\n| Test samples | 1100 |\n"
+    )
+    result = analyze(root, rubric)
+    assert result["metrics"]["clustered-2-fp32"] == {
+        "accuracy": 0.81,
+        "precision": 0.80,
+        "sensitivity": 0.82,
+        "g_mean": 0.79,
+        "inference_ms": 15.0,
+    }
+    pruned = result["metrics"]["pruned-0.5-fp32"]
+    assert (pruned["accuracy"], pruned["top5"], pruned["inference_ms"]) == (
+        0.745,
+        0.95,
+        15.3,
+    )
+    assert pruned["samples"] == 1100
+    codes = [w["code"] for w in result["warnings"]]
+    assert "fraction_not_mentioned" in codes
