@@ -123,6 +123,15 @@ def _readme_rules(repo: git.Repo, rev: str, cfg: dict) -> list[dict]:
     return out
 
 
+def _shallow_boundary(repo: git.Repo) -> set[str]:
+    """Commits whose parents were cut off by a shallow clone."""
+    try:
+        text = (Path(repo.git_dir) / "shallow").read_text(encoding="ascii")
+    except OSError:
+        return set()
+    return {line.strip() for line in text.splitlines() if line.strip()}
+
+
 def _decide_base(
     repo: git.Repo,
     commits: list[Commit],
@@ -166,6 +175,10 @@ def _decide_base(
         sha, kind = basemod.match_fingerprint(
             commits, fingerprint["files"], cfg.get("platform_paths", [])
         )
+        if sha and kind == "recorded" and shallow:
+            # A cut-off commit lists every file as added: "holds all the
+            # template's files" says nothing about where the template ends.
+            sha = None
         if sha:
             how = (
                 "the newest commit whose files are exactly the template's"
@@ -297,9 +310,8 @@ def analyze(
                 )
                 continue
             own.append(commit)
-        known = {c.sha for c in commits}
-        boundary = {c.sha for c in commits if any(p not in known for p in c.parents)}
         shallow = info["shallow"]
+        boundary = _shallow_boundary(repo) if shallow else set()
         head_tree = gitdata.ls_tree(repo, info["head"])
         if shallow:
             report["judged"] = "partial"
@@ -371,7 +383,7 @@ def analyze(
         for commit in own:
             issues = [] if commit.is_merge else rules.message_issues(commit, cfg)
             issues += shape.get(commit.sha, [])
-            if commit.sha in boundary and shallow:
+            if commit.sha in boundary:
                 issues.append(
                     {
                         "code": "cut_off",
@@ -390,7 +402,12 @@ def analyze(
             e.path for e in head_tree.values() if e.mode == gitdata.SUBMODULE_MODE
         )
         report["lfs_files"] = sorted(ch.path for ch in added if ch.new_sha in lfs)
-        if not own:
+        if not own and shallow:
+            report["status"] = "shallow"
+            report["cannot_judge"].insert(
+                0, "whether you made commits at all: none is visible in this clone"
+            )
+        elif not own:
             report.update(status="no_student_commits", score=0.0, fraction=0.0)
             report["repo_findings"].append(
                 {

@@ -48,6 +48,11 @@ def to_findings(report: dict, item: str) -> list[Finding]:
         message = "The repository has no commits, so the history earns nothing."
     elif status == "no_student_commits":
         message = f"No commits of yours after the template. {base_line}"
+    elif status == "shallow" and report["score"] is None:
+        message = (
+            "Shallow clone: no commit of yours is visible, so the history "
+            f"cannot be judged here. {base_line}"
+        )
     elif status == "shallow":
         message = (
             f"Shallow clone: only part of the history can be judged; provisional "

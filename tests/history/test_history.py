@@ -244,6 +244,40 @@ def test_shallow_clone_is_judged_partially_not_punished(
     assert "fetch-depth: 0" in rule["hint"]
 
 
+def test_shallow_clone_with_template_files_unchanged(make_repo, config, tmp_path):
+    repo = make_repo()
+    repo.template()
+    repo.commit(
+        "summaries: Add the summary",
+        {"summaries/l03_pruning_clustering/README.md": code_lines(5)},
+    )
+    shallow = tmp_path / "shallow"
+    subprocess.run(
+        ["git", "clone", "-q", "--depth", "1", f"file://{repo.path}", str(shallow)],
+        check=True,
+    )
+    report = analyze(shallow, *config)
+    # The cut-off HEAD holds every template file, but it is the student's.
+    assert report["status"] == "shallow" and report["base"]["sha"] is None
+    assert [r["subject"] for r in report["student_commits"]] == [
+        "summaries: Add the summary"
+    ]
+    assert report["score"] == 2.0  # provisional; the item still waits for a person
+
+    fresh = make_repo("fresh")
+    fresh.template()
+    cut = tmp_path / "fresh-shallow"
+    subprocess.run(
+        ["git", "clone", "-q", "--depth", "1", f"file://{fresh.path}", str(cut)],
+        check=True,
+    )
+    report = analyze(cut, *config)
+    # Only the template is visible: not judged as "no commits", not punished.
+    assert report["status"] == "shallow" and report["score"] is None
+    assert report["base"]["method"] == "fingerprint"
+    assert "none is visible" in report["cannot_judge"][0]
+
+
 def test_fingerprint_survives_rebase_and_reclone(make_repo, config, tmp_path):
     repo = make_repo()
     template = repo.template(author=("GitHub Classroom", "classroom@example.org"))
