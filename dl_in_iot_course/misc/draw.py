@@ -61,7 +61,7 @@ def draw_confusion_matrix(
     else:
         shown = matrix
     side = float(np.clip(2.5 + 0.28 * count, 5.0, 16.0))
-    label_size = float(np.clip(13 - 0.15 * count, 6.5, 11))
+    label_size = float(np.clip(13 - 0.15 * count, 7.5, 11))
     fig, ax = plt.subplots(figsize=(side + 1.8, side + 0.8), layout="constrained")
     image = ax.imshow(
         shown,
@@ -105,6 +105,6 @@ def draw_confusion_matrix(
     if outpath is None:
         return fig
     Path(outpath).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(outpath, dpi=dpi)
+    fig.savefig(outpath, dpi=dpi, bbox_inches="tight", pad_inches=0.15)
     plt.close(fig)
     return None
