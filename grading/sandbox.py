@@ -688,26 +688,69 @@ def _nproc_limit(ids: tuple[int, int] | None) -> int:
     return mine + 4096
 
 
-def _kill_tree(pid: int, known: set[int], sig: int) -> None:
-    """Send ``sig`` to the process group ``pid`` and every known descendant."""
-    try:
-        os.killpg(pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
+def _descendants(pid: int, known: dict[int, float]) -> None:
+    """Add the live descendants of ``pid`` to ``known`` (pid -> start time)."""
     try:
         import psutil
 
-        try:
-            known.update(c.pid for c in psutil.Process(pid).children(recursive=True))
-        except psutil.Error:
-            pass
-        for child in list(known):
+        for child in psutil.Process(pid).children(recursive=True):
             try:
-                psutil.Process(child).send_signal(sig)
+                known.setdefault(child.pid, child.create_time())
             except psutil.Error:
                 pass
-    except ImportError:
+    except Exception:  # noqa: BLE001 - the tree changes while we look
         pass
+
+
+def _marked(marker: str) -> dict[int, float]:
+    """Processes whose environment carries the sandbox ``marker``."""
+    found: dict[int, float] = {}
+    try:
+        import psutil
+    except ImportError:  # pragma: no cover - psutil is a pinned requirement
+        return found
+    me = os.getpid()
+    for process in psutil.process_iter():
+        try:
+            if process.pid == me:
+                continue
+            if process.environ().get("GRADING_SANDBOX") == marker:
+                found[process.pid] = process.create_time()
+        except Exception:  # noqa: BLE001 - gone, or not ours to read
+            continue
+    return found
+
+
+def _kill_tree(
+    pid: int, known: dict[int, float], sig: int, marker: str, group: bool
+) -> None:
+    """Send ``sig`` to the child's tree.
+
+    Targets: the process group ``pid`` (only while the child is not reaped,
+    so the number cannot have been reused), every descendant seen so far
+    (checked by start time, so a reused pid is never hit), and every process
+    that still carries the sandbox marker in its environment (detached
+    daemons).
+    """
+    if group:
+        try:
+            os.killpg(pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+    if group:
+        _descendants(pid, known)
+    known.update(_marked(marker))
+    try:
+        import psutil
+    except ImportError:  # pragma: no cover
+        return
+    for child, started in list(known.items()):
+        try:
+            process = psutil.Process(child)
+            if abs(process.create_time() - started) < 0.01:
+                process.send_signal(sig)
+        except psutil.Error:
+            known.pop(child, None)
 
 
 def _popen(argv, cwd, env, memory_mb, ids, isolate_net, isolate_fs):
@@ -784,6 +827,9 @@ def run_sandboxed(
         for sub in (home, home / "tmp"):
             os.chown(sub, *ids)
     env = scrubbed_env(home, extra_env, pythonpath)
+    # Every process of this run inherits the marker, even detached daemons.
+    marker = home.name
+    env["GRADING_SANDBOX"] = marker
     isolate_net = not network and network_isolation_available()
     if not network and not isolate_net:
         notes.append(
@@ -821,17 +867,13 @@ def run_sandboxed(
     err = _Capture(proc.stderr, output_cap)
     out.start()
     err.start()
-    known: set[int] = set()
+    known: dict[int, float] = {}
     killed = ""
     status = None
     rusage = None
     deadline = start + max(0.0, float(timeout))
     term_sent_at: float | None = None
     last_scan = 0.0
-    try:
-        import psutil
-    except ImportError:  # pragma: no cover - psutil is a pinned requirement
-        psutil = None
     while status is None:
         try:
             pid, status_raw, rusage = os.wait4(proc.pid, os.WNOHANG)
@@ -841,25 +883,23 @@ def run_sandboxed(
             status = status_raw
             break
         now = time.monotonic()
-        if psutil is not None and now - last_scan > 0.5:
+        if now - last_scan > 0.25:
             last_scan = now
-            try:
-                known.update(c.pid for c in psutil.Process(proc.pid).children(True))
-            except psutil.Error:
-                pass
+            _descendants(proc.pid, known)
         if now >= deadline and term_sent_at is None:
             killed = "timeout"
             term_sent_at = now
-            _kill_tree(proc.pid, known, signal.SIGTERM)
+            _kill_tree(proc.pid, known, signal.SIGTERM, marker, group=True)
         elif term_sent_at is not None and now - term_sent_at >= KILL_GRACE:
-            _kill_tree(proc.pid, known, signal.SIGKILL)
+            _kill_tree(proc.pid, known, signal.SIGKILL, marker, group=True)
             term_sent_at = float("inf")  # SIGKILL sent; only wait now
         time.sleep(0.02)
     proc.returncode = os.waitstatus_to_exitcode(status) if status is not None else -9
-    # Whatever the child left behind in its group (daemons, sleepers) goes too.
-    _kill_tree(proc.pid, known, signal.SIGKILL)
+    # Whatever the child left behind (daemons, sleepers) goes too.
+    _kill_tree(proc.pid, known, signal.SIGKILL, marker, group=False)
+    join_until = time.monotonic() + 1.5
     for capture in (out, err):
-        capture.join(timeout=2.0)
+        capture.join(timeout=max(0.0, join_until - time.monotonic()))
     for stream in (proc.stdout, proc.stderr):
         try:
             stream.close()

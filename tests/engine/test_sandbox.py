@@ -416,3 +416,27 @@ def test_file_system_is_read_only_outside_the_writable_folders(tmp_path):
     assert result.filesystem == "read-only"
     assert lines[2].startswith("blocked") and "Read-only" in lines[2]
     assert not (other / "o.txt").exists()
+
+
+def test_detached_daemon_is_killed(tmp_path):
+    pidfile = tmp_path / "daemon"
+    code = f"""
+        import os, time
+        if os.fork() == 0:
+            os.setsid()
+            if os.fork() == 0:
+                open({str(pidfile)!r}, "w").write(str(os.getpid()))
+                time.sleep(600)
+            os._exit(0)
+        time.sleep(0.3)
+    """
+    result = run_sandboxed(_py(code), tmp_path, timeout=30, memory_mb=0)
+    assert result.returncode == 0
+    for _ in range(50):
+        if pidfile.exists() and pidfile.read_text():
+            break
+        time.sleep(0.05)
+    pid = int(pidfile.read_text())
+    time.sleep(0.3)
+    assert not psutil.pid_exists(pid) or \
+        psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
