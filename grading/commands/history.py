@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 import textwrap
@@ -74,12 +75,13 @@ def _wrap(text: str, indent: str) -> str:
 def render(report: dict, show_all: bool = False) -> str:
     """Return the report as text for a terminal."""
     lines = []
+    if report["status"] == "not_a_repository":
+        lines.append(f"Git history of {report['repository']}: not a git repository")
+        lines.append(_wrap(report["cannot_judge"][0], "  "))
+        return "\n".join(lines)
     where = report["branch"] or ("detached HEAD" if report["head"] else "no commits")
     head = f", HEAD {report['head'][:8]}" if report["head"] else ""
     lines.append(f"Git history of {report['repository']} ({where}{head})")
-    if report["status"] == "not_a_repository":
-        lines.append(_wrap(report["cannot_judge"][0], "  "))
-        return "\n".join(lines)
     base = report["base"]
     if report["head"]:
         sha = base["sha"][:8] if base["sha"] else "none"
@@ -145,6 +147,13 @@ def run(args: argparse.Namespace) -> int:
         repository could not be read, 2 on usage errors (unknown lab or
         ``--base``).
     """
+    if not os.path.isdir(args.repo):
+        print(
+            f"error: {args.repo} is not a folder; give the top folder of a "
+            "git repository",
+            file=sys.stderr,
+        )
+        return 2
     try:
         cfg, _item, points = load_config(load_rubric(args.lab))
     except (RubricError, HistoryConfigError) as exc:
