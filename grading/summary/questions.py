@@ -3,11 +3,12 @@
 A question is located by its *anchor*: a heading, a bold line, a line that
 ends with a question mark, or a ``Q2``/``Pytanie 2`` label. Anchors score one
 point per keyword group of the question they match (the groups are lab data
-in the rubric), three for a matching question number and one for sitting in
-a questions section; each question takes
-the best anchor left. The answer is the text up to the next anchor or the
-next heading of the same level. Wording is never judged here: the passage is
-evidence for the person who grades it.
+in the rubric), three for a matching question number, one for sitting in a
+questions section and one for ending with a question mark (so "Best method?"
+is enough). Each question takes the best anchor left with at least 2 points.
+The answer is the text up to the next anchor or the next heading of the same
+level. Wording is never judged here: the passage is evidence for the person
+who grades it.
 """
 
 from __future__ import annotations
@@ -53,7 +54,11 @@ def _score(text: str, number: int, question: dict, in_section: bool) -> int:
         match = _LEADING.match(text)
     if match is not None:
         points = points + 3 if int(match.group(1)) == number else points - 2
-    return points + (1 if in_section and points > 0 else 0)
+    if points > 0:
+        points += (1 if in_section else 0) + (
+            1 if text.rstrip(" *_").endswith("?") else 0
+        )
+    return points
 
 
 def _block_text(block: Block) -> str:
