@@ -189,3 +189,18 @@ def test_pasted_metrics_file_and_abbreviated_headers(submission, rubric):
     assert pruned["samples"] == 1100
     codes = [w["code"] for w in result["warnings"]]
     assert "fraction_not_mentioned" in codes
+
+
+def test_short_paraphrased_headings(rubric):
+    text = (
+        "# Lab 03\n\n## Results\n\nSome numbers.\n\n## Best method?\n\nClustering with "
+        "eight clusters: small and accurate, although pruning is close behind it.\n\n"
+        "## Wnioski\n\n### Porównanie metod\n\n"
+        "Klasteryzacja wygrywa z przycinaniem.\n\n"
+        "### Deflacja\n\nTo procent zmniejszenia pliku przez ZIP.\n"
+    )
+    found = find(parse(text), lab_data(rubric)["questions"])
+    assert found["q4"]["heading"] == "Best method?"
+    assert found["q1"]["heading"] == "Porównanie metod"
+    assert found["q3"]["heading"] == "Deflacja"
+    assert not found["q2"]["found"]
