@@ -180,12 +180,13 @@ def analyze(path: str | Path, rubric: dict[str, Any]) -> dict[str, Any]:
             "not text: a person reads it"
         )
         return result
-    if len(located.candidates) > 1:
+    texts = [c for c in located.candidates if _locate.format_of(Path(c)) != "image"]
+    if len(texts) > 1:
         _problem(
             result,
             "several_candidates",
             f"several files could be the summary: "
-            f"{', '.join(located.candidates[:6])}; read {located.rel}",
+            f"{', '.join(texts[:6])}; read {located.rel}",
         )
     if located.path is None:
         return result

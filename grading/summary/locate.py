@@ -153,8 +153,12 @@ def locate(path: Path, summary_dir: str) -> Located:
             located.path, located.format = None, "none"
         return located
     root = path
-    located = Located(root=root)
     folder = root / summary_dir
+    if not folder.is_dir() and path.name.lower() == Path(summary_dir).name.lower():
+        # PATH is the summary folder itself
+        folder = path
+        root = _git_root(path) or path.parents[len(Path(summary_dir).parts) - 1]
+    located = Located(root=root)
     if not folder.is_dir():
         alternative = _near_miss(root, summary_dir)
         if alternative is None:
