@@ -142,3 +142,13 @@ def test_html_with_scripts_and_junk(submission, rubric):
     )
     result = analyze(root, rubric)
     assert result["deflation"]["pruned-0.5-fp32"]["percent"] == 44.0
+
+
+def test_path_may_be_the_summary_folder_itself(submission, rubric):
+    root, folder = submission
+    (folder / "summary.md").write_text("# x\n\n- pruned-0.4-fp32: deflated 36%\n")
+    (folder / "figure.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    result = analyze(folder, rubric)
+    assert result["file"] == "summaries/l03_pruning_clustering/summary.md"
+    assert result["deflation"]["pruned-0.4-fp32"]["percent"] == 36.0
+    assert "several_candidates" not in _codes(result)
