@@ -412,7 +412,9 @@ def finding_view(
         "hint": clean(shorten(finding["hint"], MESSAGE_LIMIT)[0]),
         "evidence": evidence,
         "evidence_note": f"{cut} more characters left out" if cut else "",
-        "evidence_label": EVIDENCE_LABELS.get(area, "Evidence"),
+        "evidence_label": EVIDENCE_LABELS.get(area, "Evidence")
+        if student
+        else EVIDENCE_LABELS.get(area, "Evidence").replace(" your ", " the "),
         "images": images,
         "image_notes": [] if student else image_notes,
         "instructor_only": finding["audience"] == "instructor",
@@ -459,16 +461,18 @@ def _source_text(item: dict[str, Any]) -> tuple[str, str]:
     if item["source"] == "override" and item["override"]:
         reviewer = text(item["override"].get("reviewer")) or "a reviewer"
         return "person", f"Decided by {reviewer}"
+    if item["status"] == "manual" and item["max_points"] == 0:
+        return "waiting", "Not part of the score"
     if item["status"] == "manual":
         return "waiting", "Waiting for a person"
     return "check", "Scored by automatic checks"
 
 
 def _points_text(item: dict[str, Any]) -> str:
-    """Return ``"1.5 / 4"``, ``"– / 1"`` (awaiting review) or ``"not scored"``."""
+    """Return ``"1.5 / 4"``, ``"– / 1"`` (awaiting review) or ``"–"`` (no points)."""
     maximum = fmt_points(item["max_points"])
     if item["status"] == "manual":
-        return "not scored" if item["max_points"] == 0 else f"\u2013 / {maximum}"
+        return "\u2013" if item["max_points"] == 0 else f"\u2013 / {maximum}"
     return f"{fmt_points(item['points'])} / {maximum}"
 
 
