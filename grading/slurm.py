@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shlex
 import shutil
 import subprocess
@@ -127,6 +128,9 @@ def job_script(
     quoted = " ".join(
         shlex.quote(a) if not a.startswith("$") else f'"{a}"' for a in prefix + task
     )
+    wrapper = os.environ.get("GRADING_GRADE_COMMAND", "").strip()
+    if wrapper:  # the tasks grade the same way as this submitting shell
+        lines.append(f"export GRADING_GRADE_COMMAND={shlex.quote(wrapper)}")
     lines += [
         "set -u",
         "export TF_USE_LEGACY_KERAS=1 TF_CPP_MIN_LOG_LEVEL=2",
