@@ -113,7 +113,8 @@ def detect_lab(submission: Path) -> tuple[str, list[Finding]]:
     Each lab with a rubric gets 2 points when its ``summary_dir`` holds a file
     and 1 point when its ``student_module`` differs from the course template.
     The highest total wins; a tie (or no sign at all) is broken by taking the
-    first lab with a rubric in name order, and a finding says so.
+    first lab with a rubric in name order, and a finding says so (when there
+    is only one lab, it is taken without a finding).
 
     Returns
     -------
@@ -159,7 +160,7 @@ def detect_lab(submission: Path) -> tuple[str, list[Finding]]:
     top = sorted(lab for lab, points in scores.items() if points == best)
     findings: list[Finding] = []
     chosen = top[0]
-    if best == 0 or len(top) > 1:
+    if len(scores) > 1 and (best == 0 or len(top) > 1):
         why = (
             "no summary folder or edited experiment module of any lab was found"
             if best == 0

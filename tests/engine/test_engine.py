@@ -208,3 +208,24 @@ def test_write_atomic_keeps_old_file_on_failure(tmp_path, monkeypatch):
         outputs.write_json(target, {"a": 2})
     assert json.loads(target.read_text()) == {"a": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["results.json"]
+
+
+def test_timeout_finding_sets_grading_status(fake_lab, submission, monkeypatch):
+    from grading.checks import CheckResult
+    from grading.findings import Finding
+
+    def run(ctx):
+        return CheckResult(findings=[Finding(
+            "fake.full", "full", False, "did not finish: timeout after 5 s",
+            code="timeout")])
+
+    monkeypatch.setattr(sys.modules["grading.checks.fake_ok"], "run", run)
+    monkeypatch.setattr(sys.modules["grading.checks.fake_raise"], "run", run)
+    results = grade(submission, "lab_a", None, options=OPTS)
+    assert results["status"] == "timeout"
+    assert _items(results)["full"]["status"] == "fail"
+
+
+def test_single_lab_is_taken_without_a_note(fake_lab, submission):
+    (fake_lab / "lab_b.toml").unlink()
+    assert engine.detect_lab(submission) == ("lab_a", [])
