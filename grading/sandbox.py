@@ -797,7 +797,8 @@ def run_sandboxed(
     extra_env : dict, optional
         Extra environment variables on top of :func:`scrubbed_env`.
     pythonpath : list of Path, optional
-        Folders for ``PYTHONPATH`` (ignored by ``python -E``/``-I`` children).
+        Folders for ``PYTHONPATH`` (ignored by ``python -E``/``-I`` children;
+        in a :func:`pytest_argv` child they come first on ``sys.path``).
     output_cap : int, optional
         Bytes kept per stream (head and tail).
     network : bool, optional
@@ -944,6 +945,8 @@ _LAUNCHER = """\
 import sys
 cfg = __import__("json").loads(sys.argv[1])
 # -S: no site module, so no .pth files, sitecustomize or usercustomize ran.
+# What is on sys.path now: the grader's PYTHONPATH (run_sandboxed's
+# pythonpath=) and the standard library.
 stdlib = [p for p in sys.path if p and p not in ("", ".")]
 sys.path[:] = stdlib + cfg["site"]
 import pytest, _pytest.config, _pytest.main, pluggy, iniconfig  # noqa: E401
