@@ -126,22 +126,24 @@ def open_repo(path: Path) -> git.Repo:
 
 
 def head_info(repo: git.Repo) -> dict:
-    """Return ``{"head", "branch", "shallow"}``; ``head`` is None if empty."""
+    """Return ``{"head", "branch", "shallow"}``; ``head`` is None if empty.
+
+    One ``git rev-parse`` call; ``branch`` is None on a detached HEAD.
+    """
     try:
-        out = repo.git.rev_parse("--is-shallow-repository", "--verify", "-q", "HEAD")
-        lines = out.splitlines()
-        shallow = lines[0].strip() == "true"
-        head = lines[1].strip() if len(lines) > 1 else None
+        out = repo.git.rev_parse(
+            "--is-shallow-repository", "HEAD", "--abbrev-ref", "HEAD"
+        ).splitlines()
     except git.GitCommandError:
-        shallow = False
-        head = None
-    branch = None
-    if head:
-        try:
-            branch = repo.git.symbolic_ref("-q", "--short", "HEAD").strip() or None
-        except git.GitCommandError:
-            branch = None  # detached HEAD
-    return {"head": head, "branch": branch, "shallow": shallow}
+        return {"head": None, "branch": None, "shallow": False}
+    shallow = bool(out) and out[0].strip() == "true"
+    head = out[1].strip() if len(out) > 1 else None
+    branch = out[2].strip() if len(out) > 2 else None
+    return {
+        "head": head,
+        "branch": None if branch == "HEAD" else branch,
+        "shallow": shallow,
+    }
 
 
 def resolve(repo: git.Repo, rev: str) -> str | None:
