@@ -62,6 +62,13 @@ SIGNATURES: tuple[Signature, ...] = (
         "Then reread {task}.",
     ),
     Signature(
+        "not_trainable",
+        (r"has no weights to cluster", r"code:not_trainable"),
+        "Part of the loaded model is frozen (trainable = False), and clustering "
+        "needs trainable weights. Set `model.trainable = True` (and every "
+        "layer's `trainable`) before `cluster_weights`. Reread {task}.",
+    ),
+    Signature(
         "update_pruning_step",
         (r"assert_greater_equal", r"prune_low_magnitude.{0,80}UpdatePruningStep",
          r"UpdatePruningStep.{0,40}(callback|missing)", r"code:update_pruning_step"),

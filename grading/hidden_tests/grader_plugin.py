@@ -45,12 +45,16 @@ class Expected(AssertionError):  # noqa: N818 - reads well in tests
         What the student's code did.
     code : str
         Stable reason for hints and statistics (``"unstripped"``).
+    evidence : str
+        The student's own traceback lines, if the failure is an exception.
     """
 
-    def __init__(self, expected: str, seen: str = "", code: str = "") -> None:
+    def __init__(self, expected: str, seen: str = "", code: str = "",
+                 evidence: str = "") -> None:
         self.expected = expected
         self.seen = seen
         self.code = code
+        self.evidence = evidence
         text = f"Expected {expected}"
         if seen:
             text += f"; seen {seen}"
@@ -82,19 +86,31 @@ def _student_frames(excinfo) -> str:
     return "\n".join(lines[-20:])
 
 
+def short_error(text: str) -> str:
+    """Shorten TensorFlow's graph errors to the node and the final reason."""
+    if "Detected at node" not in text:
+        return text
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    node = next((line for line in lines if line.startswith("Detected at node")), "")
+    node = node.split(" defined at ")[0]
+    last = lines[-1] if lines else ""
+    head = lines[0] if lines else ""
+    return " ".join(dict.fromkeys(p for p in (head, node, last) if p))
+
+
 def describe_exception(excinfo) -> dict:
     """Turn an exception into ``{message, exception, evidence, code}``."""
     exc = excinfo.value
     name = type(exc).__name__
     if isinstance(exc, Expected):
-        return {"message": str(exc), "exception": name, "evidence": "",
-                "code": exc.code}
+        return {"message": str(exc)[:MAX_MESSAGE], "exception": name,
+                "evidence": exc.evidence[:MAX_EVIDENCE], "code": exc.code}
     if isinstance(exc, AssertionError):
         text = str(exc).split("\nassert ")[0].strip() or "an assertion failed"
         return {"message": text, "exception": name, "evidence": "", "code": ""}
     if isinstance(exc, pytest.fail.Exception | pytest.skip.Exception):
         return {"message": str(exc), "exception": name, "evidence": "", "code": ""}
-    text = str(exc).strip()
+    text = short_error(str(exc).strip())
     message = f"{name}: {text}" if text else name
     if isinstance(exc, SystemExit):
         message = f"the code called sys.exit({exc.code!r}) during the test"

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import pytest
 import tomllib
-from grader_plugin import Expected, describe_exception
+from grader_plugin import Expected, describe_exception, short_error
 
 HERE = Path(__file__).resolve().parent
 SPEC = tomllib.loads((HERE / "artifacts.toml").read_text(encoding="utf-8"))
@@ -159,7 +159,7 @@ class Spies:
                 call.result = function(*args, **kwargs)
                 return call.result
             except BaseException as exc:
-                call.error = f"{type(exc).__name__}: {exc}"[:1500]
+                call.error = short_error(f"{type(exc).__name__}: {exc}")[:1500]
                 raise
             finally:
                 call.finished = True
@@ -263,9 +263,8 @@ def student(spies):
         info = describe_exception(pytest.ExceptionInfo.from_exc_info(sys.exc_info()))
         raise Expected(
             f"the module {STUDENT_MODULE} to import on a fresh clone",
-            f"importing it failed with {info['message']}"
-            + (f"\n{info['evidence']}" if info["evidence"] else ""),
-            code="import_error",
+            f"importing it failed with {info['message']}",
+            code="import_error", evidence=info["evidence"],
         ) from None
     workcopy = os.environ.get("GRADER_WORKCOPY")
     if workcopy and not str(Path(module.__file__).resolve()).startswith(
@@ -390,9 +389,9 @@ class Built:
     def raise_error(self, what: str) -> None:
         """Fail with the construction error, if there was one."""
         if self.error:
-            raise Expected(what, f"{self.error['where']} raised {self.error['message']}"
-                           + (f"\n{self.error['evidence']}" if self.error["evidence"]
-                              else ""), code=self.error.get("code", ""))
+            seen = f"{self.error['where']} raised {self.error['message']}"
+            raise Expected(what, seen, code=self.error.get("code", ""),
+                           evidence=self.error.get("evidence", ""))
 
 
 class Builder:
@@ -411,6 +410,12 @@ class Builder:
     def _save_manifest(self) -> None:
         path = self.artifacts / "manifest.json"
         path.write_text(json.dumps(self.manifest, indent=1), encoding="utf-8")
+
+    def record_error(self, variant: str, error: dict) -> None:
+        """Note an error of the student's code met after construction."""
+        entry = self.manifest["variants"].setdefault(variant, {})
+        entry["error"] = error
+        self._save_manifest()
 
     def get(self, variant: str) -> Built:
         """Return the built variant (building it on first use)."""

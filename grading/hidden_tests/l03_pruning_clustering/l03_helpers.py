@@ -11,6 +11,10 @@ PREPARED = ("traindataset", "validdataset", "optimizer", "loss", "metrics", "epo
 def first_call(built: Built, name: str, expected: str) -> Call:
     """Return the first recorded call of ``name`` or fail saying why not."""
     calls = built.of(name)
+    if calls and calls[0].error:
+        raise Expected(expected, f"{name} raised {calls[0].error}",
+                       code=(built.error or {}).get("code", ""),
+                       evidence=(built.error or {}).get("evidence", ""))
     if calls:
         return calls[0]
     built.raise_error(expected)
