@@ -238,10 +238,47 @@ def _text_block(
             own = named or variants.resolve(line)
             variant = own or base
             first_variant = first_variant or own
+            low = line.lower()
+            if own and (".zip" in low or "defl:" in low) and _listing(line, own, out):
+                continue
             if variant and _LABEL_RE.search(line):
                 _line(line, variant, out)
     for src, alt in block.images:
         _image(src, alt, first_variant or base, block.line, variants, out)
+
+
+_UNZIP_V = re.compile(r"(\d+)\s+(?:Defl:\w|Stored)\s+(\d+)\s+(\d+)%", re.IGNORECASE)
+_MONTH = (
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|sty|lut|kwi|maj|cze|lip|sie"
+    r"|wrz|paź|paz|lis|gru)\w*"
+)
+_LS_L = re.compile(rf"\s(\d+(?:[.,]\d+)?[KMG]?)\s+{_MONTH}\s+\d", re.IGNORECASE)
+_DU = re.compile(r"^\s*(\d+(?:[.,]\d+)?)([KMG]?)\s+\S*\.zip\b", re.IGNORECASE)
+
+
+def _listing(line: str, variant: str, out: Extracted) -> bool:
+    """Read sizes from pasted ``unzip -v``, ``ls -l`` or ``du`` lines."""
+    match = _UNZIP_V.search(line)
+    if match:
+        out.original_sizes.setdefault(variant, int(match.group(1)))
+        _store(out, variant, "size", int(match.group(2)))
+        _store(out, variant, "deflation", float(match.group(3)))
+        return True
+    match = _LS_L.search(line)
+    if match:
+        token = match.group(1)
+        suffix = token[-1].upper() if token[-1].isalpha() else ""
+        got = numbers.as_bytes(token[:-1] + " " + suffix if suffix else token + " B")
+        if isinstance(got, tuple):
+            _store(out, variant, "size", got[0])
+            return True
+    match = _DU.search(line)
+    if match:
+        got = numbers.as_bytes(match.group(1) + " " + (match.group(2) or "K"))
+        if isinstance(got, tuple):
+            _store(out, variant, "size", got[0])
+            return True
+    return False
 
 
 def _image(
