@@ -204,3 +204,26 @@ def test_short_paraphrased_headings(rubric):
     assert found["q1"]["heading"] == "Porównanie metod"
     assert found["q3"]["heading"] == "Deflacja"
     assert not found["q2"]["found"]
+
+
+def test_pasted_unzip_ls_and_du_listings(submission, rubric):
+    from grading.summary import analyze
+
+    root, folder = submission
+    (folder / "summary.md").write_text(
+        "## Compression\n\n```\n"
+        " 16420000  Defl:N  1346000  92% 2026-11-23 10:00 1a2b3c4d  "
+        "clustered-2-fp32.tflite\n"
+        "-rw-r--r-- 1 ana ana 2053000 Nov 23 10:01 clustered-4-fp32.zip\n"
+        "-rw-r--r-- 1 ana ana 2.6M lis 23 10:01 clustered-8-fp32.zip\n"
+        "3432\tclustered-16-fp32.zip\n"
+        "  adding: clustered-16-fp32.tflite (deflated 79%)\n```\n"
+    )
+    deflation = analyze(root, rubric)["deflation"]
+    assert deflation["clustered-2-fp32"] == {"percent": 92.0, "size_bytes": 1346000}
+    assert deflation["clustered-4-fp32"]["size_bytes"] == 2053000
+    assert deflation["clustered-8-fp32"]["size_bytes"] == round(2.6 * 1024**2)
+    assert deflation["clustered-16-fp32"] == {
+        "percent": 79.0,
+        "size_bytes": 3432 * 1024,
+    }
