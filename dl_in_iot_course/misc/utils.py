@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,15 @@ def human_size(num_bytes: float) -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.2f} {unit}"
         value /= 1000
     return f"{value:.2f} GB"  # pragma: no cover
+
+
+def natural_key(path: str | os.PathLike) -> list:
+    """Sort key that orders numbers by value: ``clustered-2`` before ``clustered-16``."""
+    parts = re.split(r"(\d+(?:\.\d+)?)", str(path))
+    return [
+        (0, float(part), "") if i % 2 else (1, 0.0, part)
+        for i, part in enumerate(parts)
+    ]
 
 
 @dataclass(frozen=True)
@@ -93,11 +103,13 @@ def model_size_table(directory: str | os.PathLike, pattern: str = "*.tflite") ->
     Returns
     -------
     str
-        Markdown table, one row per file sorted by name, sizes in bytes and in
+        Markdown table, one row per file in natural name order, sizes in bytes and in
         human units; a sentence instead of a table when no file matches.
     """
     directory = Path(directory)
-    files = sorted(p for p in directory.rglob(pattern) if p.is_file())
+    files = sorted(
+        (p for p in directory.rglob(pattern) if p.is_file()), key=natural_key
+    )
     if not files:
         return f"No {pattern} files found in {directory}.\n"
     lines = [
