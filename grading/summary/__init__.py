@@ -11,7 +11,6 @@ All lab-specific data comes from the ``[summary]`` section of the rubric.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -144,7 +143,7 @@ def _blocks(located: _locate.Located, data: dict, result: dict):
 
 def _pick_image(refs: list[tuple[str, str, int]]) -> tuple[str, str, int]:
     for ref in refs:
-        if _extract._CM.search(ref[0] + " " + ref[1]):  # noqa: SLF001
+        if _extract.CONFUSION.search(ref[0] + " " + ref[1]):
             return ref
     return refs[0]
 
@@ -280,8 +279,3 @@ def analyze(path: str | Path, rubric: dict[str, Any]) -> dict[str, Any]:
         )
     result["warnings"] = warnings
     return result
-
-
-def words(text: str) -> int:
-    """Count the words of ``text``."""
-    return len(re.findall(r"\w+", text))

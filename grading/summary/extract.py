@@ -61,7 +61,7 @@ _ORIGINAL = re.compile(
 _COMPRESSED = re.compile(
     r"zip|compress|skompres|deflat|after|\bpo\b|archiw", re.IGNORECASE
 )
-_CM = re.compile(r"confus|macierz|matrix|pomyłek|pomylek|\bcm\b", re.IGNORECASE)
+CONFUSION = re.compile(r"confus|macierz|matrix|pomyłek|pomylek|\bcm\b", re.IGNORECASE)
 _UNIT_NUMBER = re.compile(
     r"\d(?:[\d \u00a0.,]*\d)?\s*(?:kib|kb|mib|mb|bytes|b)\b", re.IGNORECASE
 )
@@ -169,16 +169,13 @@ def _store(out: Extracted, variant: str, key: str, value) -> None:
 
 def _segments(line: str, variants: Variants) -> list[tuple[str, str | None]]:
     """Split a line at each exact variant name when it names several."""
-    regex = variants._exact_re  # noqa: SLF001 - same module family
-    if regex is None:
-        return [(line, None)]
-    hits = list(regex.finditer(line))
+    hits = variants.exact_mentions(line)
     if len(hits) < 2:
         return [(line, None)]
     parts = []
-    for i, hit in enumerate(hits):
-        end = hits[i + 1].start() if i + 1 < len(hits) else len(line)
-        parts.append((line[hit.start() : end], variants._exact[hit.group(1).lower()]))  # noqa: SLF001
+    for i, (start, name) in enumerate(hits):
+        end = hits[i + 1][0] if i + 1 < len(hits) else len(line)
+        parts.append((line[start:end], name))
     return parts
 
 

@@ -165,6 +165,15 @@ class Variants:
             return self.baseline
         return None
 
+    def exact_mentions(self, text: str) -> list[tuple[int, str]]:
+        """Return ``(position, canonical name)`` of every exact name in ``text``."""
+        if self._exact_re is None:
+            return []
+        return [
+            (hit.start(), self._exact[hit.group(1).lower()])
+            for hit in self._exact_re.finditer(text)
+        ]
+
     def is_baseline(self, text: str) -> bool:
         """Whether ``text`` names the uncompressed baseline model."""
         low = text.lower()
