@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from grading.history.gitdata import parse_log
+from grading.history.gitdata import Commit, parse_log
 from grading.history.patterns import match
 from grading.history.readme import forbidden_patterns
+from grading.history.rules import message_issues
 from grading.history.scoring import apply_rule, explain
 
 
@@ -97,3 +100,33 @@ def test_rule_caps_and_explains():
         ]
         == 0.0
     )
+
+
+KNOWN_CODES = {
+    "empty_subject",
+    "generic_message",
+    "convention",
+    "subject_too_long",
+    "not_imperative",
+    "trailing_period",
+    "no_blank_line",
+}
+
+
+@settings(max_examples=200, deadline=None)
+@given(message=st.text(alphabet=st.characters(blacklist_characters="\0"), max_size=300))
+def test_any_message_gives_known_codes(config, message):
+    cfg, _points = config
+    commit = Commit(
+        sha="f" * 40, parents=[], author="A", email="a@x.org", date="", message=message
+    )
+    issues = message_issues(commit, cfg)
+    assert {i["code"] for i in issues} <= KNOWN_CODES
+    assert all(i["message"] and "rebase -i ffffffff^" in i["hint"] for i in issues)
+
+
+@settings(max_examples=200, deadline=None)
+@given(pattern=st.text(max_size=20), path=st.text(min_size=1, max_size=40))
+def test_patterns_never_crash(pattern, path):
+    result = match(pattern, path)
+    assert result is None or isinstance(result, str)
