@@ -49,7 +49,11 @@ def _case_insensitive(root: Path, rel: Path) -> Path | None:
     current = root
     for part in rel.parts:
         try:
-            entries = {e.name.lower(): e.name for e in os.scandir(current)}
+            entries = {
+                e.name.lower(): e.name
+                for e in os.scandir(current)
+                if not e.is_symlink()
+            }
         except OSError:
             return None
         name = entries.get(part.lower())
