@@ -13,11 +13,13 @@ import re
 from markdown_it import MarkdownIt
 
 _FORBID = re.compile(
-    r"\b(do not|don't|dont|never|must not|should not|shouldn't|avoid)\b"
-    r"[^.!?]*?\b(commit|committing|push|pushing|add|adding|upload|uploading)\b",
+    r"\b(?:do not|don't|dont|never|must not|should not|shouldn't|avoid)\s+"
+    r"(?!forget|miss)(?:\w+\s+){0,2}?"
+    r"(?:commit|committing|push|pushing|add|adding|upload|uploading)\b",
     re.I,
 )
 _PATHLIKE = re.compile(r"^[\w.*?/\-\[\]]+$")
+_EXTENSION = re.compile(r"^\.[A-Za-z0-9]{1,6}$")
 _MD = MarkdownIt("commonmark")
 
 
@@ -32,8 +34,10 @@ def forbidden_patterns(text: str) -> list[tuple[str, str]]:
     Returns
     -------
     list of tuple
-        Inline-code paths (``build/``, ``*.h5``) found in a paragraph or list
-        item that says not to commit them, with that sentence for evidence.
+        Inline-code paths (``build/``, ``*.h5``) found in a sentence that
+        says not to commit them, with that sentence for evidence. A bare
+        extension (``.h5``) becomes a file-name pattern (``*.h5``); "do not
+        forget to commit" is not a prohibition.
     """
     found: list[tuple[str, str]] = []
     for token in _MD.parse(text):
@@ -43,6 +47,8 @@ def forbidden_patterns(text: str) -> list[tuple[str, str]]:
             if not _FORBID.search(sentence):
                 continue
             for candidate in codes:
+                if _EXTENSION.match(candidate):
+                    candidate = "*" + candidate  # `.h5` means any .h5 file
                 if (
                     _PATHLIKE.match(candidate)
                     and any(c in candidate for c in "/*.")

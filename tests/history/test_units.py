@@ -39,9 +39,10 @@ def test_readme_sentences_that_forbid_paths():
         "# Lab\n\nRun the script; it writes to `build/results`. "
         "Do not commit `build/` or the models (`*.tflite`).\n\n"
         "- Never push `data/*.zip`.\n- Keep `summaries/` tidy.\n"
+        "- Do not forget to commit `summaries/img/`. Avoid adding `.onnx` files.\n"
     )
     found = [p for p, _ in forbidden_patterns(text)]
-    assert found == ["build/", "*.tflite", "data/*.zip"]
+    assert found == ["build/", "*.tflite", "data/*.zip", "*.onnx"]
 
 
 def test_parse_log_handles_tricky_tokens():
