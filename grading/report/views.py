@@ -421,6 +421,8 @@ def finding_view(
         "check": "" if student else finding["check"],
         "code": "" if student else finding["code"],
         "data_json": "",
+        "repeat_note": "",
+        "not_run": finding["code"] == "not_run",
     }
     if not student and finding["data"]:
         dumped = json.dumps(finding["data"], indent=2, ensure_ascii=False, default=str)
@@ -488,6 +490,38 @@ def _readme_text(readme: str) -> str:
     )
 
 
+def merge_repeats(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Sort finding views (problems first) and show identical ones once.
+
+    Several checks often fail for one cause (a module that does not import
+    fails every test of the item with the same message and hint); repeating
+    it helps nobody. Findings whose check did not run at all come after the
+    ones that say why.
+    """
+    ordered = sorted(findings, key=lambda f: (_STATE_ORDER[f["state"]], f["not_run"]))
+    merged: list[dict[str, Any]] = []
+    seen: dict[tuple, dict[str, Any]] = {}
+    for view in ordered:
+        key = (
+            view["state"],
+            view["message"],
+            view["hint"],
+            view["evidence"],
+            view["instructor_only"],
+        )
+        first = seen.get(key)
+        if first is None or view["images"] or view["data_json"]:
+            seen[key] = view
+            view["repeats"] = 1
+            merged.append(view)
+            continue
+        first["repeats"] += 1
+        first["repeat_note"] = f"{first['repeats']} checks report the same."
+        if view["check"]:
+            first["check"] += ", " + view["check"]
+    return merged
+
+
 _STATE_ORDER = {"warning": 0, "fail": 1, "partial": 2, "review": 3, "info": 4, "ok": 5}
 
 
@@ -504,7 +538,7 @@ def item_view(
         f for f in item["findings"] if not (student and f["audience"] == "instructor")
     ]
     findings = [finding_view(f, audience, item["status"], roots) for f in shown]
-    findings.sort(key=lambda f: _STATE_ORDER[f["state"]])
+    findings = merge_repeats(findings)
     source_kind, source_words = _source_text(item)
     override = item["override"] or {}
     manual_open = item["status"] == "manual"

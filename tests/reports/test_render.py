@@ -51,6 +51,8 @@ def test_every_fixture_renders_three_files(name, tmp_path):
     ]
     for path in written.values():
         assert path.stat().st_size > 500
+    # Readable like any other file (mkstemp alone would make them 0600).
+    assert written["html"].stat().st_mode & 0o044 == 0o044
     # Atomic writes leave no temporary files behind.
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         p.name for p in written.values()
@@ -188,7 +190,9 @@ def test_markdown_stays_under_the_github_limit():
     results = load_fixture("zero")
     finding = results["items"][1]["findings"][0]
     finding["evidence"] = ("x" * 99 + "\n") * 100  # 10 kB, cut to 4 kB in md
-    results["items"][1]["findings"] = [dict(finding) for _ in range(400)]
+    results["items"][1]["findings"] = [
+        dict(finding, message=f"Problem {n}") for n in range(400)
+    ]
     view = submission_view(results, "student")
     md = render_markdown(view)
     assert len(md.encode("utf-8")) <= MARKDOWN_LIMIT
@@ -281,3 +285,29 @@ def test_scrub_student_text():
     assert "secret" not in clean and "test_a" not in clean and "test_b" not in clean
     assert 'File "student.py", line 9' in clean and "x = 1" in clean
     assert "FAILED [hidden test] - boom" in clean
+
+
+def test_identical_findings_are_shown_once():
+    results = load_fixture("zero")
+    item = results["items"][1]
+    same = dict(item["findings"][0])
+    item["findings"] = [
+        dict(same, check=f"hidden.clustered_model.c{n}") for n in range(3)
+    ] + [
+        dict(
+            same,
+            check="artifact.clustered_model.loads",
+            code="not_run",
+            message="This check did not run, so it earns nothing.",
+            evidence="",
+        )
+    ]
+    out = render_reports(results)
+    html = out["report.html"]
+    assert html.count("ClusteredModel.compress_and_fine_tune still raises") == 1
+    assert "3 checks report the same." in html
+    # The finding that says why comes before the one that did not run.
+    assert html.index("ClusteredModel.compress_and_fine_tune") < html.index(
+        "This check did not run"
+    )
+    assert "hidden.clustered_model.c2" in out["report-instructor.html"]
