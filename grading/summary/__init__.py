@@ -42,14 +42,16 @@ def lab_data(rubric: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def _empty_result(located: _locate.Located, data: dict) -> dict[str, Any]:
+def _empty_result(
+    located: _locate.Located, data: dict, variants: Variants
+) -> dict[str, Any]:
     return {
         "file": located.rel,
         "format": located.format,
         "candidates": located.candidates,
         "encoding": None,
         "manual_review": None,
-        "variants_expected": Variants(data).canonical,
+        "variants_expected": variants.canonical,
         "variants_found": [],
         "metrics": {},
         "confusion_matrices": {},
@@ -170,7 +172,7 @@ def analyze(path: str | Path, rubric: dict[str, Any]) -> dict[str, Any]:
     data = lab_data(rubric)
     variants = Variants(data)
     located = _locate.locate(Path(path), data["dir"])
-    result = _empty_result(located, data)
+    result = _empty_result(located, data, variants)
     if located.format == "image" and all(
         _locate.format_of(Path(c)) == "image" for c in located.candidates
     ):

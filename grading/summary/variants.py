@@ -90,6 +90,13 @@ class Variants:
         self.baseline_words = [w.lower() for w in data.get("baseline_words", [])]
         self.canonical = [n for f in self.families for n in f.names()]
         self._cache: dict[tuple[str, str], str | None] = {}
+        self._families: dict[str, Family | None] = {}
+        words = "|".join(re.escape(w) for w in self.baseline_words)
+        self._baseline_re = (
+            re.compile(rf"(?<![\w-])(?:{words})(?![\w-])")
+            if self.baseline and words
+            else None
+        )
         self._exact = {n.lower(): n for n in self.canonical}
         if self.baseline:
             self._exact[self.baseline.lower()] = self.baseline
@@ -104,9 +111,11 @@ class Variants:
 
     def family_of(self, text: str) -> Family | None:
         """Return the single family announced in ``text`` (None if 0 or 2+)."""
-        low = text.lower()
-        found = [f for f in self.families if any(w in low for w in f.words)]
-        return found[0] if len(found) == 1 else None
+        if text not in self._families:
+            low = text.lower()
+            found = [f for f in self.families if any(w in low for w in f.words)]
+            self._families[text] = found[0] if len(found) == 1 else None
+        return self._families[text]
 
     def value_in(self, family: Family, text: str) -> float | None:
         """Return the first value of ``family`` written in ``text``."""
@@ -176,13 +185,9 @@ class Variants:
 
     def is_baseline(self, text: str) -> bool:
         """Whether ``text`` names the uncompressed baseline model."""
-        low = text.lower()
-        if self.family_of(text) is not None:
+        if self._baseline_re is None or self.family_of(text) is not None:
             return False
-        return bool(self.baseline) and any(
-            re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", low)
-            for w in self.baseline_words
-        )
+        return bool(self._baseline_re.search(text.lower()))
 
     def family_named(self, variant: str) -> Family | None:
         """Return the family whose canonical names include ``variant``."""
