@@ -645,9 +645,12 @@ def _timings_view(res: dict[str, Any]) -> dict[str, Any]:
     for part, seconds in timings.items():
         if part == "total":
             continue
+        name = part.replace("_", " ")
+        if name.startswith("check:"):
+            name = name[len("check:") :].strip() + " check"
         rows.append(
             {
-                "part": part.replace("_", " "),
+                "part": name,
                 "text": fmt_seconds(seconds),
                 "width": max(1, round(100 * seconds / longest)),
             }
