@@ -1,0 +1,325 @@
+"""What must hold for every hostile submission (see ``hostile_cases.py``).
+
+All tests read the one batch run of the session fixture ``corpus``
+(``conftest.py``); none of them grades anything itself.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from hostile_cases import CASES, CODE_ITEMS, NORMALS, Case
+from hostile_harness import KILL_SLACK, TIMEOUT, Corpus
+
+pytestmark = pytest.mark.slow
+
+ALL_IDS = list(NORMALS) + [c.id for c in CASES]
+STUDENT_VIEW = ("report.html", "report.md", "gradescope/results.json")
+INSTRUCTOR_VIEW = ("report-instructor.html", "results.json")
+PROJECT = Path(__file__).resolve().parents[2]
+LAB = "l03_pruning_clustering"
+
+
+def _results(corpus: Corpus, sub_id: str) -> dict:
+    data = corpus.results.get(sub_id)
+    assert data is not None, (
+        f"no results.json for {sub_id} in {corpus.out / sub_id} "
+        f"(batch exit {corpus.returncode}); log: {corpus.root / 'batch.log'}\n"
+        f"{corpus.stderr[-2000:]}")
+    return data
+
+
+def _items(data: dict) -> dict[str, dict]:
+    return {item["id"]: item for item in data.get("items", [])}
+
+
+def _all_findings(data: dict) -> list[dict]:
+    found = list(data.get("unassigned", []))
+    for item in data.get("items", []):
+        found += item.get("findings", [])
+    return found
+
+
+def _instructor_text(corpus: Corpus, sub_id: str) -> str:
+    """Everything the instructor sees about a submission, as one string."""
+    data = _results(corpus, sub_id)
+    parts = [json.dumps(_all_findings(data)),
+             json.dumps(data.get("checks", {})), str(data.get("status", ""))]
+    report = corpus.case_out(sub_id) / "report-instructor.html"
+    if report.is_file():
+        text = report.read_text(encoding="utf-8", errors="replace")
+        parts.append(html.unescape(text))
+    return "\n".join(parts)
+
+
+def _view_texts(corpus: Corpus, sub_id: str, names) -> dict[str, str]:
+    texts = {}
+    for name in names:
+        path = corpus.case_out(sub_id) / name
+        if path.is_file():
+            raw = path.read_text(encoding="utf-8", errors="replace")
+            if name.endswith(".json"):
+                try:
+                    raw = json.dumps(json.loads(raw), ensure_ascii=False)
+                    raw = raw.replace("\\n", "\n").replace('\\"', '"')
+                except ValueError:
+                    pass
+            texts[name] = html.unescape(raw) if name.endswith(".html") else raw
+    return texts
+
+
+# ---------------------------------------------------------------------------
+# Needles: what must never reach a student
+# ---------------------------------------------------------------------------
+
+
+def _course_lines() -> set[str]:
+    """Lines of the student template: not secret even when in a hidden test."""
+    lines: set[str] = set()
+    for path in (PROJECT / "dl_in_iot_course").rglob("*.py"):
+        lines.update(line.strip() for line in
+                     path.read_text(encoding="utf-8", errors="replace").splitlines())
+    return lines
+
+
+def _secret_lines(folder: Path, public: set[str], min_len: int = 30) -> list[str]:
+    found: set[str] = set()
+    for path in sorted(folder.rglob("*.py")):
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            text = line.strip()
+            if (len(text) >= min_len and text not in public
+                    and not text.startswith(("#", "import ", "from ", '"""'))):
+                found.add(text)
+    return sorted(found)
+
+
+@pytest.fixture(scope="module")
+def needles() -> dict[str, list[str]]:
+    """Distinctive lines and names of the hidden tests and the reference."""
+    public = _course_lines()
+    hidden_dir = PROJECT / "grading" / "hidden_tests"
+    hidden = _secret_lines(hidden_dir, public)
+    names: set[str] = set()
+    for path in hidden_dir.rglob("test_*.py"):
+        names.update(re.findall(r"def (test_\w{6,})\(",
+                                path.read_text(encoding="utf-8", errors="replace")))
+    reference = _secret_lines(PROJECT / "grading" / "reference", public)
+    return {"hidden": hidden, "test_names": sorted(names), "reference": reference}
+
+
+# ---------------------------------------------------------------------------
+# The batch as a whole
+# ---------------------------------------------------------------------------
+
+
+def test_corpus_has_at_least_15_cases():
+    assert len(CASES) >= 15
+    assert len({c.id for c in CASES}) == len(CASES)
+
+
+def test_batch_completes(corpus: Corpus):
+    assert corpus.returncode == 0, (
+        f"{corpus.verb} exited {corpus.returncode}:\n{corpus.stderr[-3000:]}")
+    missing = [i for i in ALL_IDS if corpus.results.get(i) is None]
+    assert not missing, f"no results.json for {missing}"
+    for sub_id in ALL_IDS:
+        data = corpus.results[sub_id]
+        assert data.get("status") in ("graded", "error", "timeout"), sub_id
+        assert isinstance(data.get("score"), int | float), sub_id
+
+
+def test_batch_status_files(corpus: Corpus):
+    if corpus.verb != "batch":
+        pytest.skip("graded with 'grade' per submission; no batch status files")
+    for sub_id in ALL_IDS:
+        assert (corpus.case_out(sub_id) / "status.json").is_file(), sub_id
+
+
+@pytest.mark.parametrize("sub_id", list(NORMALS))
+def test_normal_submissions_score_as_when_graded_alone(corpus: Corpus, sub_id):
+    alone = corpus.alone_results.get(sub_id)
+    assert alone is not None, f"the normal submission {sub_id} was not graded alone"
+    together = _results(corpus, sub_id)
+    assert together["score"] == alone["score"]
+    got = {i: (v["points"], v["status"]) for i, v in _items(together).items()}
+    want = {i: (v["points"], v["status"]) for i, v in _items(alone).items()}
+    assert got == want
+
+
+def test_reference_earns_the_code_items(corpus: Corpus):
+    """Without this the comparison above could hold for a broken grader."""
+    items = _items(_results(corpus, "normal_reference"))
+    for item_id in CODE_ITEMS:
+        assert items[item_id]["points"] == items[item_id]["max_points"], (
+            item_id, items[item_id]["findings"])
+
+
+def test_grader_and_outside_trees_unchanged(corpus: Corpus):
+    for key in ("grader", "outside"):
+        assert corpus.hashes_after[key] == corpus.hashes_before[key], (
+            f"{key} tree changed during the batch")
+
+
+def test_submissions_unchanged(corpus: Corpus):
+    changed = [k for k, v in corpus.hashes_before.items()
+               if k.startswith("sub:") and corpus.hashes_after[k] != v]
+    assert not changed, f"the grader or a submission wrote into {changed}"
+
+
+def test_no_leftover_processes(corpus: Corpus):
+    assert not corpus.leftover_processes, (
+        "processes started by hostile code survived the batch: "
+        f"{corpus.leftover_processes[:5]}")
+
+
+def test_no_files_dropped_outside_the_sandbox(corpus: Corpus):
+    assert not corpus.leftover_files, corpus.leftover_files
+
+
+def test_other_results_not_tampered(corpus: Corpus):
+    """The victim's results are valid JSON and its score is its own."""
+    victim = corpus.case_out("normal_reference") / "results.json"
+    data = json.loads(victim.read_text(encoding="utf-8"))
+    assert data["score"] == corpus.alone_results["normal_reference"]["score"]
+    for path in corpus.case_out("normal_reference").rglob("*"):
+        if path.is_file():
+            assert corpus.marker.encode() not in path.read_bytes(), path
+
+
+# ---------------------------------------------------------------------------
+# Per case
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_faked_items_score_zero(corpus: Corpus, case: Case):
+    items = _items(_results(corpus, case.id))
+    earned = {i: items[i]["points"] for i in case.faked if items[i]["points"]}
+    assert not earned, f"{case.attack}: earned {earned}"
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.failed_checks],
+                         ids=lambda c: c.id)
+def test_faked_checks_fail(corpus: Corpus, case: Case):
+    findings = _all_findings(_results(corpus, case.id))
+    for pattern in case.failed_checks:
+        hits = [f for f in findings
+                if re.search(pattern, f["check"] + " " + f.get("code", ""), re.I)
+                and f["passed"] is False]
+        assert hits, f"{case.attack}: no failed finding matching {pattern!r}"
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.seen], ids=lambda c: c.id)
+def test_finding_says_what_was_seen(corpus: Corpus, case: Case):
+    text = _instructor_text(corpus, case.id)
+    assert re.search(case.seen, text, re.I), (
+        f"{case.attack}: nothing in the instructor view matches {case.seen!r}")
+
+
+@pytest.mark.parametrize("sub_id", ALL_IDS)
+def test_student_view_keeps_hidden_tests_and_reference_secret(
+        corpus: Corpus, needles, sub_id):
+    texts = _view_texts(corpus, sub_id, STUDENT_VIEW)
+    assert texts, f"no student-view report for {sub_id} in {corpus.case_out(sub_id)}"
+    case = next((c for c in CASES if c.id == sub_id), None)
+    check_reference = sub_id == "normal_stub" or (case and case.no_reference_leak)
+    leaks = []
+    for name, text in texts.items():
+        for line in needles["hidden"]:
+            if line in text:
+                leaks.append((name, "hidden test", line))
+        for test_name in needles["test_names"]:
+            if re.search(rf"\b{re.escape(test_name)}\b", text):
+                leaks.append((name, "hidden test name", test_name))
+        if check_reference:
+            for line in needles["reference"]:
+                if line in text:
+                    leaks.append((name, "reference", line))
+    assert not leaks, f"{sub_id}: {len(leaks)} leak(s), e.g. {leaks[:3]}"
+
+
+class _Tags(HTMLParser):
+    """Collect every tag with its attributes, and script/style contents."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, list]] = []
+        self.raw: list[tuple[str, str]] = []
+        self._stack: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, attrs))
+        self._stack.append(tag)
+
+    def handle_endtag(self, tag):
+        if self._stack and self._stack[-1] == tag:
+            self._stack.pop()
+
+    def handle_data(self, data):
+        if self._stack and self._stack[-1] in ("script", "style"):
+            self.raw.append((self._stack[-1], data))
+
+
+@pytest.mark.parametrize("report", ["report.html", "report-instructor.html"])
+def test_summary_markup_is_never_live(corpus: Corpus, report):
+    path = corpus.case_out("hostile_summary") / report
+    if not path.is_file():
+        pytest.fail(f"{path} was not written")
+    parser = _Tags()
+    parser.feed(path.read_text(encoding="utf-8"))
+    marker = corpus.marker
+    live = [(kind, data[:80]) for kind, data in parser.raw if marker in data]
+    for tag, attrs in parser.tags:
+        for name, value in attrs:
+            value = value or ""
+            if name.startswith("on") or value.strip().lower().startswith("javascript:"):
+                live.append((tag, f"{name}={value[:60]}"))
+            elif marker in value:
+                live.append((tag, f"{name}={value[:60]}"))
+        if tag in ("iframe", "embed", "object", "base", "meta") and any(
+                marker in (v or "") for _, v in attrs):
+            live.append((tag, str(attrs)[:80]))
+    assert not live, f"markup from the summary is live in {report}: {live[:5]}"
+
+
+@pytest.mark.parametrize("sub_id", ["hostile_summary", "filesystem_tricks"])
+def test_files_outside_the_repository_are_never_shown(corpus: Corpus, sub_id):
+    secret = (corpus.outside / "secret.png").read_bytes()
+    needles = [f"SECRET-{corpus.marker}", base64.b64encode(secret).decode()[:60],
+               "root:x:0:0"]
+    texts = _view_texts(corpus, sub_id, STUDENT_VIEW + ("report-instructor.html",))
+    assert texts, f"no report for {sub_id}"
+    for name, text in texts.items():
+        for needle in needles:
+            assert needle not in text, f"{name} of {sub_id} shows {needle[:30]!r}"
+
+
+def _sandbox_runs(node) -> list[dict]:
+    """Every dict in ``node`` that looks like a sandbox run description."""
+    found = []
+    if isinstance(node, dict):
+        if "timed_out" in node and "seconds" in node:
+            found.append(node)
+        for value in node.values():
+            found += _sandbox_runs(value)
+    elif isinstance(node, list):
+        for value in node:
+            found += _sandbox_runs(value)
+    return found
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.slow], ids=lambda c: c.id)
+def test_timeouts_end_the_tree_within_the_limit(corpus: Corpus, case: Case):
+    data = _results(corpus, case.id)
+    runs = _sandbox_runs(data.get("checks", {}))
+    timed_out = [r for r in runs if r.get("timed_out")]
+    assert timed_out, f"{case.id}: no sandbox run recorded a timeout: {runs}"
+    for run in timed_out:
+        assert run["seconds"] <= TIMEOUT + KILL_SLACK, run
+    assert not corpus.leftover_processes
