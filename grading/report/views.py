@@ -705,8 +705,9 @@ def submission_view(
     roots = list(roots or [])
     items = [item_view(i, audience, roots, links_base) for i in res["items"]]
     counts = {key: 0 for key in STATUS_LABELS}
-    for item in items:
-        counts[item["status"]] += 1
+    for item, raw in zip(items, res["items"], strict=True):
+        if item["status"] != "manual" or raw["max_points"] > 0:
+            counts[item["status"]] += 1
     pending = sum(i["max_points"] for i in res["items"] if i["status"] == "manual")
     max_score = res["max_score"]
     percent = round(100 * res["score"] / max_score) if max_score > 0 else 0

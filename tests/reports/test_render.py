@@ -102,6 +102,7 @@ def test_manual_items_show_passages_and_embedded_image(submission):
     out = render_reports(results)
     html = out["report.html"]
     assert "Awaiting review" in html and "Up to 6 more points after review." in html
+    assert "5 awaiting review" in html  # the 0-point item is not counted
     assert (
         '<blockquote class="passage">Deflation is the share of bytes ZIP removes'
         in html
