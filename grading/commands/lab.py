@@ -99,11 +99,17 @@ def run(args: argparse.Namespace) -> int:
             overlay.install(lab)
         runpy.run_module(module, run_name="__main__", alter_sys=True)
     except SystemExit as exit_:
-        code = (
-            exit_.code
-            if isinstance(exit_.code, int)
-            else (0 if exit_.code is None else 1)
+        if exit_.code is None or isinstance(exit_.code, int):
+            code = exit_.code or 0
+        else:  # SystemExit("message")
+            print(exit_.code, file=sys.stderr)
+            code = 1
+    except Exception as error:  # e.g. a syntax error in the student's module
+        print(
+            f"error: could not run {module}: {type(error).__name__}: {error}",
+            file=sys.stderr,
         )
+        code = 1
     finally:
         sys.argv = saved_argv
         cli.PRINT_SIZE_TABLE = True
