@@ -34,7 +34,6 @@ def build_parser(
     parser = argparse.ArgumentParser(
         prog=prog,
         description=description,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=(
             "Without --dataset-root the embedded default data set is used "
             "(scikit-learn digits in the Oxford-IIIT Pet layout, no network "
