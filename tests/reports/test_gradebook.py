@@ -11,7 +11,8 @@ from urllib.parse import quote
 from grading.report import write_gradebook
 from grading.report.plots import histogram_bins, histogram_svg
 from grading.rubric import load_rubric
-from tests.reports.conftest import LAB, SPECIAL_STUDENTS
+
+from .conftest import LAB, SPECIAL_STUDENTS
 
 
 def _rows(grades_dir):

@@ -11,7 +11,8 @@ import pytest
 
 from grading.cli import main
 from grading.report import OverrideError, apply_overrides, load_decisions
-from tests.reports.conftest import load_fixture
+
+from .conftest import load_fixture
 
 DECISIONS_TOML = """\
 reviewer = "mk"

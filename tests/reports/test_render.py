@@ -10,7 +10,8 @@ from markdown_it import MarkdownIt
 from grading.report import render_reports, render_submission
 from grading.report.render import MARKDOWN_LIMIT, render_markdown
 from grading.report.views import scrub_student_text, submission_view
-from tests.reports.conftest import FIXTURE_NAMES, load_fixture, write_png
+
+from .conftest import FIXTURE_NAMES, load_fixture, write_png
 
 STUDENT_FILES = ("report.html", "report.md")
 

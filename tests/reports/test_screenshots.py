@@ -18,7 +18,8 @@ import pytest
 from PIL import Image
 
 from grading.report import render_submission
-from tests.reports.conftest import load_fixture
+
+from .conftest import load_fixture
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
