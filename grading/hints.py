@@ -103,7 +103,7 @@ SIGNATURES: tuple[Signature, ...] = (
         "Reread {task}.",
     ),
     Signature(
-        "fresh_clone_import",
+        "fresh_clone",
         (r"import(ing)? .{0,300}(No such file or directory|FileNotFoundError)",
          r"code:fresh_clone"),
         "Your module fails to import on a fresh clone of the repository: it "
