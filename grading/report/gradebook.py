@@ -26,18 +26,25 @@ from grading.report.render import REPORT_FILES, render_template
 GRADEBOOK_CSV = "gradebook.csv"
 INDEX_HTML = "index.html"
 SUMMARY_COLUMNS = ("total", "max", "status", "manual_open")
+#: Folders of a grades folder that belong to the batch, not to a student.
+RESERVED_DIRS = frozenset({"slurm"})
 
 
 def submission_dirs(grades_dir: Path) -> list[Path]:
     """Return the sub-folders of ``grades_dir`` that hold a submission's grading.
 
-    Hidden folders (``.name``) are skipped; every other folder counts, so a
-    folder without ``results.json`` shows up as an error row rather than
-    silently disappearing.
+    Hidden folders (``.partial``, ``.work``) and the batch's own folders
+    (:data:`RESERVED_DIRS`, e.g. ``slurm/``) are skipped; every other folder
+    counts, so a folder without ``results.json`` shows up as an error row
+    rather than silently disappearing.
     """
     grades_dir = Path(grades_dir)
     return sorted(
-        (p for p in grades_dir.iterdir() if p.is_dir() and not p.name.startswith(".")),
+        (
+            p
+            for p in grades_dir.iterdir()
+            if p.is_dir() and not p.name.startswith(".") and p.name not in RESERVED_DIRS
+        ),
         key=lambda p: p.name,
     )
 

@@ -286,6 +286,8 @@ def class_dir(tmp_path_factory) -> Path:
     (root / "x-corrupt").mkdir()
     (root / "x-corrupt" / "results.json").write_text('{"schema": 1, "items": [')
     (root / "x-empty").mkdir()
+    (root / "slurm" / "logs").mkdir(parents=True)  # the batch's, not a student
+    (root / ".partial").mkdir()
     write_gradebook(root)
     return root
 
