@@ -385,3 +385,22 @@ def test_grading_lab_verb_prints_model_table(pets_root, tiny_model, tmp_path, ca
     assert "deflation" in out
     assert (results / "model-sizes.md").read_text() in out
     assert "grading" not in importlib.import_module(L03).__file__  # overlay undone
+
+
+def test_pet_model_has_the_course_shape():
+    from dl_in_iot_course.training.pet_training import build_pet_model
+
+    model, backbone = build_pet_model(37, weights=None)
+    assert model.count_params() == 4_164_965
+    assert model.input_shape == (None, 224, 224, 3)
+    assert model.output_shape == (None, 37)
+    assert backbone.name.startswith("mobilenetv2")
+
+
+def test_pet_training_rejects_missing_weights_file(tmp_path, capsys):
+    from dl_in_iot_course.training.pet_training import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["--dataset-root", str(tmp_path), "--weights", str(tmp_path / "no.h5")])
+    assert exit_.value.code == 2
+    assert "no such file" in capsys.readouterr().err
