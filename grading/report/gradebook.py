@@ -364,7 +364,12 @@ def index_view(rows: list[dict], columns: list[dict[str, Any]], title: str) -> d
             "reasons": reasons,
             "instructor_link": _link(
                 row["student"], REPORT_FILES["instructor_html"], record["folder"]
-            ),
+            )
+            or _link(row["student"], "grade.log", record["folder"])
+            or _link(row["student"], "status.json", record["folder"]),
+            "instructor_label": "instructor"
+            if (record["folder"] / REPORT_FILES["instructor_html"]).is_file()
+            else "grading log",
             "student_link": _link(
                 row["student"], REPORT_FILES["html"], record["folder"]
             ),

@@ -97,6 +97,7 @@ def test_index_overview(class_dir):
     obrien = quote("o'brien & co")
     assert f'href="{obrien}/report.html"' in html
     assert "o&#39;brien &amp; co" in html
+    assert 'href="x-timeout/status.json"' in html  # no report: link the reason
 
 
 def test_histogram_counts_every_graded_score(class_dir):
