@@ -190,6 +190,21 @@ def _load_csv(path: Path, content: str, errors: list[str]) -> list[Decision]:
     return decisions
 
 
+def _parse(path: Path) -> tuple[list[Decision], list[str]]:
+    """Read a decisions file; return the well-formed decisions and the problems."""
+    path = Path(path)
+    try:
+        content = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise OverrideError(f"{path}: cannot read the decisions file ({exc})") from exc
+    errors: list[str] = []
+    if path.suffix.lower() == ".toml":
+        decisions = _load_toml(path, content, errors)
+    else:
+        decisions = _load_csv(path, content, errors)
+    return decisions, errors
+
+
 def load_decisions(path: Path) -> list[Decision]:
     """Read and check the fields of a decisions file (TOML or CSV).
 
@@ -208,22 +223,19 @@ def load_decisions(path: Path) -> list[Decision]:
         If the file cannot be read or any decision is malformed; the message
         lists every bad line.
     """
-    path = Path(path)
-    try:
-        content = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise OverrideError(f"{path}: cannot read the decisions file ({exc})") from exc
-    errors: list[str] = []
-    if path.suffix.lower() == ".toml":
-        decisions = _load_toml(path, content, errors)
-    else:
-        decisions = _load_csv(path, content, errors)
+    decisions, errors = _parse(path)
     if errors:
         raise OverrideError(_error_text(errors))
     return decisions
 
 
+def _line_of(error: str) -> int:
+    match = re.search(r":(\d+): ", error)
+    return int(match.group(1)) if match else 0
+
+
 def _error_text(errors: list[str]) -> str:
+    errors = sorted(errors, key=_line_of)
     head = f"{len(errors)} problem(s) in the decisions; nothing was changed:"
     return "\n".join([head, *(f"  {e}" for e in errors)])
 
@@ -286,7 +298,9 @@ def rerender(
     grades_dir = Path(grades_dir)
     if not grades_dir.is_dir():
         raise FileNotFoundError(f"{grades_dir} is not a folder of graded submissions")
-    decisions = load_decisions(overrides_file) if overrides_file is not None else []
+    decisions, errors = (
+        _parse(overrides_file) if overrides_file is not None else ([], [])
+    )
     loaded: dict[str, dict[str, Any]] = {}
     unreadable: dict[str, str] = {}
     for folder in submission_dirs(grades_dir):
@@ -296,7 +310,6 @@ def rerender(
         else:
             unreadable[folder.name] = problem or "results.json holds no 'items' list"
 
-    errors: list[str] = []
     seen: dict[tuple[str, str], str] = {}
     per_submission: dict[str, list[Decision]] = {}
     known = ", ".join(sorted(loaded)[:8]) + (" ..." if len(loaded) > 8 else "")

@@ -218,3 +218,19 @@ def test_rerender_without_decisions(grades):
     for student in ("ada", "bob", "cezary"):
         assert (grades / student / "report-instructor.html").is_file()
     assert (grades / "index.html").is_file()
+
+
+def test_every_problem_is_listed_in_line_order(grades, tmp_path):
+    decisions = tmp_path / "d.csv"
+    decisions.write_text(
+        "submission,item,points,comment,reviewer\n"
+        "cezary,question_9,1,x,mk\n"
+        "nobody,question_1,3,x,\n"
+        "bob,question_1,5,x,mk\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(OverrideError) as info:
+        apply_overrides(grades, decisions)
+    lines = str(info.value).splitlines()
+    assert lines[0] == "3 problem(s) in the decisions; nothing was changed:"
+    assert [line.split(":")[1] for line in lines[1:]] == ["2", "3", "4"]
