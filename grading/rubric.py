@@ -9,7 +9,10 @@ counts as failed and says so. A ``manual`` item earns nothing until a person
 decides; its checks only suggest a score. An ``auto`` item whose findings
 decided nothing and include one with code ``manual_review`` (a PDF summary, an
 unreadable file) also waits for a person, with that finding as the reason.
-Nothing here is lab-specific.
+An ``auto`` item with a finding whose code is in :data:`SUSPICION_CODES` (a
+model not made from the one the tests gave, a tampered test run) earns
+nothing and waits for a person too, whatever its other findings say: its
+checks only suggest a score. Nothing here is lab-specific.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from grading.findings import Finding
 
 LABS_DIR = Path(__file__).resolve().parent / "labs"
 STATUSES = ("pass", "partial", "fail", "manual", "error")
+#: Finding codes that put an item on hold for a person (suspected cheating).
+SUSPICION_CODES = ("foreign_model", "tampered")
 
 
 class RubricError(ValueError):
@@ -164,6 +169,7 @@ def score(
         errored = any(f.code in ("error", "grader_error") for f in related)
         review = any(f.code == "manual_review" for f in related) and all(
             f.earned is None for f in related)
+        review = review or any(f.code in SUSPICION_CODES for f in related)
         if item["kind"] == "manual" or review:
             status, source, points = "manual", "manual", 0.0
         elif errored and computed == 0:
