@@ -145,6 +145,68 @@ def inspect_tflite(path: Path) -> dict[str, Any]:
     }
 
 
+def kernel_values(path: Path) -> list[np.ndarray]:
+    """Return the constant kernels of a ``.tflite`` file, in op order.
+
+    Only kernels stored as constants are returned (those of a stripped
+    model); a kernel computed at run time is skipped.
+    """
+    interpreter = _interpreter(path)
+    ops = interpreter._get_ops_details()
+    produced = {int(i) for op in ops for i in op["outputs"]}
+    inputs = {d["index"] for d in interpreter.get_input_details()}
+    interpreter.allocate_tensors()
+    values = []
+    for op in ops:
+        position = WEIGHT_OPS.get(op["op_name"])
+        if position is None or len(op["inputs"]) <= position:
+            continue
+        index = int(op["inputs"][position])
+        if index < 0 or index in produced or index in inputs:
+            continue
+        value = np.array(interpreter.get_tensor(index))
+        if value.ndim >= 2 and value.dtype.kind == "f":
+            values.append(value)
+    return values
+
+
+def kinship(model: Path, original: Path) -> float | None:
+    """How closely the kernels of ``model`` follow those of ``original``.
+
+    Clustering moves each weight to a nearby centroid and pruning zeroes the
+    smallest ones; a short fine-tuning barely moves the rest. The kernels of
+    a model made from the original therefore correlate strongly with the
+    original's (about 0.85 for two clusters, more for more clusters or for
+    pruning), while those of another model of the same architecture (a
+    classmate's, or one trained elsewhere) do not (about 0).
+
+    Returns
+    -------
+    float or None
+        The lowest Pearson correlation over kernels matched by position and
+        shape, or ``None`` when the two models have no kernels to compare.
+    """
+    ours = kernel_values(original)
+    theirs = kernel_values(model)
+    if not ours or len(ours) != len(theirs):
+        return None
+    lowest = None
+    for a, b in zip(ours, theirs, strict=True):
+        if a.shape != b.shape:
+            return None
+        a, b = a.ravel().astype(np.float64), b.ravel().astype(np.float64)
+        if a.std() == 0 or b.std() == 0:
+            value = 1.0 if np.allclose(a, b) else 0.0
+        else:
+            value = float(np.corrcoef(a, b)[0, 1])
+        lowest = value if lowest is None else min(lowest, value)
+    return lowest
+
+
+#: Below this kernel correlation a model is not made from the original.
+MIN_KINSHIP = 0.5
+
+
 def run_tflite(path: Path, inputs: np.ndarray) -> np.ndarray:
     """Run a ``.tflite`` model on each row of ``inputs``; return the outputs.
 
@@ -189,12 +251,17 @@ def load_spec(path: Path) -> dict[str, Any]:
 # verification: spec + artifacts folder -> finding dicts
 
 
+#: Checks whose findings only the instructor sees (suspicion, not feedback).
+INSTRUCTOR_ONLY = {"derived"}
+
+
 def _finding(item: str, name: str, passed: bool, message: str, *, code: str = "",
              evidence: str = "", score: float | None = None,
              data: dict | None = None) -> dict[str, Any]:
     return {"check": f"artifact.{item}.{name}", "item": item, "passed": passed,
             "message": message, "code": code, "evidence": evidence,
-            "score": score, "data": data or {}}
+            "score": score, "data": data or {},
+            "audience": "instructor" if name in INSTRUCTOR_ONLY else "student"}
 
 
 KIND_MESSAGES = {
@@ -260,6 +327,9 @@ def _check_model(
     else:
         outcome["stripped"] = {"passed": True, "code": "", "evidence": "",
                                "message": f"no {wrapper} training ops left"}
+    derived = _check_derived(path, spec, folder)
+    if derived is not None:
+        outcome["derived"] = derived
     kernels = info["kernels"]
     listing = "\n".join(
         f"{k['name']} {k['shape']}: {k['unique']} unique, {k['zeros']:.3f} zeros"
@@ -297,6 +367,38 @@ def _check_model(
                            f"(within {tolerance}); seen {min(values):.3f} to "
                            f"{max(values):.3f}"}
     return outcome
+
+
+def _check_derived(path: Path, spec: dict, folder: Path) -> dict | None:
+    """Outcome ``derived`` when ``path`` is not made from the original model.
+
+    The original is the grader's FP32 model that the hidden tests save for the
+    outputs check. Returns ``None`` when the model is made from it (nothing to
+    report: this check only ever sends an item to a person).
+    """
+    originals = [folder / m["file"] for m in spec.get("model", [])
+                 if m.get("kind") == "outputs"]
+    if not originals:
+        return None
+    original = originals[0]
+    if file_kind(original) != "tflite":
+        return {"passed": False, "code": "foreign_model", "evidence": "",
+                "message": "the grader's own copy of the original model is missing "
+                           "from the artifacts folder while a compressed model is "
+                           "there, so the model cannot be traced back to the "
+                           "original; review the code by hand"}
+    try:
+        value = kinship(path, original)
+    except Exception:  # noqa: BLE001 - unreadable kernels: loads says so
+        return None
+    if value is None or value >= MIN_KINSHIP:
+        return None
+    return {"passed": False, "code": "foreign_model",
+            "evidence": f"lowest kernel correlation with the original {value:.2f} "
+                        f"(a model made from it scores above {MIN_KINSHIP})",
+            "message": "the kernels of this model do not come from the model the "
+                       "tests gave (a model trained elsewhere, or a copy); the "
+                       "item waits for an instructor"}
 
 
 def _check_outputs(model: dict, spec: dict, folder: Path, manifest: dict) -> dict:
