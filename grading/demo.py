@@ -124,7 +124,8 @@ def read_metrics(results: Path) -> dict[str, dict[str, str]]:
 
 def read_sizes(results: Path) -> dict[str, dict[str, str]]:
     """Read ``model-sizes.md``: variant (``clustered-4-fp32``) -> column -> value."""
-    rows = _table_rows((results / "model-sizes.md").read_text(encoding="utf-8"))
+    path = results / "model-sizes.md"
+    rows = _table_rows(path.read_text(encoding="utf-8")) if path.is_file() else []
     if not rows:
         return {}
     header = [h.lower() for h in rows[0]]
