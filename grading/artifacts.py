@@ -281,7 +281,7 @@ def _check_model(
     variant = model["variant"]
     path = folder / model["file"]
     produced = manifest.get("variants", {}).get(variant, {})
-    error = produced.get("error")
+    error = produced.get("error") or manifest.get("import_error")
     kind = model["kind"]
     names = {"clustered": ["loads", "unique_values", "stripped"],
              "pruned": ["loads", "sparsity", "stripped"]}[kind]
@@ -294,8 +294,7 @@ def _check_model(
     found = file_kind(path)
     if found != "tflite":
         if error and found == "missing":
-            reason = (f"no model was written because the code raised "
-                      f"{error.get('message', 'an error')}")
+            reason = f"no model was written ({error.get('message') or 'an error'})"
             return all_fail(reason, error.get("code") or "not_run",
                             error.get("evidence", ""))
         if not produced and found == "missing":
@@ -343,10 +342,13 @@ def _check_model(
                 "passed": False, "code": "no_kernels", "evidence": listing,
                 "message": f"expected kernels with at most {k} unique values; no "
                            "kernel of a convolution or dense layer could be read"}
+        elif worst <= k:
+            outcome["unique_values"] = {
+                "passed": True, "code": "", "evidence": "",
+                "message": "at most num_clusters unique values in every kernel"}
         else:
             outcome["unique_values"] = {
-                "passed": worst <= k, "code": "" if worst <= k else "too_many_values",
-                "evidence": listing,
+                "passed": False, "code": "too_many_values", "evidence": listing,
                 "message": f"expected at most {k} unique values per kernel "
                            f"(num_clusters={k}); the largest count is {worst}"}
     else:
@@ -360,6 +362,12 @@ def _check_model(
         else:
             values = [x["zeros"] for x in kernels]
             bad = [v for v in values if abs(v - target) > tolerance]
+            if not bad:
+                outcome["sparsity"] = {
+                    "passed": True, "code": "", "evidence": "",
+                    "message": f"every kernel at the target sparsity {target:.2f} "
+                               f"(within {tolerance})"}
+                return outcome
             outcome["sparsity"] = {
                 "passed": not bad, "code": "" if not bad else "sparsity",
                 "evidence": listing,
@@ -404,14 +412,14 @@ def _check_derived(path: Path, spec: dict, folder: Path) -> dict | None:
 def _check_outputs(model: dict, spec: dict, folder: Path, manifest: dict) -> dict:
     """Compare the student's saved outputs with the grader's own run."""
     produced = manifest.get("variants", {}).get(model["variant"], {})
-    error = produced.get("error")
+    error = produced.get("error") or manifest.get("import_error")
     saved = folder / model["outputs"]
     if not saved.is_file():
         if error:
             return {"passed": False, "code": error.get("code") or "not_run",
                     "evidence": error.get("evidence", ""),
-                    "message": "no outputs were saved because the code raised "
-                               f"{error.get('message', 'an error')}"}
+                    "message": "no outputs were saved "
+                               f"({error.get('message') or 'an error'})"}
         return {"passed": False, "code": "not_run", "evidence": "",
                 "message": "the hidden tests did not save the outputs of your "
                            "inference code (see the other findings of this item)"}
@@ -436,6 +444,10 @@ def _check_outputs(model: dict, spec: dict, folder: Path, manifest: dict) -> dic
                            f"{list(seen.shape)}"}
     diff = float(np.max(np.abs(seen - expected)))
     ok = bool(np.allclose(seen, expected, atol=tolerance, rtol=tolerance))
+    if ok:
+        return {"passed": True, "code": "", "evidence": "",
+                "message": f"the same class scores as the grader's own run of the "
+                           f"model for {len(inputs)} inputs (tolerance {tolerance})"}
     return {"passed": ok, "code": "" if ok else "wrong_outputs",
             "evidence": f"max abs difference {diff:.3g}; first expected "
                         f"{np.round(expected[0][:5], 4).tolist()}, first seen "
@@ -443,6 +455,26 @@ def _check_outputs(model: dict, spec: dict, folder: Path, manifest: dict) -> dic
             "message": f"expected the same class scores as the grader's own run "
                        f"of the model for {len(inputs)} inputs (tolerance "
                        f"{tolerance}); the largest difference is {diff:.3g}"}
+
+
+def _clean_manifest(manifest: Any) -> dict[str, Any]:
+    """Keep only well-formed parts of a manifest (the student's process wrote it)."""
+    if not isinstance(manifest, dict):
+        return {}
+    out: dict[str, Any] = {}
+    variants = manifest.get("variants")
+    if isinstance(variants, dict):
+        out["variants"] = {
+            str(k): {"error": _clean_error(v.get("error"))}
+            for k, v in variants.items() if isinstance(v, dict)}
+    out["import_error"] = _clean_error(manifest.get("import_error"))
+    return out
+
+
+def _clean_error(error: Any) -> dict[str, str] | None:
+    if not isinstance(error, dict):
+        return None
+    return {k: str(error.get(k) or "")[:2000] for k in ("message", "code", "evidence")}
 
 
 def verify(
@@ -467,7 +499,7 @@ def verify(
         message listing each failed variant.
     """
     folder = Path(folder)
-    manifest = manifest or {}
+    manifest = _clean_manifest(manifest)
     per_check: dict[tuple[str, str], list[tuple[str, dict]]] = {}
     for model in spec.get("model", []):
         if model["kind"] == "outputs":
@@ -490,7 +522,10 @@ def verify(
             findings.append(_finding(item, name, True, text,
                                      data={"variants": [v for v, _ in results]}))
             continue
-        lines = [f"{v}: {r['message']}" for v, r in failed]
+        by_message: dict[str, list[str]] = {}
+        for v, r in failed:
+            by_message.setdefault(r["message"], []).append(v)
+        lines = [f"{', '.join(vs)}: {m}" for m, vs in by_message.items()]
         evidence = "\n".join(f"[{v}]\n{r['evidence']}" for v, r in failed
                              if r.get("evidence"))
         codes = [r.get("code", "") for _, r in failed if r.get("code")]

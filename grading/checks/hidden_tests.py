@@ -184,12 +184,15 @@ def _test_findings(ctx: CheckContext, data: dict[str, Any], unfinished: tuple[st
                                     message=f"Passed: {what}{suffix}.",
                                     data={"variants": variants}))
             continue
-        lines, evidence = [], []
+        by_message: dict[str, list[str]] = {}
+        evidence = []
         for variant, outcome in failed:
             message = str(outcome.get("message") or "the test failed")
-            lines.append(f"{variant}: {message}" if variant else message)
+            by_message.setdefault(message, []).append(variant)
             if outcome.get("evidence"):
                 evidence.append(str(outcome["evidence"]))
+        lines = [f"{', '.join(v for v in vs if v)}: {m}" if any(vs) else m
+                 for m, vs in by_message.items()]
         codes = [str(o.get("code")) for _, o in failed if o.get("code")]
         finding = Finding(
             check=check, item=item, passed=False,

@@ -74,7 +74,9 @@ def _student_frames(excinfo) -> str:
     student_root = os.environ.get("GRADER_WORKCOPY", "")
     lines = []
     for entry in traceback.extract_tb(excinfo.tb):
-        filename = str(Path(entry.filename).resolve()) if entry.filename else ""
+        if not entry.filename or entry.filename.startswith("<"):
+            continue
+        filename = str(Path(entry.filename).resolve())
         if any(filename.startswith(r) for r in roots):
             continue
         if student_root and not filename.startswith(student_root):

@@ -88,3 +88,21 @@ def test_mutants_lose_exactly_what_they_break(tmp_path, batch):
         if mutant.get("code"):
             codes = {checks[c].code for c in mutant["breaks"]}
             assert mutant["code"] in codes, (name, codes)
+
+
+def test_import_failing_on_a_fresh_clone_gets_its_hint(tmp_path, reference_source):
+    # A log file opened at import time in a folder that is not committed.
+    marker = "\nREADME = "
+    assert marker in reference_source
+    source = reference_source.replace(
+        marker, "\nLOG = open('logs/experiments.log', 'a')\nREADME = ", 1)
+    graded = grade_hidden(tmp_path, source)
+    for item in CODE_ITEMS:
+        assert graded["items"][item]["points"] == 0, item
+    hidden = [f for c, f in code_checks(graded).items() if c.startswith("hidden.")]
+    assert hidden
+    for finding in hidden:
+        assert finding.passed is False
+        assert finding.code == "fresh_clone", (finding.check, finding.code)
+        assert "FileNotFoundError" in finding.message
+        assert "fresh clone" in finding.hint

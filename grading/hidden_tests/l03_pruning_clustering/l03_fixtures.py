@@ -261,9 +261,13 @@ def student(spies):
         if isinstance(exc, KeyboardInterrupt):
             raise
         info = describe_exception(pytest.ExceptionInfo.from_exc_info(sys.exc_info()))
+        info["message"] = f"importing the module failed with {info['message']}"
+        info["code"] = "import_error"
+        manifest = _artifacts_dir() / "manifest.json"
+        manifest.write_text(json.dumps({"import_error": info}), encoding="utf-8")
         raise Expected(
             f"the module {STUDENT_MODULE} to import on a fresh clone",
-            f"importing it failed with {info['message']}",
+            info["message"],
             code="import_error", evidence=info["evidence"],
         ) from None
     workcopy = os.environ.get("GRADER_WORKCOPY")
