@@ -23,6 +23,7 @@ limits are written down in ``docs/grading.md``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -960,8 +961,104 @@ for name in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTEST_DEBUG"):
     os.environ.pop(name, None)
 os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
 sys.argv = ["pytest"] + sys.argv[2:]
-raise SystemExit(pytest.main(sys.argv[1:]))
+extra_plugins = []
+if cfg.get("integrity"):
+    # Tamper evidence: what pytest, pluggy, numpy and the grader's plugins
+    # are made of when the session starts (before any student import) is
+    # compared when it ends; the report goes to stderr with the nonce.
+    import hashlib, json, types  # noqa: E401
+
+    def watched():
+        found = {}
+        prefixes = ("_pytest.", "pluggy.")
+        names = [n for n in list(sys.modules) if n in ("pytest", "pluggy", "numpy")
+                 or n.startswith(prefixes) or n in cfg["plugins"]]
+        for name in names:
+            module = sys.modules.get(name)
+            if module is None:
+                continue
+            for attr, value in list(vars(module).items()):
+                if isinstance(value, types.ModuleType) or not callable(value):
+                    continue
+                found[name + "." + attr] = value
+                if isinstance(value, type) and value.__module__ == name:
+                    for key, member in list(vars(value).items()):
+                        if callable(member) or isinstance(
+                                member, (classmethod, staticmethod, property)):
+                            found[name + "." + attr + "." + key] = member
+        return found
+
+    class Integrity:
+        def pytest_sessionstart(self, session):
+            self.before = watched()
+
+        @pytest.hookimpl(tryfirst=True)
+        def pytest_unconfigure(self, config):
+            before = getattr(self, "before", {})
+            after = watched()
+            changed = sorted(k for k, v in before.items() if after.get(k) is not v)
+            digest = ""
+            path = os.environ.get("GRADER_RESULTS", "")
+            try:
+                with open(path, "rb") as handle:
+                    digest = hashlib.sha256(handle.read()).hexdigest()
+            except OSError:
+                pass
+            line = json.dumps({"changed": changed[:50], "results_sha256": digest})
+            sys.stderr.write("\\nGRADER-INTEGRITY %s %s\\n" % (cfg["integrity"], line))
+            sys.stderr.flush()
+
+    extra_plugins.append(Integrity())
+raise SystemExit(pytest.main(sys.argv[1:], plugins=extra_plugins))
 """
+
+INTEGRITY_PREFIX = "GRADER-INTEGRITY"
+
+
+def integrity_report(
+    stderr: str, nonce: str, results_path: Path | None = None
+) -> dict[str, Any] | None:
+    """Read the tamper evidence of a pytest run started with ``integrity=``.
+
+    Parameters
+    ----------
+    stderr : str
+        Captured stderr of the run.
+    nonce : str
+        The value given to :func:`pytest_argv` as ``integrity``.
+    results_path : Path, optional
+        The recorder's results file; its hash at the end of the session is
+        compared with the file as it is now.
+
+    Returns
+    -------
+    dict or None
+        ``None`` when the run printed no report (it crashed, exited early, or
+        the report was suppressed); else ``{"changed": [names of functions
+        of pytest, pluggy, numpy or the grader's plugins that the run
+        replaced], "results_rewritten": bool}``. Code written against the
+        grader can forge this too: it is evidence against generic tricks, not
+        a proof of honesty.
+    """
+    report = None
+    marker = f"{INTEGRITY_PREFIX} {nonce} "
+    for line in stderr.splitlines():
+        if line.startswith(marker):
+            try:
+                report = json.loads(line[len(marker):])
+            except ValueError:
+                report = None
+    if not isinstance(report, dict):
+        return None
+    rewritten = False
+    if results_path is not None and report.get("results_sha256"):
+        try:
+            now = hashlib.sha256(Path(results_path).read_bytes()).hexdigest()
+        except OSError:
+            now = ""
+        rewritten = now != report["results_sha256"]
+    return {"changed": [str(c) for c in report.get("changed") or []],
+            "results_rewritten": rewritten}
 
 
 def _site_dirs() -> list[str]:
@@ -1008,6 +1105,7 @@ def pytest_argv(
     pythonpath: list[Path] | None = None,
     plugins: tuple[str, ...] = PYTEST_PLUGINS,
     targets: list[str] | None = None,
+    integrity: str | None = None,
 ) -> list[str]:
     """Return the command that runs the hidden tests in the sandbox.
 
@@ -1041,6 +1139,10 @@ def pytest_argv(
     targets : list of str, optional
         Test files or node ids relative to ``tests_dir``
         (``"test_pruned.py::test_sparsity"``); the whole folder by default.
+    integrity : str, optional
+        A nonce: the run then prints tamper evidence (functions of pytest,
+        pluggy, numpy and the plugins replaced during the session) for
+        :func:`integrity_report`.
 
     Raises
     ------
@@ -1059,6 +1161,7 @@ def pytest_argv(
         "site": _site_dirs(),
         "path": [str(workcopy)] + [str(Path(p).resolve()) for p in pythonpath or []],
         "plugins": list(plugins),
+        "integrity": integrity or "",
     }
     flags = ["-s", "-S", "-B"]
     if sys.version_info >= (3, 11):
@@ -1121,6 +1224,7 @@ __all__ = [
     "describe",
     "empty_ini",
     "grant_access",
+    "integrity_report",
     "make_working_copy",
     "pytest_argv",
     "restore_protected",
