@@ -634,6 +634,48 @@ def _isolate_filesystem(writable: list[bytes], plan: list[tuple[bytes, int]]) ->
     os.chdir(os.getcwd())
 
 
+_LANDLOCK_CREATE_RULESET, _LANDLOCK_RESTRICT_SELF = 444, 446  # every arch
+_LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET, _LANDLOCK_SCOPE_SIGNAL = 1, 2
+_PR_SET_NO_NEW_PRIVS = 38
+
+
+def _scope_to_own_processes() -> bool:
+    """Confine the calling process to signalling and tracing its own tree.
+
+    A Landlock domain (Linux 6.12+, Landlock ABI 6) with signal and abstract
+    socket scoping: the child and its descendants can no longer send signals
+    to, ptrace, or read the memory of processes outside the domain (the
+    grader, the batch, other submissions' sandboxes), even as root. Other
+    sandboxes run in domains of their own. Returns False, changing nothing,
+    where Landlock or scoping is not available.
+    """
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    abi = libc.syscall(_LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0),
+                       ctypes.c_uint32(1))
+    if abi < 6:
+        return False
+
+    class RulesetAttr(ctypes.Structure):
+        _fields_ = [("handled_access_fs", ctypes.c_uint64),
+                    ("handled_access_net", ctypes.c_uint64),
+                    ("scoped", ctypes.c_uint64)]
+
+    attr = RulesetAttr(0, 0, _LANDLOCK_SCOPE_SIGNAL
+                       | _LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET)
+    fd = libc.syscall(_LANDLOCK_CREATE_RULESET, ctypes.byref(attr),
+                      ctypes.c_size_t(ctypes.sizeof(attr)), ctypes.c_uint32(0))
+    if fd < 0:
+        return False
+    try:
+        if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+            return False
+        return libc.syscall(_LANDLOCK_RESTRICT_SELF, fd, ctypes.c_uint32(0)) == 0
+    finally:
+        os.close(fd)
+
+
 def _preexec(
     memory_mb: int,
     ids: tuple[int, int] | None,
@@ -665,6 +707,7 @@ def _preexec(
             os.setgid(gid)
             os.setuid(uid)
         os.umask(0o022)
+        _scope_to_own_processes()
 
     return apply
 
