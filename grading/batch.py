@@ -91,7 +91,7 @@ class Outcome:
     """What happened to one submission in a batch."""
 
     student: str
-    status: str  # graded, error, timeout, skipped
+    status: str  # graded, error, timeout, interrupted
     seconds: float = 0.0
     message: str = ""
     score: float | None = None
@@ -361,6 +361,7 @@ def prepare_working_copy(sub: Submission, dest: Path) -> str:
 
 _RUNNING: dict[int, subprocess.Popen] = {}
 _RUNNING_LOCK = threading.Lock()
+_STOPPING = threading.Event()
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
@@ -379,6 +380,7 @@ def _kill_group(proc: subprocess.Popen) -> None:
 def kill_running() -> None:
     """Stop every grading process this module started (on Ctrl-C)."""
     with _RUNNING_LOCK:
+        _STOPPING.set()
         procs = list(_RUNNING.values())
     for proc in procs:
         _kill_group(proc)
@@ -415,8 +417,17 @@ def grade_command(
     """
     prefix = os.environ.get("GRADING_GRADE_COMMAND", "").strip()
     head = shlex.split(prefix) if prefix else [sys.executable, "-m", "grading", "grade"]
-    return [*head, str(work), "--lab", lab, "--out", str(result_dir),
-            "--student", student, *extra]
+    return [
+        *head,
+        str(work),
+        "--lab",
+        lab,
+        "--out",
+        str(result_dir),
+        "--student",
+        student,
+        *extra,
+    ]
 
 
 def grade_one(
@@ -466,6 +477,8 @@ def grade_one(
                 start,
                 extra_args,
             )
+        if _STOPPING.is_set():  # interrupted, not failed: leave it to the next run
+            return Outcome(sub.student, "interrupted", time.monotonic() - start)
         result_dir.mkdir(parents=True, exist_ok=True)
         seconds = round(time.monotonic() - start, 2)
         if log_path.exists():
@@ -651,6 +664,7 @@ def run_batch(
 
     outcomes: list[Outcome] = []
     failed = 0
+    _STOPPING.clear()
     bar = tqdm(
         total=len(subs),
         unit="sub",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import fcntl
+import signal
 import sys
 import time
 from pathlib import Path
@@ -119,9 +120,15 @@ def _say(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
+def _stop(signum, frame):
+    raise KeyboardInterrupt  # scancel or kill: stop like Ctrl-C
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the batch; 0 if all graded, 1 if some failed, 2 on bad input."""
     from grading import batch
+
+    signal.signal(signal.SIGTERM, _stop)
 
     out = args.out.resolve()
     try:
@@ -198,7 +205,11 @@ def _run_task(args: argparse.Namespace, subs, out: Path) -> int:
     if not args.force and batch.is_done(out, sub.student):
         _say(f"batch: {sub.student} is already graded; skipping")
         return 0
-    outcome = batch.grade_one(sub, out, lab=args.lab, timeout=args.timeout)
+    try:
+        outcome = batch.grade_one(sub, out, lab=args.lab, timeout=args.timeout)
+    except KeyboardInterrupt:
+        _say(f"batch: {sub.student}: stopped before the grading finished")
+        return 130
     _say(
         f"batch: {sub.student}: {outcome.status} in {outcome.seconds:.1f} s "
         f"{outcome.message.splitlines()[0] if outcome.message else ''}"

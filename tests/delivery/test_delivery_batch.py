@@ -223,3 +223,42 @@ def test_a_killed_batch_loses_nothing_finished(tmp_path):
         os.kill(int(line), signal.SIGKILL)
     batch.clean_stale(out)
     assert not (out / ".work").exists() and not (out / ".partial").exists()
+
+
+def test_sigterm_stops_the_batch_and_its_graders(tmp_path):
+    clones = tmp_path / "clones"
+    make_repo(clones / "fast", [("2026-01-01", "f")])
+    make_repo(clones / "slow", [("2026-01-01", "s")])
+    out = tmp_path / "grades"
+    env = {**os.environ, "GRADING_GRADE_COMMAND": f"{sys.executable} {FAKE_GRADER}"}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "grading",
+            "batch",
+            str(clones),
+            "--out",
+            str(out),
+            "--jobs",
+            "2",
+            "--no-progress",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while not (out / "fast" / "results.json").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "interrupted; finished students are kept" in err
+    assert (out / "fast" / "results.json").is_file()
+    assert not (out / "slow").exists()  # interrupted is not failed
+    left = subprocess.run(["pgrep", "-f", str(out)], capture_output=True, text=True)
+    assert left.stdout.strip() == ""
