@@ -159,7 +159,9 @@ def test_student_workflow_without_the_instructor_grader(tmp_path, released):
     summary_dir = workspace / "summaries" / "l03_pruning_clustering"
     summary_dir.mkdir(parents=True)
     (summary_dir / "README.md").write_text("# Lab 03 summary\n\nWork in progress.\n")
-    git(workspace, "add", "summaries")
+    (workspace / "tests").mkdir()
+    (workspace / "tests" / "test_mine.py").write_text("def test_no():\n    assert 0\n")
+    git(workspace, "add", "summaries", "tests")
     git(workspace, "commit", "-q", "-m", "summary: Start the lab 03 summary")
     (tmp_path / "temp" / "home").mkdir(parents=True)
     runner = run_student_workflow(
@@ -170,12 +172,14 @@ def test_student_workflow_without_the_instructor_grader(tmp_path, released):
 
     summary = runner.summary.read_text()
     report = (tmp_path / "temp" / "grade" / "report.md").read_text()
-    assert summary.startswith(report.rstrip("\n")[:200])  # the report comes first
-    assert "### Checks that did not run" in summary
+    notice = summary.index("**Checks that did not run:** the hidden tests")
+    assert notice < summary.index(report[:200])  # said first, then the report
     assert "GRADER_TOKEN is not set" in summary and "forks" in summary
     assert runner.outputs["grade"]["mode"] == "public"
     assert Path(runner.outputs["grade"]["out"], "report.html").is_file()
-    assert runner.outputs["own-tests"]["status"] == "none"
+    assert runner.outputs["own-tests"]["status"] == "1"
+    assert "**Your own tests** under tests/ failed (pytest exit code 1)" in summary
+    assert "1 failed" in runner.logs["own-tests"]
 
     result = decode(runner)
     assert result["version"] == 1 and result["status"] in ("pass", "fail")
@@ -218,6 +222,7 @@ def test_student_workflow_with_the_instructor_grader(tmp_path, released):
     assert not grader.exists()  # moved out of the graded tree
     summary = runner.summary.read_text()
     assert "Checks that did not run" not in summary
+    assert summary.startswith("## Score")
     result = decode(runner)
     names = {t["name"] for t in result["tests"]}
     assert any("ClusteredModel" in n for n in names)
