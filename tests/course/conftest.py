@@ -7,7 +7,6 @@ or change ``build/embedded`` of the working tree.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -18,10 +17,12 @@ import dl_in_iot_course  # noqa: F401  (Keras 2 before TensorFlow)
 
 @pytest.fixture(scope="session")
 def cache(tmp_path_factory) -> Path:
-    """A private cache directory for embedded data and tiny models."""
-    path = tmp_path_factory.mktemp("dl-in-iot-cache")
-    os.environ["DL_IN_IOT_CACHE"] = str(path)
-    return path
+    """A private cache directory for embedded data and tiny models.
+
+    Passed explicitly (not through ``$DL_IN_IOT_CACHE``) so that tests of other
+    areas in the same worker keep the default cache.
+    """
+    return tmp_path_factory.mktemp("dl-in-iot-cache")
 
 
 @pytest.fixture(scope="session")
