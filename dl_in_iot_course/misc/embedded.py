@@ -52,20 +52,23 @@ def cache_dir() -> Path:
     """Return the directory where generated data and models are cached.
 
     ``$DL_IN_IOT_CACHE`` when set; otherwise ``build/embedded`` in the
-    repository that holds the package; ``~/.cache/dl_in_iot_course`` when that
-    is not writable.
+    repository checkout that holds the package; ``~/.cache/dl_in_iot_course``
+    when the package is installed elsewhere or the checkout is read-only.
     """
     env = os.environ.get("DL_IN_IOT_CACHE")
     if env:
         path = Path(env)
     else:
-        path = Path(__file__).resolve().parents[2] / "build" / "embedded"
-        try:
-            path.mkdir(parents=True, exist_ok=True)
-            probe = tempfile.NamedTemporaryFile(dir=path)
-            probe.close()
-        except OSError:
-            path = Path.home() / ".cache" / "dl_in_iot_course"
+        repository = Path(__file__).resolve().parents[2]
+        path = Path.home() / ".cache" / "dl_in_iot_course"
+        if (repository / "pyproject.toml").is_file() or (repository / ".git").exists():
+            candidate = repository / "build" / "embedded"
+            try:
+                candidate.mkdir(parents=True, exist_ok=True)
+                tempfile.NamedTemporaryFile(dir=candidate).close()
+                path = candidate
+            except OSError:
+                pass  # read-only checkout: keep the user cache
     path.mkdir(parents=True, exist_ok=True)
     return path
 

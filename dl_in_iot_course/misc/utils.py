@@ -35,7 +35,7 @@ def human_size(num_bytes: float) -> str:
 
 
 def natural_key(path: str | os.PathLike) -> list:
-    """Sort key that orders numbers by value: ``clustered-2`` before ``clustered-16``."""
+    """Sort key ordering numbers by value: ``clustered-2`` before ``clustered-16``."""
     parts = re.split(r"(\d+(?:\.\d+)?)", str(path))
     return [
         (0, float(part), "") if i % 2 else (1, 0.0, part)
