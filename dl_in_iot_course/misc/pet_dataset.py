@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import http.client
 import os
-import shutil
 import tarfile
 import urllib.error
 import urllib.request
@@ -561,7 +560,3 @@ class PetDataset:
             "samples": self.total,
         }
 
-
-def remove_tree(path: str | os.PathLike) -> None:
-    """Delete a directory tree if it exists (used to clean damaged caches)."""
-    shutil.rmtree(path, ignore_errors=True)
