@@ -54,6 +54,7 @@ SIGNATURES: tuple[Signature, ...] = (
          r"cluster_weights.{0,200}keras ?3",
          r"keras ?3.{0,200}(tfmot|model.optimization|cluster|prune)",
          r"keras\.src\.(models|engine)",
+         r"'NoneType' object has no attribute '(compile|fit)'",
          r"code:keras3"),
         "This is the Keras 3 / Keras 2 mix-up: TFMOT 0.8 works only with Keras 2 "
         "(the tf-keras package). Use `import tf_keras` (or `tf.keras` with "

@@ -14,7 +14,7 @@ so a batch fails exactly the union of its mutants' ``breaks``.
 
 REFERENCE = "grading/reference/l03_pruning_clustering/pruning_clustering_experiments.py"
 
-CLUSTER_BLOCK = """        stripped = tfmot.clustering.keras.strip_clustering(clustered)
+PRUNE_BLOCK = """        stripped = tfmot.sparsity.keras.strip_pruning(pruned)
         converter = tf.lite.TFLiteConverter.from_keras_model(stripped)
         tflite_model = converter.convert()
         with open(self.modelpath, 'wb') as modelfile:
@@ -78,17 +78,32 @@ MUTANTS = {
                    "artifact.clustered_model.stripped"},
         "code": "not_trainable",
     },
-    "keras_h5_written": {
+    "import_keras_3_clustering": {
         "item": "clustered_model",
-        "subs": [(CLUSTER_BLOCK,
-                  CLUSTER_BLOCK.splitlines(keepends=True)[0]
-                  + "        stripped.save(str(self.modelpath), save_format='h5')\n")],
-        "breaks": {"artifact.clustered_model.loads",
+        # cluster_weights returns None for a Keras 3 model; compile then fails.
+        "subs": [("import tf_keras\n", "import keras\nimport tf_keras\n"),
+                 ("        model = tf_keras.models.load_model(str(originalmodel))\n"
+                  "        model.trainable = True\n",
+                  "        model = keras.models.load_model(str(originalmodel))\n"
+                  "        model.trainable = True\n")],
+        "breaks": {"hidden.clustered_model.cluster_call",
+                   "hidden.clustered_model.fine_tuned",
+                   "hidden.clustered_model.strip_call",
+                   "artifact.clustered_model.loads",
                    "artifact.clustered_model.unique_values",
                    "artifact.clustered_model.stripped"},
-        "code": "keras_file",
+        "code": "keras3",
     },
     # --- PrunedModel ----------------------------------------------------
+    "keras_h5_written": {
+        "item": "pruned_model",
+        "subs": [(PRUNE_BLOCK,
+                  PRUNE_BLOCK.splitlines(keepends=True)[0]
+                  + "        stripped.save(str(self.modelpath), save_format='h5')\n")],
+        "breaks": {"artifact.pruned_model.loads", "artifact.pruned_model.sparsity",
+                   "artifact.pruned_model.stripped"},
+        "code": "keras_file",
+    },
     "pruning_not_stripped": {
         "item": "pruned_model",
         "subs": [("stripped = tfmot.sparsity.keras.strip_pruning(pruned)",
@@ -144,7 +159,7 @@ BATCHES = {
            "no_update_pruning_step"],
     "b3": ["clustering_not_stripped", "import_keras_3"],
     "b4": ["model_not_trainable", "no_fine_tuning"],
-    "b5": ["keras_h5_written"],
+    "b5": ["import_keras_3_clustering", "keras_h5_written"],
 }
 
 

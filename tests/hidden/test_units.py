@@ -43,6 +43,7 @@ SIGNATURE_CASES = [
      "", "not_implemented"),
     ("its ops include GATHER, ARG_MIN", "unstripped", "unstripped"),
     ("ValueError: Layer stem has no weights to cluster.", "", "not_trainable"),
+    ("AttributeError: 'NoneType' object has no attribute 'compile'", "", "keras3"),
     ("did not finish: timeout after 300 s", "timeout", "timeout"),
 ]
 

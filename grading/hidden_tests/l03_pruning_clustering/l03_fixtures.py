@@ -214,13 +214,15 @@ def spies() -> Spies:
     def cluster_info(args, kwargs):
         model = _arg(args, kwargs, 0, "to_cluster")
         info = {"number_of_clusters": _arg(args, kwargs, 1, "number_of_clusters"),
-                "init": str(_arg(args, kwargs, 2, "cluster_centroids_init"))}
+                "init": str(_arg(args, kwargs, 2, "cluster_centroids_init")),
+                "model_class": f"{type(model).__module__}.{type(model).__name__}"}
         info.update(_trainable_state(model))
         return info
 
     def prune_info(args, kwargs):
         model = _arg(args, kwargs, 0, "to_prune")
-        info = {"schedule_id": id(kwargs.get("pruning_schedule")),
+        info = {"model_class": f"{type(model).__module__}.{type(model).__name__}",
+                "schedule_id": id(kwargs.get("pruning_schedule")),
                 "schedule": repr(kwargs.get("pruning_schedule"))}
         info.update(_trainable_state(model))
         return info
@@ -368,8 +370,8 @@ def dataset(masters, scratch, student):
 
 
 @pytest.fixture(scope="session")
-def original_model(masters, scratch) -> Path:
-    """Private copy of the tiny Keras model (the student may overwrite it)."""
+def original_model(masters) -> Path:
+    """The master tiny Keras model; each variant gets its own copy of it."""
     return masters / "tiny.h5"
 
 

@@ -15,6 +15,13 @@ def first_call(built: Built, name: str, expected: str) -> Call:
         raise Expected(expected, f"{name} raised {calls[0].error}",
                        code=(built.error or {}).get("code", ""),
                        evidence=(built.error or {}).get("evidence", ""))
+    if calls and calls[0].result is None:
+        model_class = calls[0].info.get("model_class", "")
+        keras3 = model_class.startswith("keras.")
+        raise Expected(expected, f"{name} returned None for a {model_class} model"
+                       + (" (a Keras 3 model, which TFMOT does not support)"
+                          if keras3 else ""),
+                       code="keras3" if keras3 else "returned_none")
     if calls:
         return calls[0]
     built.raise_error(expected)
