@@ -28,6 +28,7 @@ set and tiny model; default: none, everything is made per run).
 from __future__ import annotations
 
 import json
+import secrets
 import shutil
 import sys
 import time
@@ -208,6 +209,46 @@ def _test_findings(ctx: CheckContext, data: dict[str, Any], unfinished: tuple[st
     return findings
 
 
+# ----------------------------------------------------------------- integrity
+
+
+def _tamper_findings(ctx: CheckContext, data: dict[str, Any], result,
+                     integrity: dict[str, Any] | None) -> list[Finding]:
+    """Hold every code item for a person when the test run was tampered with.
+
+    The hidden tests run in the student's process, so their outcomes can be
+    forged; :func:`grading.sandbox.integrity_report` says whether pytest's,
+    numpy's or the grader's own functions were replaced during the run, or the
+    results file was rewritten after it. Code written against the grader can
+    hide that too, which is why what the model shows is verified outside.
+    """
+    reasons = []
+    finished = bool(data.get("finished")) and not result.killed and \
+        result.returncode in (0, 1)
+    if integrity is None and finished:
+        reasons.append("the test run ended normally but without its integrity "
+                       "report (something suppressed it)")
+    if integrity and integrity["changed"]:
+        names = ", ".join(integrity["changed"][:8])
+        reasons.append(f"the student's code replaced functions of the test "
+                       f"machinery during the run: {names}")
+    if integrity and integrity["results_rewritten"]:
+        reasons.append("the results file of the tests was rewritten after the "
+                       "tests ended")
+    if not reasons:
+        return []
+    code_items = sorted({item for item, _ in _rubric_checks(ctx, ("hidden.",
+                                                                  "artifact."))})
+    return [Finding(
+        check=f"integrity.{item}", item=item, passed=None, code="tampered",
+        audience="instructor",
+        message="The hidden-test results of this item cannot be trusted: "
+                + "; ".join(reasons) + ". The item earns nothing until a "
+                "person has reviewed the code.",
+        evidence="\n".join((integrity or {}).get("changed", [])),
+        data={"reasons": reasons}) for item in code_items]
+
+
 # ----------------------------------------------------------------- artifacts
 
 
@@ -268,6 +309,7 @@ def run(ctx: CheckContext) -> CheckResult:
         PYTEST_PLUGINS,
         describe,
         grant_access,
+        integrity_report,
         make_working_copy,
         pytest_argv,
         restore_protected,
@@ -317,10 +359,11 @@ def run(ctx: CheckContext) -> CheckResult:
         grant_access(Path(cache))
         env["GRADER_CACHE"] = str(Path(cache).resolve())
     plugins = (*PYTEST_PLUGINS, "grader_plugin", *[str(p) for p in cfg["plugins"]])
+    nonce = secrets.token_hex(8)
     argv = pytest_argv(tests, workcopy,
                        ["--assert=plain", "-q", "-rN", "--color=no",
                         f"--timeout={test_timeout:.0f}"],
-                       plugins=plugins)
+                       plugins=plugins, integrity=nonce)
     kwargs: dict[str, Any] = {"timeout": timeout, "extra_env": env,
                               "pythonpath": [tests]}
     if memory_mb:
@@ -349,6 +392,11 @@ def run(ctx: CheckContext) -> CheckResult:
             message=f"The hidden test run ended abnormally: {unfinished[0]}.",
             evidence=(result.stderr[-2000:] + "\n" + result.stdout[-2000:]).strip()))
 
+    integrity = None
+    if result is not None:
+        integrity = integrity_report(result.stderr, nonce, results_path)
+        findings += _tamper_findings(ctx, data, result, integrity)
+
     spec = tests / "artifacts.toml"
     artifact_seconds = 0.0
     if spec.is_file():
@@ -361,6 +409,7 @@ def run(ctx: CheckContext) -> CheckResult:
                   for k, v in (data.get("results") or {}).items()
                   if isinstance(v, dict)},
         "sandbox": describe(result) if result is not None else {},
+        "integrity": integrity,
         "timings": {
             "pytest": round(tests_seconds, 3),
             "artifacts": round(artifact_seconds, 3),
