@@ -27,7 +27,9 @@ set and tiny model; default: none, everything is made per run).
 
 from __future__ import annotations
 
+import ast
 import json
+import re
 import secrets
 import shutil
 import sys
@@ -249,6 +251,107 @@ def _tamper_findings(ctx: CheckContext, data: dict[str, Any], result,
         data={"reasons": reasons}) for item in code_items]
 
 
+# ------------------------------------------------------------------ secrecy
+
+#: Text put where hidden-test or reference text was in a student message.
+REDACTED = "[grader text removed]"
+#: Shorter lines are too common to count as a leak (and too short to help).
+MIN_SECRET_LINE = 25
+
+
+def _lines(folder: Path, patterns: tuple[str, ...]) -> set[str]:
+    found: set[str] = set()
+    for pattern in patterns:
+        for path in folder.rglob(pattern):
+            try:
+                text = path.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue
+            found.update(line.strip() for line in text.splitlines())
+    return found
+
+
+def _secrets(tests: Path) -> tuple[list[str], list[str], set[str]]:
+    """Hidden-test lines, reference lines and hidden test names to keep secret.
+
+    Lines that also appear in the course package the students have are public
+    and not counted.
+    """
+    public = _lines(INSTRUCTOR_ROOT / "dl_in_iot_course", ("*.py",))
+    # The first docstring line of each test describes its check to students.
+    for path in tests.rglob("test_*.py"):
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
+        except (OSError, SyntaxError, ValueError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
+                doc = (ast.get_docstring(node) or "").strip()
+                if doc:
+                    public.add(doc.splitlines()[0].strip())
+
+    def secret(lines: set[str]) -> list[str]:
+        return sorted((x for x in lines if len(x) >= MIN_SECRET_LINE
+                       and x not in public), key=len, reverse=True)
+
+    hidden = secret(_lines(tests, ("*.py", "*.toml")))
+    reference = secret(_lines(INSTRUCTOR_ROOT / "grading" / "reference", ("*.py",)))
+    names: set[str] = set()
+    for path in tests.glob("test_*.py"):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        names.update(re.findall(r"def (test_\w+)\(", text))
+    public_text = "\n".join(public)
+    names = {n for n in names if n not in public_text}
+    return hidden, reference, names
+
+
+def _redact_text(text: str, lines: list[str], names: set[str]) -> tuple[str, bool]:
+    changed = False
+    for line in lines:
+        if line in text:
+            text = text.replace(line, REDACTED)
+            changed = True
+    for name in names:
+        if name in text:
+            text = re.sub(rf"\b{re.escape(name)}\b", REDACTED, text)
+            changed = True
+    return text, changed
+
+
+def _redact(findings: list[Finding], tests: Path) -> list[Finding]:
+    """Remove hidden-test and reference text from what students see.
+
+    Student code runs where the hidden tests are and can read them (and the
+    reference, where the file system allows it) and put them into exception
+    messages, outputs or files that end up in findings. The student view gets
+    the text with those lines replaced; the instructor gets a finding with
+    what was removed.
+    """
+    hidden, reference, names = _secrets(tests)
+    leaked: list[str] = []
+    for finding in findings:
+        if finding.audience != "student":
+            continue
+        message, hit = _redact_text(finding.message, hidden + reference, names)
+        # The evidence shows the student's own frames: their code may equal
+        # the reference, so only hidden-test text is removed there.
+        evidence, hit2 = _redact_text(finding.evidence, hidden, names)
+        hint, hit3 = _redact_text(finding.hint, hidden + reference, names)
+        if hit or hit2 or hit3:
+            leaked.append(finding.check)
+            finding.message, finding.evidence, finding.hint = message, evidence, hint
+    if not leaked:
+        return findings
+    return findings + [Finding(
+        check="integrity.leak", item="", passed=None, code="leak",
+        audience="instructor",
+        message="Text of the hidden tests or the reference solution appeared in "
+                "what the student's code produced (exception messages, outputs); "
+                "it was removed from the student's view. The student's code may "
+                "have read the hidden tests.",
+        evidence=", ".join(sorted(set(leaked))))]
+
+
 # ----------------------------------------------------------------- artifacts
 
 
@@ -402,6 +505,7 @@ def run(ctx: CheckContext) -> CheckResult:
     if spec.is_file():
         more, artifact_seconds = _artifact_findings(ctx, spec, artifacts, work, items)
         findings += more
+    findings = _redact(findings, tests)
     manifest = _load_json(artifacts / "manifest.json")
     details = {
         "ran": True,
