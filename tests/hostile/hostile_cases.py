@@ -236,7 +236,8 @@ def _hostile_leak(*args, **kwargs):
                     handle.write(text)
             except OSError:
                 pass
-    raise RuntimeError("cannot continue, here is what I found:\\n" + text)
+    # One line, in case the grader shows only the first line of a message.
+    raise RuntimeError("cannot continue: " + " | ".join(text.splitlines()))
 '''
 
 #: A complete, honest clustering / pruning pipeline, with switches to cheat.
@@ -256,6 +257,9 @@ def _hostile_pipeline(self, originalmodel, kind, strip=True, foreign=False,
         # A classmate's model: same architecture, other weights.
         model = tf_keras.models.clone_model(model)
     model.trainable = True
+    for layer in model.layers:
+        layer.trainable = True
+    initial = [w.copy() for w in model.get_weights()]
     if kind == "clustered":
         ck = tfmot.clustering.keras
         wrapped = ck.cluster_weights(
@@ -264,6 +268,10 @@ def _hostile_pipeline(self, originalmodel, kind, strip=True, foreign=False,
         callbacks = []
     else:
         pk = tfmot.sparsity.keras
+        # What the template's compress_and_fine_tune sets before the TODO.
+        self.epochs = 4
+        self.sched = pk.ConstantSparsity(self.target_sparsity, begin_step=0,
+                                         end_step=1, frequency=1)
         wrapped = pk.prune_low_magnitude(model, pruning_schedule=self.sched)
         callbacks = [pk.UpdatePruningStep()]
     wrapped.compile(optimizer=self.optimizer, loss=self.loss, metrics=self.metrics)
@@ -275,8 +283,10 @@ def _hostile_pipeline(self, originalmodel, kind, strip=True, foreign=False,
         stripped = tfmot.sparsity.keras.strip_pruning(wrapped)
     final = stripped if strip else wrapped
     if fake:
-        # Every spy saw the right calls; now ship the untouched model.
-        final = model
+        # Every spy saw the right calls; now ship the untouched model (the
+        # wrappers write into the original layers, so rebuild it).
+        final = tf_keras.models.clone_model(model)
+        final.set_weights(initial)
     converter = tf.lite.TFLiteConverter.from_keras_model(final)
     with open(str(self.modelpath), "wb") as handle:
         handle.write(converter.convert())
@@ -489,6 +499,27 @@ def _hostile_tamper_neighbours(seconds, me):
 '''
 
 
+#: SIGKILL every process of this corpus run but itself: the batch driver, the
+#: grading processes, the other submissions' sandboxes (found by the corpus
+#: folder in their command lines, so nothing else on the machine is hit).
+KILL_OTHERS = '''
+def _hostile_kill_others():
+    import os
+    import signal
+    try:
+        import psutil
+    except ImportError:
+        return
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        cmdline = " ".join(proc.info["cmdline"] or [])
+        if "@@ROOT@@" in cmdline and proc.info["pid"] != os.getpid():
+            try:
+                os.kill(proc.info["pid"], signal.SIGKILL)
+            except OSError:
+                pass
+'''
+
+
 SCRIPT_SUMMARY = """# Lab 03 summary
 
 <script>document.title = "@@MARKER@@-script"; alert("@@MARKER@@")</script>
@@ -667,6 +698,17 @@ CASES: tuple[Case, ...] = (
             _method("ClusteredModel", "compress_and_fine_tune",
                     "_hostile_tamper_neighbours(5, __import__('os').path.dirname("
                     "__file__))\nraise SystemExit(0)"),
+        ),),
+    ),
+    Case(
+        id="kill_the_grader",
+        attack="SIGKILL to the batch, the grading processes and the other "
+        "submissions' test runs, at import and in compress_and_fine_tune",
+        edits=(_module_patch(
+            KILL_OTHERS,
+            "_hostile_kill_others()",
+            _method("ClusteredModel", "compress_and_fine_tune",
+                    "_hostile_kill_others()\nraise SystemExit(0)"),
         ),),
     ),
     Case(

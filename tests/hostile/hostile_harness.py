@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -34,8 +35,11 @@ from hostile_cases import CASES, NORMALS, VICTIM, Case
 
 PROJECT = Path(__file__).resolve().parents[2]
 LAB = "l03_pruning_clustering"
-#: Wall-time limit given to the batch (per sandboxed run).
-TIMEOUT = int(os.environ.get("HOSTILE_TIMEOUT", "60"))
+#: Wall-time limit of one sandboxed hidden-test run (set in the rubric of the
+#: grader copy): the endless loop runs into it, the reference must not.
+TIMEOUT = int(os.environ.get("HOSTILE_TIMEOUT", "90"))
+#: Limit of one whole grading in the batch (a safety net above TIMEOUT).
+BATCH_TIMEOUT = 600
 #: Address-space limit given to the batch, in MiB (the hog goes far beyond).
 MEMORY_MB = int(os.environ.get("HOSTILE_MEMORY_MB", "6144"))
 #: Slack on top of the time limit for ending a process tree.
@@ -114,6 +118,17 @@ def _copy_grader(dest: Path) -> None:
     for name in ("pyproject.toml", "README.md", "requirements.txt"):
         if (PROJECT / name).is_file():
             shutil.copy2(PROJECT / name, dest / name)
+    # A short time limit for the sandboxed run, so the endless loop ends soon.
+    rubric = dest / "grading" / "labs" / f"{LAB}.toml"
+    text = rubric.read_text(encoding="utf-8")
+    head, sep, tail = text.partition("[hidden_tests]")
+    if sep and re.search(r"(?m)^timeout\s*=", tail.split("\n[", 1)[0]):
+        tail = re.sub(r"(?m)^timeout\s*=.*$", f"timeout = {TIMEOUT}", tail, count=1)
+    else:
+        tail = f"\ntimeout = {TIMEOUT}" + tail if sep else tail
+        if not sep:
+            sep = f"\n[hidden_tests]\ntimeout = {TIMEOUT}\n"
+    rubric.write_text(head + sep + tail, encoding="utf-8")
 
 
 def _stub_template(grader: Path, dest: Path) -> None:
@@ -217,11 +232,11 @@ def _help(grader: Path, verb: str) -> str:
     return proc.stdout if proc.returncode == 0 else ""
 
 
-def _options(help_text: str) -> list[str]:
+def _options(help_text: str, timeout: int) -> list[str]:
     """Options of the batch/grade verb that the corpus wants, if supported."""
     opts = []
     if "--timeout" in help_text:
-        opts += ["--timeout", str(TIMEOUT)]
+        opts += ["--timeout", str(timeout)]
     if "--memory" in help_text:
         flag = "--memory-mb" if "--memory-mb" in help_text else "--memory"
         opts += [flag, str(MEMORY_MB)]
@@ -239,7 +254,7 @@ def run_batch(grader: Path, subs: Path, out: Path, ids: list[str],
     start = time.monotonic()
     batch_help = _help(grader, "batch")
     if batch_help:
-        opts = _options(batch_help)
+        opts = _options(batch_help, BATCH_TIMEOUT)
         cmd = [sys.executable, "-m", "grading", "batch", str(subs), "--out", str(out),
                "--jobs", "2", *opts]
         proc = subprocess.run(cmd, cwd=grader, env=env, capture_output=True,
@@ -251,7 +266,7 @@ def run_batch(grader: Path, subs: Path, out: Path, ids: list[str],
     grade_help = _help(grader, "grade")
     if not grade_help:
         pytest.skip("neither 'python -m grading batch' nor 'grade' exists yet")
-    opts = _options(grade_help)
+    opts = _options(grade_help, TIMEOUT)
     from concurrent.futures import ThreadPoolExecutor
 
     def one(sub_id: str) -> subprocess.CompletedProcess:
