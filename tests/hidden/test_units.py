@@ -233,7 +233,8 @@ def test_os_exit_keeps_finished_tests_and_fails_the_rest(tmp_path, monkeypatch):
         finding = found[f"hidden.tfmot_optimized_model.{name}"]
         assert finding.passed is False
         assert finding.message.startswith("did not finish: the test process exited")
-        assert "test_outputs" in finding.message
+        # Which test was running is said by its check, never by the test name.
+        assert "test_outputs" not in finding.message
         assert finding.code == "exited"
     assert found["hidden.run"].audience == "instructor"
 
@@ -258,3 +259,13 @@ def test_without_hidden_tests_the_code_items_wait_for_a_person(tmp_path, monkeyp
     items = {i["id"]: i for i in score(rubric, result.findings)["items"]}
     for item in ("tfmot_optimized_model", "clustered_model", "pruned_model"):
         assert items[item]["status"] == "manual"
+
+
+@pytest.mark.parametrize("manifest", [
+    "not a dict", {"variants": "nope"}, {"variants": {"clustered-2": 3}},
+    {"variants": {"clustered-2": {"error": ["odd"]}}, "import_error": 7},
+])
+def test_verify_survives_a_malformed_manifest(tmp_path, manifest):
+    spec = artifacts.load_spec(HIDDEN / LAB / "artifacts.toml")
+    found = artifacts.verify(spec, tmp_path, manifest)
+    assert found and all(f["passed"] is False for f in found)
