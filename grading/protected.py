@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import functools
 import re
 import textwrap
 from pathlib import Path
@@ -35,6 +36,7 @@ _IGNORED_SUFFIXES = (".pyc", ".pyo")
 _DIFF_LIMIT = 4000
 
 
+@functools.lru_cache(maxsize=256)
 def _pattern(pattern: str) -> re.Pattern[str]:
     """Compile a glob where ``**`` spans folders and ``*`` stays in one."""
     out = []
@@ -60,17 +62,43 @@ def _match(rel: str, pattern: str) -> bool:
     return bool(_pattern(pattern).match(rel))
 
 
-def _files(root: Path) -> list[str]:
-    """Return the relative posix paths of regular files under ``root``."""
-    out = []
+def _literal_prefix(pattern: str) -> str:
+    """Return the leading folders of ``pattern`` that hold no wildcard."""
+    parts = pattern.split("/")
+    literal = []
+    for part in parts[:-1]:
+        if any(ch in part for ch in "*?["):
+            break
+        literal.append(part)
+    return "/".join(literal)
+
+
+def _files(root: Path, patterns: list[str]) -> list[str]:
+    """Return the relative posix paths of regular files under ``root`` that
+    match one of ``patterns``.
+
+    Only the folders named by the patterns' literal prefixes are walked, so a
+    virtual environment or a data set beside them costs nothing.
+    """
+    out: set[str] = set()
     if not root.is_dir():
-        return out
-    for path in root.rglob("*"):
-        if any(part in _IGNORED_PARTS for part in path.parts):
+        return []
+    for start in sorted({_literal_prefix(p) for p in patterns}):
+        base = root / start if start else root
+        if not base.is_dir() or base.is_symlink():
             continue
-        if path.suffix in _IGNORED_SUFFIXES or path.is_symlink() or not path.is_file():
-            continue
-        out.append(path.relative_to(root).as_posix())
+        for path in base.rglob("*"):
+            if any(part in _IGNORED_PARTS for part in path.parts):
+                continue
+            if (
+                path.suffix in _IGNORED_SUFFIXES
+                or path.is_symlink()
+                or not path.is_file()
+            ):
+                continue
+            rel = path.relative_to(root).as_posix()
+            if any(_match(rel, p) for p in patterns):
+                out.add(rel)
     return sorted(out)
 
 
@@ -150,10 +178,8 @@ def restore_files(
     findings: list[Finding] = []
     if not patterns:
         return findings
-    instructor = {
-        r for r in _files(instructor_root) if any(_match(r, p) for p in patterns)
-    }
-    student = {r for r in _files(workcopy) if any(_match(r, p) for p in patterns)}
+    instructor = set(_files(instructor_root, patterns))
+    student = set(_files(workcopy, patterns))
     for rel in sorted(instructor | student):
         target = workcopy / rel
         if rel not in instructor:
