@@ -124,6 +124,23 @@ def _variant(nodeid: str) -> str:
     return ""
 
 
+def _running_check(data: dict[str, Any]) -> str | None:
+    """The check (and variant) of the test that was running, never its name.
+
+    Hidden test names stay out of student messages; the rubric check id
+    (``clustered_model.cluster_call``) says as much to the student.
+    """
+    running = data.get("running")
+    if not running:
+        return None
+    for entry in data.get("collected") or []:
+        if isinstance(entry, dict) and entry.get("nodeid") == running:
+            variant = _variant(str(running))
+            check = f"{entry.get('item')}.{entry.get('check')}"
+            return f"x::the check {check}" + (f" ({variant})" if variant else "")
+    return "x::a hidden test"
+
+
 def _unfinished_reason(result, timeout: float, memory_mb: int,
                        running: str | None) -> tuple[str, str]:
     """Why tests did not finish: ``(message, code)``."""
@@ -271,6 +288,19 @@ def _lines(folder: Path, patterns: tuple[str, ...]) -> set[str]:
     return found
 
 
+def _string_constants(folder: Path) -> list[str]:
+    """Every string literal of the Python files in ``folder`` (joined parts)."""
+    found = []
+    for path in folder.rglob("*.py"):
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
+        except (OSError, SyntaxError, ValueError):
+            continue
+        found += [node.value for node in ast.walk(tree)
+                  if isinstance(node, ast.Constant) and isinstance(node.value, str)]
+    return found
+
+
 def _secrets(tests: Path) -> tuple[list[str], list[str], set[str]]:
     """Hidden-test lines, reference lines and hidden test names to keep secret.
 
@@ -295,7 +325,12 @@ def _secrets(tests: Path) -> tuple[list[str], list[str], set[str]]:
                        and x not in public), key=len, reverse=True)
 
     hidden = secret(_lines(tests, ("*.py", "*.toml")))
-    reference = secret(_lines(INSTRUCTOR_ROOT / "grading" / "reference", ("*.py",)))
+    # Reference lines that the hidden tests quote (the calls the task asks
+    # for, in "expected ..." messages) are expectations, not secrets.
+    quoted = "\n".join(_string_constants(tests))
+    reference = [line for line in secret(_lines(
+        INSTRUCTOR_ROOT / "grading" / "reference", ("*.py",)))
+        if line not in quoted]
     names: set[str] = set()
     for path in tests.glob("test_*.py"):
         text = path.read_text(encoding="utf-8", errors="replace")
@@ -484,7 +519,7 @@ def run(ctx: CheckContext) -> CheckResult:
         unfinished = ("did not run", "not_run")
     else:
         unfinished = _unfinished_reason(result, timeout, memory_mb or 0,
-                                        data.get("running"))
+                                        _running_check(data))
     findings += _test_findings(ctx, data, unfinished, items)
     abnormal = not data.get("finished") or (
         result is not None and result.returncode not in (0, 1))
