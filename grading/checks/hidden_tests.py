@@ -268,6 +268,49 @@ def _tamper_findings(ctx: CheckContext, data: dict[str, Any], result,
         data={"reasons": reasons}) for item in code_items]
 
 
+# ------------------------------------------------- configuration, ignored
+
+#: Files that would change how pytest or Python start, if they were read.
+_STARTUP_FILES = ("conftest.py", "pytest.ini", "sitecustomize.py",
+                  "usercustomize.py")
+#: Files that change pytest only when they hold this section.
+_SECTIONS = {"pyproject.toml": "[tool.pytest", "setup.cfg": "[tool:pytest]",
+             "tox.ini": "[pytest]"}
+
+
+def _ignored_config(workcopy: Path) -> list[Finding]:
+    """Tell the instructor which pytest or start-up files the run ignored.
+
+    The sandbox never reads them (see :func:`grading.sandbox.pytest_argv`);
+    a submission that carries them may have tried to change the outcome.
+    """
+    found = []
+    for path in sorted(workcopy.rglob("*")):
+        name = path.name
+        if not path.is_file():
+            continue
+        rel = path.relative_to(workcopy).as_posix()
+        if name in _STARTUP_FILES or name.endswith(".pth"):
+            found.append(rel)
+        elif name in _SECTIONS:
+            try:
+                text = path.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue
+            if _SECTIONS[name] in text:
+                found.append(f"{rel} ({_SECTIONS[name]}])".replace("]]", "]"))
+    if not found:
+        return []
+    return [Finding(
+        check="hidden.ignored_config", item="", passed=None, code="ignored_config",
+        audience="instructor",
+        message="The submission contains files that configure pytest or Python "
+                "start-up; the hidden tests ignored them: " + ", ".join(found[:20])
+                + ". Look at them if the student may have tried to change the "
+                "test outcome.",
+        evidence="\n".join(found))]
+
+
 # ------------------------------------------------------------------ secrecy
 
 #: Text put where hidden-test or reference text was in a student message.
@@ -472,6 +515,7 @@ def run(ctx: CheckContext) -> CheckResult:
     workcopy, tests, artifacts = work / "workcopy", work / "tests", work / "artifacts"
     findings: list[Finding] = []
     findings += make_working_copy(ctx.submission, workcopy)
+    findings += _ignored_config(workcopy)
     findings += restore_protected(workcopy, ctx.rubric, INSTRUCTOR_ROOT)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     shutil.copytree(source, tests, ignore=ignore)
