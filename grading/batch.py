@@ -19,6 +19,7 @@ import csv
 import datetime as dt
 import json
 import os
+import queue
 import re
 import shlex
 import shutil
@@ -437,6 +438,7 @@ def grade_one(
     lab: str = DEFAULT_LAB,
     timeout: float = DEFAULT_TIMEOUT,
     extra_args: Iterable[str] = (),
+    cpus: set[int] | None = None,
 ) -> Outcome:
     """Grade one submission into ``OUT/<student>/``, atomically.
 
@@ -476,6 +478,7 @@ def grade_one(
                 timeout,
                 start,
                 extra_args,
+                cpus,
             )
         if _STOPPING.is_set():  # interrupted, not failed: leave it to the next run
             return Outcome(sub.student, "interrupted", time.monotonic() - start)
@@ -533,8 +536,13 @@ def _run_grader(
     timeout: float,
     start: float,
     extra_args: Iterable[str],
+    cpus: set[int] | None = None,
 ) -> tuple[str, str]:
-    """Run ``grade`` in a child process; return (status, message)."""
+    """Run ``grade`` in a child process; return (status, message).
+
+    With ``cpus``, the child (and everything it starts) is pinned to those
+    CPUs, so parallel gradings do not fight over the same cores.
+    """
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(
         [str(REPO_ROOT), *filter(None, [env.get("PYTHONPATH", "")])]
@@ -555,6 +563,11 @@ def _run_grader(
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
+        if cpus:
+            try:  # the child has one thread yet; what it starts inherits this
+                os.sched_setaffinity(proc.pid, cpus)
+            except (OSError, AttributeError):
+                pass
         with _RUNNING_LOCK:
             _RUNNING[proc.pid] = proc
         try:
@@ -640,6 +653,7 @@ def run_batch(
     extra_args: Iterable[str] = (),
     progress: bool = True,
     on_outcome: Callable[[Outcome], None] | None = None,
+    pin_cpus: bool = True,
 ) -> list[Outcome]:
     """Grade ``subs`` with ``jobs`` processes at a time, with a progress bar.
 
@@ -653,6 +667,9 @@ def run_batch(
         Submissions graded at the same time.
     progress : bool
         Show a tqdm progress bar with an ETA on stderr.
+    pin_cpus : bool
+        With several jobs and at least as many CPUs, give each running
+        grading its own CPUs (see :func:`cpu_slots`).
 
     Returns
     -------
@@ -675,12 +692,22 @@ def run_batch(
     )
     pool = ThreadPoolExecutor(max_workers=max(1, jobs))
     try:
-        futures = {
-            pool.submit(
-                grade_one, sub, out, lab=lab, timeout=timeout, extra_args=extra_args
-            ): sub
-            for sub in subs
-        }
+        slots = cpu_slots(jobs) if pin_cpus else []
+        free: queue.Queue = queue.Queue()
+        for slot in slots:
+            free.put(slot)
+
+        def graded(sub: Submission) -> Outcome:
+            slot = free.get() if slots else None
+            try:
+                return grade_one(
+                    sub, out, lab=lab, timeout=timeout, extra_args=extra_args, cpus=slot
+                )
+            finally:
+                if slot is not None:
+                    free.put(slot)
+
+        futures = {pool.submit(graded, sub): sub for sub in subs}
         for future in as_completed(futures):
             sub = futures[future]
             try:
@@ -713,6 +740,23 @@ def run_batch(
         pool.shutdown(wait=True, cancel_futures=True)
         bar.close()
     return outcomes
+
+
+def cpu_slots(jobs: int) -> list[set[int]]:
+    """Split the CPUs this process may use into ``jobs`` disjoint sets.
+
+    TensorFlow sizes its thread pools by the CPUs it may run on; pinning each
+    parallel grading to its own share keeps two gradings from each starting
+    a thread per core and thrashing. Returns ``[]`` (no pinning) for one job,
+    more jobs than CPUs, or where affinity is not supported.
+    """
+    try:
+        cpus = sorted(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return []
+    if jobs < 2 or jobs > len(cpus):
+        return []
+    return [set(cpus[i::jobs]) for i in range(jobs)]
 
 
 def clean_stale(out: Path) -> None:

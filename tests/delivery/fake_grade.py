@@ -12,6 +12,7 @@ It behaves according to the student id:
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -55,6 +56,7 @@ args.out.mkdir(parents=True, exist_ok=True)
             "submission": str(args.submission),
             "head": head,
             "files": files,
+            "cpus": sorted(os.sched_getaffinity(0)),
         }
     )
 )

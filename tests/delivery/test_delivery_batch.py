@@ -137,6 +137,11 @@ def test_batch_resumes_records_failures_and_kills_the_process_group(
     # the student's files were graded from a scratch clone that is gone now
     results = json.loads((out / "alice" / "results.json").read_text())
     assert results["head"] == git(clones / "alice", "rev-parse", "HEAD")
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) >= 2:  # two jobs: each grading pinned to its own half
+        assert len(results["cpus"]) == len(cpus) // 2
+        assert batch.cpu_slots(2) == [set(cpus[0::2]), set(cpus[1::2])]
+    assert batch.cpu_slots(1) == [] and batch.cpu_slots(len(cpus) + 1) == []
     assert ".partial" not in os.listdir(out) or not os.listdir(out / ".partial")
     assert not any((out / ".work").iterdir())
     assert "graded alice" in (out / "alice" / "grade.log").read_text()
