@@ -37,7 +37,7 @@ PROJECT = Path(__file__).resolve().parents[2]
 LAB = "l03_pruning_clustering"
 #: Wall-time limit of one sandboxed hidden-test run (set in the rubric of the
 #: grader copy): the endless loop runs into it, the reference must not.
-TIMEOUT = int(os.environ.get("HOSTILE_TIMEOUT", "90"))
+TIMEOUT = int(os.environ.get("HOSTILE_TIMEOUT", "75"))
 #: Limit of one whole grading in the batch (a safety net above TIMEOUT).
 BATCH_TIMEOUT = 600
 #: Address-space limit given to the batch, in MiB (the hog goes far beyond).
