@@ -103,7 +103,9 @@ def load_rubric(lab_or_path: str | Path) -> dict[str, Any]:
     return rubric
 
 
-def _item_fraction(item: dict[str, Any], findings: list[Finding]) -> tuple[float, list[Finding]]:
+def _item_fraction(
+    item: dict[str, Any], findings: list[Finding]
+) -> tuple[float, list[Finding]]:
     """Return the earned fraction of ``item`` and the findings that fed it."""
     by_check: dict[str, list[Finding]] = {}
     for finding in findings:
