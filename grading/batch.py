@@ -236,7 +236,7 @@ def load_submissions(path: Path) -> list[Submission]:
 def write_plan(subs: list[Submission], out: Path, **extra: Any) -> Path:
     """Write ``OUT/batch-plan.json`` (the submissions and options) atomically."""
     data = {
-        "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         **extra,
         "submissions": [asdict(s) for s in subs],
     }
@@ -290,7 +290,7 @@ def _parse_deadline(text: str) -> dt.datetime | None:
         when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
 def prepare_working_copy(sub: Submission, dest: Path) -> str:
@@ -495,7 +495,7 @@ def grade_one(
                 "commit": revision,
                 "lab": lab,
                 "seconds": seconds,
-                "graded_at": dt.datetime.now(dt.timezone.utc).isoformat(
+                "graded_at": dt.datetime.now(dt.UTC).isoformat(
                     timespec="seconds"
                 ),
             },

@@ -323,7 +323,7 @@ def make_submission(template: Path, results: Path, dest: Path) -> list[str]:
         shutil.rmtree(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     _git(dest.parent, "clone", "--quiet", str(template), dest.name)
-    when = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    when = dt.datetime.now(dt.UTC).replace(microsecond=0)
     commits = []
 
     for student_path, reference in reference_files(LAB).items():

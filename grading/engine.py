@@ -528,7 +528,7 @@ def grade(
         "submission": str(submission),
         "student": student or submission.name,
         "status": _status(findings),
-        "graded_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "graded_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "grader_version": grading.__version__,
         "rubric_sha256": hashlib.sha256(Path(rubric["path"]).read_bytes()).hexdigest(),
         **scored,

@@ -28,11 +28,10 @@ import json
 import os
 import shutil
 import subprocess
+import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
-
-import tomllib
 
 import grading
 
@@ -362,7 +361,7 @@ def release(
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
 
-    released_at = released_at or dt.datetime.now(dt.timezone.utc)
+    released_at = released_at or dt.datetime.now(dt.UTC)
     released_at = released_at.replace(microsecond=0)
     say(f"release: collecting the student files from {source}")
     files = template_files(source)

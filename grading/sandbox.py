@@ -1207,8 +1207,7 @@ def pytest_argv(
         "integrity": integrity or "",
     }
     flags = ["-s", "-S", "-B"]
-    if sys.version_info >= (3, 11):
-        flags.append("-P")
+    flags.append("-P")
     argv = [sys.executable, *flags, "-c", _LAUNCHER, json.dumps(cfg)]
     argv += [
         "-c",

@@ -28,12 +28,11 @@ import io
 import math
 import re
 import sys
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import tomllib
 
 from grading.report import views
 from grading.report._io import atomic_write_json, atomic_write_text, read_json

@@ -7,10 +7,10 @@ import csv
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
-import tomllib
 from conftest import REPO, git
 
 from grading import demo

@@ -8,10 +8,10 @@ import json
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
-import tomllib
 from conftest import REPO, git
 
 from grading.release import (

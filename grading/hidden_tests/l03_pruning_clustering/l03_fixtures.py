@@ -30,13 +30,13 @@ import shutil
 import sys
 import tempfile
 import time
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-import tomllib
 from grader_plugin import Expected, describe_exception, short_error
 
 HERE = Path(__file__).resolve().parent
