@@ -189,10 +189,19 @@ def detect_lab(submission: Path) -> tuple[str, list[Finding]]:
 def _owner(finding_id: str, check_names: list[str]) -> str | None:
     """Return the check module whose findings carry ``finding_id``.
 
-    The first dotted part of the id is matched with the module name: equal,
-    or one a prefix of the other (``hidden.x`` -> ``hidden_tests``).
+    A check module may list the first dotted parts of its finding ids in
+    ``FINDING_PREFIXES`` (``("hidden", "artifact")``). Otherwise the first
+    part is matched with the module name: equal, or one a prefix of the other
+    (``hidden.x`` -> ``hidden_tests``).
     """
     head = finding_id.split(".", 1)[0]
+    for name in check_names:
+        try:
+            module = _load_check(name)
+        except Exception:  # a broken check is reported when it runs
+            module = None
+        if head in getattr(module, "FINDING_PREFIXES", ()):
+            return name
     for name in check_names:
         if name == head:
             return name

@@ -43,6 +43,8 @@ from grading.checks import CheckContext, CheckResult
 from grading.findings import Finding
 
 NAME = "hidden_tests"
+# First parts of the finding ids this check produces (see engine._owner).
+FINDING_PREFIXES = ("hidden", "artifact")
 INSTRUCTOR_ROOT = Path(grading.__file__).resolve().parents[1]
 HIDDEN_ROOT = Path(grading.__file__).resolve().parent / "hidden_tests"
 PLUGIN = HIDDEN_ROOT / "grader_plugin.py"
