@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -130,11 +131,16 @@ def make_class(root: Path, count: int) -> list[str]:
 
 def grade(clones: Path, out: Path, jobs: int, timeout: float) -> dict:
     subs = batch.load_submissions(clones)
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
     outcomes = batch.run_batch(
         subs, out, jobs=jobs, lab=LAB, timeout=timeout, progress=True
     )
     wall = time.monotonic() - start
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (cpu_after.ru_utime + cpu_after.ru_stime) - (
+        cpu_before.ru_utime + cpu_before.ru_stime
+    )
     overheads, hidden = [], []
     for outcome in outcomes:
         results = out / outcome.student / "results.json"
@@ -147,6 +153,8 @@ def grade(clones: Path, out: Path, jobs: int, timeout: float) -> dict:
     return {
         "jobs": jobs,
         "wall": wall,
+        "cpu": cpu,
+        "load": os.getloadavg()[0],
         "count": len(subs),
         "graded": sum(o.status == "graded" for o in outcomes),
         "failed": sum(o.status != "graded" for o in outcomes),
@@ -195,15 +203,18 @@ def main(argv: list[str] | None = None) -> int:
         print()
         print(
             "| jobs | wall (s) | submissions/min | graded | failed | mean hidden "
-            "tests (s) | overhead mean (s) | overhead max (s) |"
+            "tests (s) | overhead mean (s) | overhead max (s) | CPU s per "
+            "submission | cores busy | load avg (1 min) at end |"
         )
-        print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        print("| ---: " * 11 + "|")
         for run in runs:
             print(
                 f"| {run['jobs']} | {run['wall']:.1f} | "
                 f"{60 * run['count'] / run['wall']:.2f} | {run['graded']} | "
                 f"{run['failed']} | {run['hidden_mean']:.2f} | "
-                f"{run['overhead_mean']:.2f} | {run['overhead_max']:.2f} |"
+                f"{run['overhead_mean']:.2f} | {run['overhead_max']:.2f} | "
+                f"{run['cpu'] / run['count']:.2f} | {run['cpu'] / run['wall']:.2f} | "
+                f"{run['load']:.2f} |"
             )
         speedup = runs[0]["wall"] / runs[1]["wall"]
         overhead = runs[0]["overhead_mean"]
@@ -211,6 +222,12 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"speedup --jobs 2 over --jobs 1: {speedup:.2f}x (target >= 1.7x: "
             f"{'met' if speedup >= 1.7 else 'NOT met'})"
+        )
+        print(
+            f"CPU cores this process may use: {len(os.sched_getaffinity(0))}; the "
+            "machine is shared, so a load above the jobs count means others ran too;"
+            " 'cores busy' (grading CPU seconds over wall seconds) is the figure"
+            " that other work disturbs least"
         )
         print(
             f"overhead beyond the hidden tests, --jobs 1: {overhead:.2f} s per "
