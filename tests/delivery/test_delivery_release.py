@@ -14,12 +14,8 @@ from pathlib import Path
 import pytest
 from conftest import REPO, git
 
-from grading.release import (
-    classroom_result,
-    encode_classroom,
-    git_blob_sha,
-    public_rubric,
-)
+from grading.classroom import classroom_result, encode_classroom
+from grading.release import git_blob_sha, public_rubric
 from grading.rubric import load_rubric
 
 

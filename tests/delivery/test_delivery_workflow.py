@@ -65,6 +65,30 @@ def test_student_workflow_shape():
         assert "${{" not in step.get("run", "")
 
 
+# "python" of the workflow steps: this interpreter without the editable install
+# of the instructor repository, so that the released template's public grader
+# must work with what it ships (as on GitHub, where only requirements.txt is
+# installed).
+PYTHON_WRAPPER = """#!{python}
+import os, runpy, sys
+sys.meta_path[:] = [
+    f for f in sys.meta_path if "Editable" not in getattr(f, "__name__", "")]
+args = sys.argv[1:]
+if args[:1] == ["-m"]:
+    sys.argv = [args[1], *args[2:]]
+    sys.path[0] = os.getcwd()
+    runpy.run_module(args[1], run_name="__main__", alter_sys=True)
+elif args[:1] == ["-c"]:
+    sys.argv = ["-c", *args[2:]]
+    sys.path[0] = ""
+    exec(compile(args[1], "<string>", "exec"), {{"__name__": "__main__"}})
+else:
+    sys.argv = args
+    sys.path[0] = os.path.dirname(os.path.abspath(args[0]))
+    runpy.run_path(args[0], run_name="__main__")
+"""
+
+
 class StepRunner:
     """Execute the run: steps of a workflow job like GitHub's runner does."""
 
@@ -95,8 +119,12 @@ class StepRunner:
         raise AssertionError(f"the test does not know the expression {name!r}")
 
     def run(self, skip=lambda step: False) -> None:
+        bin_dir = self.temp / "bin"
+        bin_dir.mkdir(exist_ok=True)
+        (bin_dir / "python").write_text(PYTHON_WRAPPER.format(python=sys.executable))
+        (bin_dir / "python").chmod(0o755)
         base_env = {
-            "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+            "PATH": f"{bin_dir}:{Path(sys.executable).parent}:/usr/bin:/bin",
             "HOME": str(self.temp / "home"),
             "CI": "true",
             "GITHUB_ACTIONS": "true",
@@ -189,6 +217,7 @@ def test_student_workflow_without_the_instructor_grader(tmp_path, released):
     assert result["max_score"] == sum(i["max_points"] for i in auto)
     assert sum(t["score"] for t in result["tests"]) == sum(i["points"] for i in auto)
     assert git(workspace, "status", "--porcelain") == ""  # nothing written inside
+    assert "grading.reference" not in "".join(runner.logs.values())
 
 
 @pytest.mark.slow
