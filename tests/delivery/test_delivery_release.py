@@ -148,19 +148,38 @@ def test_public_rubric_drops_hidden_checks_but_keeps_points(released):
     )
 
 
-def test_released_grader_has_only_public_verbs(released):
-    proc = subprocess.run(
-        [sys.executable, "-m", "grading", "--help"],
+ISOLATED = (
+    "import runpy, sys\n"
+    "sys.meta_path[:] = [f for f in sys.meta_path\n"
+    "                    if 'Editable' not in getattr(f, '__name__', '')]\n"
+    "sys.path[0] = ''\n"
+    "sys.argv = ['grading', *sys.argv[1:]]\n"
+    "runpy.run_module('grading', run_name='__main__', alter_sys=True)\n"
+)
+
+
+def released_grading(released: Path, *args: str) -> subprocess.CompletedProcess:
+    """Run the released grader with only what the template ships importable."""
+    return subprocess.run(
+        [sys.executable, "-c", ISOLATED, *args],
         cwd=released,
         capture_output=True,
         text=True,
         timeout=60,
         env={"PATH": "/usr/bin:/bin", "PYTHONNOUSERSITE": "1"},
     )
+
+
+def test_released_grader_has_only_public_verbs(released):
+    proc = released_grading(released, "--help")
     assert proc.returncode == 0, proc.stderr
     assert "grade" in proc.stdout and "classroom" in proc.stdout
     for verb in ("release", "batch", "collect", "demo"):
         assert not re.search(rf"^\s+{verb}\s", proc.stdout, re.M), verb
+    verbs = re.findall(r"^    (\w+)\s", proc.stdout.split("verbs:")[1], re.M)
+    assert "grade" in verbs
+    for verb in verbs:  # each verb's module imports from the template alone
+        assert released_grading(released, verb, "--help").returncode == 0, verb
 
 
 def test_release_refuses_a_non_empty_folder(tmp_path):
