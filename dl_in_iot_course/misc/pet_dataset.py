@@ -217,10 +217,30 @@ def _fetch(url: str, partial: Path, timeout: float, progress: bool) -> int | Non
     return total
 
 
+def _safe_members(tar: tarfile.TarFile, root: Path) -> list[tarfile.TarInfo]:
+    """Return the regular files and folders of ``tar`` that stay inside ``root``.
+
+    Used where ``tarfile``'s ``filter="data"`` is missing (Python before
+    3.11.4): links, devices and paths escaping ``root`` are refused.
+    """
+    base = root.resolve()
+    members = []
+    for member in tar.getmembers():
+        target = (base / member.name).resolve()
+        if not (member.isfile() or member.isdir()) or not target.is_relative_to(base):
+            raise tarfile.TarError(f"refusing unsafe archive member {member.name!r}")
+        member.mode = (member.mode | 0o600) & 0o755
+        members.append(member)
+    return members
+
+
 def _extract(archive: Path, root: Path) -> None:
     try:
         with tarfile.open(archive, "r:*") as tar:
-            tar.extractall(root, filter="data")
+            if hasattr(tarfile, "data_filter"):
+                tar.extractall(root, filter="data")
+            else:
+                tar.extractall(root, members=_safe_members(tar, root))
     except (tarfile.TarError, EOFError, OSError, ValueError) as error:
         raise DatasetDownloadError(
             f"could not unpack {archive}: {error}. Delete it and run again with "
