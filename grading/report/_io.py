@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
-
-def _current_umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _current_umask()
+from grading.outputs import write_atomic
 
 
 def atomic_write_text(path: Path, text: str) -> Path:
     """Write ``text`` to ``path`` as UTF-8 so readers never see half a file.
 
-    The text goes to a temporary file in the same folder, which then replaces
-    ``path`` in one step (:func:`os.replace`).
+    A thin name for :func:`grading.outputs.write_atomic`, which writes a
+    temporary file in the same folder and replaces ``path`` in one step.
 
     Parameters
     ----------
@@ -36,19 +27,7 @@ def atomic_write_text(path: Path, text: str) -> Path:
     Path
         ``path``.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        # mkstemp creates 0600; give the file the mode a plain open() would.
-        os.chmod(tmp, 0o666 & ~_UMASK)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomic(path, text)
 
 
 def atomic_write_json(path: Path, data: Any) -> Path:
