@@ -23,43 +23,21 @@ from __future__ import annotations
 
 import ast
 import difflib
-import functools
-import re
 import textwrap
 from pathlib import Path
 from typing import Any
 
 from grading.findings import Finding
+from grading.globs import glob_regex
 
 _IGNORED_PARTS = ("__pycache__",)
 _IGNORED_SUFFIXES = (".pyc", ".pyo")
 _DIFF_LIMIT = 4000
 
 
-@functools.lru_cache(maxsize=256)
-def _pattern(pattern: str) -> re.Pattern[str]:
-    """Compile a glob where ``**`` spans folders and ``*`` stays in one."""
-    out = []
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return re.compile("".join(out) + r"\Z")
-
-
 def _match(rel: str, pattern: str) -> bool:
     """True if the relative posix path ``rel`` matches the glob ``pattern``."""
-    return bool(_pattern(pattern).match(rel))
+    return bool(glob_regex(pattern).match(rel))
 
 
 def _literal_prefix(pattern: str) -> str:

@@ -14,31 +14,8 @@ Three shapes are enough for the rubric's lists:
 from __future__ import annotations
 
 import fnmatch
-import re
-from functools import lru_cache
 
-
-@lru_cache(maxsize=512)
-def _path_regex(pattern: str) -> re.Pattern[str]:
-    out = []
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return re.compile("".join(out) + r"\Z")
+from grading.globs import glob_regex
 
 
 def match(pattern: str, path: str) -> str | None:
@@ -77,4 +54,4 @@ def match(pattern: str, path: str) -> str | None:
         if path == pattern:
             return path
         return pattern + "/" if path.startswith(pattern + "/") else None
-    return path if _path_regex(pattern).match(path) else None
+    return path if glob_regex(pattern).match(path) else None
