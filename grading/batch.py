@@ -431,6 +431,35 @@ def grade_command(
     ]
 
 
+def sandbox_timeout_args(
+    batch_timeout: float, lab: str, extra_args: Iterable[str] = ()
+) -> list[str]:
+    """Return ``grade`` arguments that keep the sandbox inside the batch limit.
+
+    When the per-submission ``batch_timeout`` leaves less room than the lab's
+    hidden-test limit (``[hidden_tests] timeout`` of the rubric), the sandbox
+    gets three quarters of it, so the student's run times out inside
+    ``grade`` (which keeps the other checks and writes results) instead of
+    the batch killing the whole grading. An explicit ``--timeout`` in
+    ``extra_args`` wins.
+
+    Returns
+    -------
+    list of str
+        ``["--timeout", "<seconds>"]`` or ``[]``.
+    """
+    if "--timeout" in list(extra_args):
+        return []
+    try:
+        from grading.rubric import load_rubric
+
+        limit = float(load_rubric(lab).get("hidden_tests", {}).get("timeout", 300))
+    except Exception:  # an unknown lab is reported by grade itself
+        limit = 300.0
+    room = max(10.0, 0.75 * float(batch_timeout))
+    return ["--timeout", f"{room:g}"] if room < limit else []
+
+
 def grade_one(
     sub: Submission,
     out: Path,
@@ -477,7 +506,7 @@ def grade_one(
                 lab,
                 timeout,
                 start,
-                extra_args,
+                [*extra_args, *sandbox_timeout_args(timeout, lab, extra_args)],
                 cpus,
             )
         if _STOPPING.is_set():  # interrupted, not failed: leave it to the next run

@@ -267,3 +267,17 @@ def test_sigterm_stops_the_batch_and_its_graders(tmp_path):
     assert not (out / "slow").exists()  # interrupted is not failed
     left = subprocess.run(["pgrep", "-f", str(out)], capture_output=True, text=True)
     assert left.stdout.strip() == ""
+
+
+def test_short_batch_timeout_is_passed_down_to_the_sandbox():
+    from grading.rubric import load_rubric
+
+    lab = "l03_pruning_clustering"
+    limit = float(load_rubric(lab)["hidden_tests"]["timeout"])
+    # Plenty of room: grade keeps the rubric's own limit.
+    assert batch.sandbox_timeout_args(limit * 10, lab) == []
+    # Too little room: the sandbox stops first, so grade still writes results.
+    args = batch.sandbox_timeout_args(limit / 2, lab)
+    assert args[0] == "--timeout" and float(args[1]) < limit / 2
+    # An explicit choice of the instructor wins.
+    assert batch.sandbox_timeout_args(limit / 2, lab, ["--timeout", "7"]) == []
