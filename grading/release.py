@@ -64,7 +64,7 @@ OPTIONAL_PATHS = ("summaries/README.md",)
 
 #: Check-id prefixes that belong to the hidden tests; they are removed from
 #: the released rubric.
-HIDDEN_CHECK_PREFIXES = ("hidden.", "hidden_tests.")
+HIDDEN_CHECK_PREFIXES = ("hidden.", "hidden_tests.", "artifact.")
 
 _SKIP_NAMES = {
     "__pycache__",

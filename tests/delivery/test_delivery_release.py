@@ -143,6 +143,7 @@ def test_public_rubric_drops_hidden_checks_but_keeps_points(released):
     assert [i["id"] for i in public["items"]] == [i["id"] for i in mine["items"]]
     text = public_path.read_text()
     assert "hidden." not in text and "[hidden_tests]" not in text
+    assert "artifact." not in text  # verified only with the hidden tests
     assert tomllib.loads(text) == public_rubric(
         REPO / "grading" / "labs" / "l03_pruning_clustering.toml"
     )
