@@ -352,10 +352,13 @@ def grant_access(path: Path) -> None:
     """
     _GRANTED.add(os.path.realpath(path))
     ids = _sandbox_ids()
-    if ids is None:
-        return
+    if ids is not None:
+        _hand_over(Path(path), ids)
+
+
+def _hand_over(path: Path, ids: tuple[int, int]) -> None:
+    """Give the tree ``path`` to the sandbox user and make its parents traversable."""
     uid, gid = ids
-    path = Path(path)
     try:
         for root, dirs, files in os.walk(path, followlinks=False):
             for name in [*dirs, *files]:
@@ -374,10 +377,43 @@ def grant_access(path: Path) -> None:
         pass
 
 
+def _reachable_by(path: Path, uid: int, gid: int) -> bool:
+    """True if user ``uid`` (group ``gid``, no other groups) can write in ``path``.
+
+    Every parent must be searchable and ``path`` itself readable, writable and
+    searchable, judged from the owner, group or other bits that apply to that
+    user (as the kernel does for a process with no supplementary groups).
+    """
+
+    def allows(info: os.stat_result, bits: int) -> bool:
+        mode = info.st_mode
+        if info.st_uid == uid:
+            shift = 6
+        elif info.st_gid == gid:
+            shift = 3
+        else:
+            shift = 0
+        return (mode >> shift) & bits == bits
+
+    try:
+        path = Path(os.path.realpath(path))
+        for parent in reversed(path.parents):
+            if not allows(os.stat(parent), 0o1):
+                return False
+        return allows(os.stat(path), 0o7)
+    except OSError:
+        return False
+
+
 def _child_user(
     cwd: Path, argv: list[str]
 ) -> tuple[tuple[int, int] | None, str, list[str]]:
-    """Decide whom the child runs as; return (ids or None, name, notes)."""
+    """Decide whom the child runs as; return (ids or None, name, notes).
+
+    When the child will run as :data:`SANDBOX_USER`, the working folder is
+    handed to that user (as :func:`grant_access` does) so that the child can
+    write in it, whoever made it.
+    """
     import getpass
 
     ids = _sandbox_ids()
@@ -388,15 +424,21 @@ def _child_user(
     if ids is None:
         return None, me, []
     exe = shutil.which(argv[0]) if argv else None
-    blockers = []
     if exe and not _reachable_by_others(Path(exe)):
-        blockers.append(
-            f"the interpreter {os.path.realpath(exe)} is not readable by other users"
-        )
-    if not _reachable_by_others(cwd):
-        blockers.append(f"the working folder {cwd} is not reachable by other users")
-    if blockers:
-        return None, me, [f"ran as {me}, not {SANDBOX_USER}: " + "; ".join(blockers)]
+        return None, me, [
+            f"ran as {me}, not {SANDBOX_USER}: the interpreter "
+            f"{os.path.realpath(exe)} is not readable by other users"
+        ]
+    try:
+        if os.stat(cwd).st_uid != ids[0] or not _reachable_by(Path(cwd), *ids):
+            _hand_over(Path(cwd), ids)
+    except OSError:
+        pass
+    if not _reachable_by(Path(cwd), *ids):
+        return None, me, [
+            f"ran as {me}, not {SANDBOX_USER}: the working folder {cwd} could "
+            f"not be made writable for {SANDBOX_USER}"
+        ]
     return ids, SANDBOX_USER, []
 
 
@@ -713,23 +755,32 @@ def _preexec(
 
 
 def _nproc_limit(ids: tuple[int, int] | None) -> int:
-    """Process/thread limit for the child (RLIMIT_NPROC counts per user)."""
-    if ids is not None:
-        return 4096
-    soft, _hard = resource.getrlimit(resource.RLIMIT_NPROC)
-    if soft != resource.RLIM_INFINITY:
-        return 0  # keep the limit the grader already has
+    """Process/thread limit for the child.
+
+    RLIMIT_NPROC counts every thread of every process of the child's real
+    user, not just the child's: other gradings running at the same time as
+    the same user (``nobody``) and TensorFlow's thread pools count too. The
+    limit is therefore what that user runs now plus 4096 for this child, so
+    a fork bomb is stopped without starving concurrent runs.
+    """
+    uid = ids[0] if ids is not None else os.getuid()
+    if ids is None:
+        soft, _hard = resource.getrlimit(resource.RLIMIT_NPROC)
+        if soft != resource.RLIM_INFINITY:
+            return 0  # keep the limit the grader already has
     try:
         import psutil
 
-        mine = sum(
-            p.num_threads()
-            for p in psutil.process_iter()
-            if p.uids().real == os.getuid()
-        )
+        running = 0
+        for process in psutil.process_iter():
+            try:
+                if process.uids().real == uid:
+                    running += process.num_threads()
+            except psutil.Error:
+                continue
     except Exception:  # noqa: BLE001 - psutil races with exiting processes
-        return 0
-    return mine + 4096
+        return 4096 if ids is not None else 0
+    return running + 4096
 
 
 def _descendants(pid: int, known: dict[int, float]) -> None:

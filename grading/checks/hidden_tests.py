@@ -444,7 +444,9 @@ def _artifact_findings(ctx: CheckContext, spec: Path, artifacts: Path, work: Pat
     wanted = _rubric_checks(ctx, ("artifact.",))
     result = run_sandboxed(
         [sys.executable, "-P", "-m", "grading.artifacts", str(spec), str(artifacts)],
-        work, timeout=ARTIFACT_TIMEOUT,
+        # The artifacts folder is already the child's; ``work`` also holds the
+        # hidden tests, which no child may own.
+        artifacts, timeout=ARTIFACT_TIMEOUT,
         memory_mb=int(ctx.options.get("memory_mb") or 4096),
         pythonpath=[INSTRUCTOR_ROOT])
     raw: list = []
