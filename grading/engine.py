@@ -239,6 +239,19 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+def _grader_root_replacements() -> set[tuple[str, str]]:
+    """Map the grader's own folder (in tracebacks) to ``<grader>/``.
+
+    Results then do not depend on where the grader is installed (a clone in
+    ``/tmp`` or ``/opt/grader``); the relative file names stay useful.
+    """
+    pairs = set()
+    for root in {str(INSTRUCTOR_ROOT), os.path.realpath(INSTRUCTOR_ROOT)}:
+        if root.rstrip(os.sep):
+            pairs.add((root.rstrip(os.sep) + os.sep, "<grader>" + os.sep))
+    return pairs
+
+
 def _scrub(value: Any, replacements: list[tuple[str, str]]) -> Any:
     """Replace absolute scratch paths in strings (recursively) by placeholders."""
     if isinstance(value, str):
@@ -521,6 +534,7 @@ def grade(
             (os.path.realpath(workdir), "<workdir>"),
             (str(out_dir), "<out>"),
             (str(submission), "<submission>"),
+            *_grader_root_replacements(),
         },
         key=lambda pair: -len(pair[0]),
     )
