@@ -221,12 +221,16 @@ def pytest_unconfigure(config) -> None:
     recorder = config.pluginmanager.get_plugin("grader-recorder")
     if recorder is None or not os.environ.get("GRADER_FAST_EXIT"):
         return
+    if not recorder.data.get("finished"):
+        # The session did not end normally (an error inside pytest or a
+        # plugin): let pytest exit with its own status, never a made-up 0.
+        return
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
         except (OSError, ValueError):
             pass
-    os._exit(int(recorder.data.get("exitstatus", 0)))
+    os._exit(int(recorder.data.get("exitstatus", 1)))
 
 
 def pytest_configure(config) -> None:
