@@ -241,3 +241,10 @@ def test_finding_prefixes_name_the_owning_check():
     assert engine._owner("summary.deflation", names) == "summary"
     assert engine._owner("history.rule", names) == "history"
     assert engine._owner("nobody.knows", names) is None
+
+
+def test_grader_folder_in_tracebacks_becomes_a_placeholder(fake_lab, submission):
+    results = grade(submission, "lab_a", None, options=OPTS)
+    trace = next(f for f in results["unassigned"] if f["code"] == "grader_error")
+    assert "<grader>/grading/engine.py" in trace["evidence"]
+    assert str(engine.INSTRUCTOR_ROOT) + "/" not in json.dumps(results["unassigned"])

@@ -440,3 +440,23 @@ def test_detached_daemon_is_killed(tmp_path):
     time.sleep(0.3)
     assert not psutil.pid_exists(pid) or \
         psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+
+def test_process_limit_leaves_room_beyond_what_the_user_runs():
+    # RLIMIT_NPROC counts all threads of the user: concurrent gradings as the
+    # same user must not eat this child's share.
+    import threading
+
+    ids = (os.getuid(), os.getgid())
+    gate = threading.Event()
+    extra = [threading.Thread(target=gate.wait) for _ in range(20)]
+    for thread in extra:
+        thread.start()
+    try:
+        limit = sandbox._nproc_limit(ids)
+        running = len(os.listdir("/proc/self/task"))
+    finally:
+        gate.set()
+        for thread in extra:
+            thread.join()
+    assert limit >= running + 4096
