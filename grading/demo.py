@@ -404,6 +404,12 @@ def run_demo(
     else:
         run_lab(results, out / "lab-run.log")
         _done(start, f"lab run finished (log: {out / 'lab-run.log'})")
+    print(
+        f"\nModel sizes, ZIP sizes and deflation ({results / 'model-sizes.md'}):\n"
+        + (results / "model-sizes.md").read_text(encoding="utf-8"),
+        file=sys.stderr,
+        flush=True,
+    )
 
     start = _stage(2, f"releasing the student template -> {out / 'template'}")
     record = release(out / "template", force=True)

@@ -128,6 +128,10 @@ def test_demo_command_grades_the_example_and_prints_where_reports_are(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     for stage in range(1, 6):
         assert f"demo: [{stage}/5]" in proc.stderr
+    # The size, ZIP size and deflation table of the lab run is shown.
+    assert "Model sizes, ZIP sizes and deflation" in proc.stderr
+    for line in (results / "model-sizes.md").read_text().splitlines():
+        assert line in proc.stderr
     printed = dict(re.findall(r"^(.+?):\s+(/\S+)$", proc.stdout, re.M))
     report = Path(printed["Student report (HTML)"])
     gradebook = Path(printed["Gradebook"])
