@@ -35,11 +35,12 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from grading import batch  # noqa: E402
-from grading.release import release  # noqa: E402
+from grading.private.packaging import release  # noqa: E402
 
 LAB = "l03_pruning_clustering"
 MODULE = f"dl_in_iot_course/{LAB}/pruning_clustering_experiments.py"
-REFERENCE = REPO / "grading" / "reference" / LAB / "pruning_clustering_experiments.py"
+REFERENCE = REPO / "grading/private/reference" / LAB
+REFERENCE = REFERENCE / "pruning_clustering_experiments.py"
 
 #: Text substitutions of the reference, each a plausible student mistake.
 MUTANTS = {

@@ -4,7 +4,7 @@ Run ``.venv/bin/python bench/bench_grade_reference.py [--runs 2] [--no-cache]``.
 
 A submission is written to a temporary folder (the course package with the
 reference solution in place of the stubs, committed to a fresh git
-repository) and graded with :func:`grading.engine.grade`, as ``python -m
+repository) and graded with :func:`grading.pipeline.engine.grade`, as ``python -m
 grading grade`` does. The first run builds the hidden tests' data set and
 tiny model into a cache folder; later runs reuse them (pass ``--no-cache`` to
 build them every time, as a batch without a cache would). For each run it
@@ -35,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 LAB = "l03_pruning_clustering"
 MODULE = "dl_in_iot_course/l03_pruning_clustering/pruning_clustering_experiments.py"
-REFERENCE = ROOT / "grading/reference" / LAB / Path(MODULE).name
+REFERENCE = ROOT / "grading/private/reference" / LAB / Path(MODULE).name
 
 
 def make_submission(dest: Path) -> Path:
@@ -54,7 +54,7 @@ def make_submission(dest: Path) -> Path:
 
 def grade_once(submission: Path, out: Path, cache: Path | None) -> dict:
     """Grade ``submission`` and return the split of its wall time in seconds."""
-    from grading.engine import grade
+    from grading.pipeline.engine import grade
 
     options = {"hidden_tests_cache": str(cache)} if cache else {}
     start = time.perf_counter()

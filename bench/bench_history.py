@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from grading.history import analyze, load_config
-from grading.rubric import load_rubric
+from grading.pipeline.rubric import load_rubric
 
 SUBJECTS = [
     "l03_pruning_clustering: Implement step {i}",

@@ -14,7 +14,7 @@ import statistics
 import time
 from pathlib import Path
 
-from grading.rubric import load_rubric
+from grading.pipeline.rubric import load_rubric
 from grading.summary import analyze
 
 ROOT = Path(__file__).resolve().parent.parent

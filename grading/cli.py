@@ -1,4 +1,8 @@
-"""Command-line interface: discovers the verbs in :mod:`grading.commands`."""
+"""Command-line interface: discovers the verbs.
+
+Public verbs live in :mod:`grading.commands`; the instructor's verbs in
+:mod:`grading.private.commands`, which released copies of the grader lack.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +12,27 @@ import pkgutil
 import sys
 
 import grading
-import grading.commands
+
+#: Packages whose modules are verbs; a missing one is skipped.
+VERB_PACKAGES = ("grading.commands", "grading.private.commands")
 
 
 def _verb_modules():
-    """Return the verb modules of :mod:`grading.commands`, sorted by name."""
+    """Return the verb modules of :data:`VERB_PACKAGES`, sorted by name."""
     modules = []
-    for info in pkgutil.iter_modules(grading.commands.__path__):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"grading.commands.{info.name}")
-        if hasattr(module, "NAME") and hasattr(module, "run"):
-            modules.append(module)
+    for package_name in VERB_PACKAGES:
+        try:
+            package = importlib.import_module(package_name)
+        except ModuleNotFoundError as exc:
+            if exc.name is not None and package_name.startswith(exc.name):
+                continue
+            raise
+        for info in pkgutil.iter_modules(package.__path__):
+            if info.name.startswith("_"):
+                continue
+            module = importlib.import_module(f"{package_name}.{info.name}")
+            if hasattr(module, "NAME") and hasattr(module, "run"):
+                modules.append(module)
     return sorted(modules, key=lambda m: m.NAME)
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grading.findings import Finding
+from grading.pipeline.findings import Finding
 
 
 @dataclass
@@ -29,7 +29,7 @@ class CheckContext:
     lab : str
         Lab id, e.g. ``"l03_pruning_clustering"``.
     rubric : dict
-        The parsed rubric of the lab (:func:`grading.rubric.load_rubric`).
+        The parsed rubric of the lab (:func:`grading.pipeline.rubric.load_rubric`).
     options : dict
         Per-run options from the command line (``base``, ``timeout``, ...).
     """

@@ -10,9 +10,9 @@ from __future__ import annotations
 import time
 
 from grading.checks import CheckContext, CheckResult
-from grading.findings import Finding
 from grading.history import HistoryConfigError, analyze, load_config
 from grading.history.findings import to_findings
+from grading.pipeline.findings import Finding
 
 NAME = "history"
 

@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 from grading.checks import CheckContext, CheckResult
-from grading.findings import Finding
+from grading.pipeline.findings import Finding
 from grading.summary import METRIC_KEYS, analyze, lab_data
 
 NAME = "summary"

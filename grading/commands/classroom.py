@@ -41,7 +41,11 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the result. A missing or unreadable file gives an 'error' result."""
-    from grading.classroom import classroom_error, classroom_result, encode_classroom
+    from grading.report.classroom import (
+        classroom_error,
+        classroom_result,
+        encode_classroom,
+    )
 
     if args.error is not None:
         result = classroom_error(args.error)

@@ -85,7 +85,7 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Grade ``args.submission``; return 0 unless the grader could not run."""
-    from grading.engine import GradingError, grade
+    from grading.pipeline.engine import GradingError, grade
 
     def progress(line: str) -> None:
         if not args.quiet:

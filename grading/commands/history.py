@@ -11,7 +11,7 @@ import textwrap
 
 from grading.history import HistoryConfigError, analyze, gitdata, load_config
 from grading.history.rules import REWORD_HINT
-from grading.rubric import RubricError, available_labs, load_rubric
+from grading.pipeline.rubric import RubricError, available_labs, load_rubric
 
 NAME = "history"
 HELP = "judge the git history of a repository (messages, shape, junk) and score it"

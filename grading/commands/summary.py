@@ -9,7 +9,7 @@ import textwrap
 from pathlib import Path
 
 from grading.checks.summary import findings_of
-from grading.rubric import RubricError, load_rubric
+from grading.pipeline.rubric import RubricError, load_rubric
 from grading.summary import METRIC_KEYS, analyze
 
 NAME = "summary"

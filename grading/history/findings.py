@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from grading.findings import Finding
 from grading.history.scoring import explain
+from grading.pipeline.findings import Finding
 
 MAX_LISTED = 10
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import fnmatch
 
-from grading.globs import glob_regex
+from grading.util.globs import glob_regex
 
 
 def match(pattern: str, path: str) -> str | None:

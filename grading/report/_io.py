@@ -6,13 +6,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from grading.outputs import write_atomic
+from grading.pipeline.outputs import write_atomic
 
 
 def atomic_write_text(path: Path, text: str) -> Path:
     """Write ``text`` to ``path`` as UTF-8 so readers never see half a file.
 
-    A thin name for :func:`grading.outputs.write_atomic`, which writes a
+    A thin name for :func:`grading.pipeline.outputs.write_atomic`, which writes a
     temporary file in the same folder and replaces ``path`` in one step.
 
     Parameters

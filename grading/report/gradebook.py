@@ -115,7 +115,7 @@ def _rubric_columns(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     seen: set[str] = set()
     if labs:
         try:
-            from grading.rubric import load_rubric
+            from grading.pipeline.rubric import load_rubric
 
             rubric = load_rubric(labs.most_common(1)[0][0])
             for item in rubric["items"]:

@@ -626,7 +626,7 @@ def lab_title(lab: str) -> str:
     """Return the rubric's title of ``lab``, or a readable form of its id."""
     if lab:
         try:
-            from grading.rubric import load_rubric
+            from grading.pipeline.rubric import load_rubric
 
             return text(load_rubric(lab).get("title")) or lab
         except Exception:  # noqa: BLE001 - a missing rubric must not stop a report

@@ -159,7 +159,7 @@ def analyze(path: str | Path, rubric: dict[str, Any]) -> dict[str, Any]:
         A submission directory (the summary is looked up in the lab's
         summary folder) or a summary file.
     rubric : dict
-        The parsed rubric of the lab (:func:`grading.rubric.load_rubric`).
+        The parsed rubric of the lab (:func:`grading.pipeline.rubric.load_rubric`).
 
     Returns
     -------

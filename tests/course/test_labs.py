@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from course_helpers import NUM_CLASSES, tflite_kernels, tflite_run
 
-from grading.reference import overlay
+from grading.private.reference import overlay
 
 pytestmark = pytest.mark.tf
 

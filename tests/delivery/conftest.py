@@ -34,7 +34,7 @@ def git(cwd: Path, *args: str) -> str:
 @pytest.fixture(scope="session")
 def released(tmp_path_factory) -> Path:
     """The student template released from this repository (do not modify)."""
-    from grading.release import release
+    from grading.private.packaging import release
 
     out = tmp_path_factory.mktemp("release") / "template"
     release(out)
@@ -44,7 +44,7 @@ def released(tmp_path_factory) -> Path:
 @pytest.fixture
 def fake_grader(monkeypatch):
     """Make batches run tests/delivery/fake_grade.py instead of the real grader."""
-    import grading.batch as batch
+    import grading.private.cohort as batch
 
     def command(work, result_dir, student, lab, extra=()):
         return [

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import FAKE_GRADER, REPO, git
 
-from grading import batch
+from grading.private import cohort as batch
 
 
 def make_repo(path: Path, commits: list[tuple[str, str]]) -> list[str]:
@@ -187,7 +187,7 @@ def test_fallback_gradebook_without_report_code(tmp_path, fake_grader):
 KILL_SCRIPT = textwrap.dedent("""
     import sys
     sys.path.insert(0, {tests!r})
-    import grading.batch as batch
+    import grading.private.cohort as batch
     def command(work, result_dir, student, lab, extra=()):
         return [sys.executable, {fake!r}, str(work), "--out", str(result_dir),
                 "--student", student, "--lab", lab]
@@ -270,7 +270,7 @@ def test_sigterm_stops_the_batch_and_its_graders(tmp_path):
 
 
 def test_short_batch_timeout_is_passed_down_to_the_sandbox():
-    from grading.rubric import load_rubric
+    from grading.pipeline.rubric import load_rubric
 
     lab = "l03_pruning_clustering"
     limit = float(load_rubric(lab)["hidden_tests"]["timeout"])

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO, git
 
-from grading import demo
+from grading.private import walkthrough as demo
 
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
@@ -96,8 +96,7 @@ def test_example_submission_follows_the_course_convention(tmp_path, released):
     module = "dl_in_iot_course/l03_pruning_clustering/pruning_clustering_experiments.py"
     reference = (
         REPO
-        / "grading"
-        / "reference"
+        / "grading/private/reference"
         / "l03_pruning_clustering"
         / "pruning_clustering_experiments.py"
     )

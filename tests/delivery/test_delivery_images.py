@@ -85,7 +85,10 @@ def test_both_images_install_exactly_the_readme_pins():
     assert "-r requirements.txt" in (REPO / "requirements-dev.txt").read_text()
     assert "pip install --quiet -r requirements-dev.txt" in (REPO / "run").read_text()
     flow = yaml.safe_load(
-        (REPO / "grading/template/.github/workflows/grade.yml").read_text()
+        (
+            REPO
+            / "grading/private/packaging/student_template/.github/workflows/grade.yml"
+        ).read_text()
     )
     steps_run = [s.get("run", "") for s in flow["jobs"]["grade"]["steps"]]
     assert "python -m pip install -r requirements.txt" in steps_run

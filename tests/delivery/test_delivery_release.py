@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from conftest import REPO, git
 
-from grading.classroom import classroom_result, encode_classroom
-from grading.release import git_blob_sha, public_rubric
-from grading.rubric import load_rubric
+from grading.pipeline.rubric import load_rubric
+from grading.private.packaging import git_blob_sha, public_rubric
+from grading.report.classroom import classroom_result, encode_classroom
 
 
 def released_files(root: Path) -> list[Path]:
@@ -29,7 +29,7 @@ def released_files(root: Path) -> list[Path]:
 
 def hidden_test_names() -> set[str]:
     names = set()
-    for path in (REPO / "grading" / "hidden_tests").rglob("*.py"):
+    for path in (REPO / "grading" / "hidden" / "suites").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(
                 node, ast.FunctionDef | ast.AsyncFunctionDef
@@ -48,7 +48,7 @@ def reference_bodies() -> dict[str, str]:
         _normal(p.read_text()) for p in (REPO / "dl_in_iot_course").rglob("*.py")
     )
     bodies = {}
-    for path in (REPO / "grading" / "reference").rglob("*.py"):
+    for path in (REPO / "grading" / "private" / "reference").rglob("*.py"):
         source = path.read_text()
         for node in ast.walk(ast.parse(source)):
             if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
@@ -84,9 +84,7 @@ def test_secrets_are_not_released(released):
         found = [str(p) for p, t in normal.items() if body in t]
         assert not found, f"reference body of {where} appears in {found}"
     rel = {p.relative_to(released).as_posix() for p in texts}
-    assert not any(
-        r.startswith(("grading/hidden_tests", "grading/reference")) for r in rel
-    )
+    assert not any(r.startswith(("grading/hidden/", "grading/private/")) for r in rel)
     assert not any(
         r.startswith("grading/commands/")
         and r.split("/")[-1] in {"release.py", "batch.py", "demo.py", "collect.py"}

@@ -12,7 +12,7 @@ import pytest
 from conftest import FAKE_GRADER, REPO
 from test_delivery_batch import make_repo
 
-from grading import slurm
+from grading.private.cohort import slurm
 
 
 def test_job_script_runs_each_task_in_the_singularity_image(tmp_path):

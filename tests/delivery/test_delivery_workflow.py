@@ -16,7 +16,7 @@ import yaml
 from conftest import REPO, git
 
 WORKFLOWS = [
-    REPO / "grading" / "template" / ".github" / "workflows" / "grade.yml",
+    REPO / "grading/private/packaging/student_template/.github/workflows/grade.yml",
     REPO / ".github" / "workflows" / "test.yml",
 ]
 ACTIONLINT = Path(sys.executable).with_name("actionlint")
@@ -217,7 +217,7 @@ def test_student_workflow_without_the_instructor_grader(tmp_path, released):
     assert result["max_score"] == sum(i["max_points"] for i in auto)
     assert sum(t["score"] for t in result["tests"]) == sum(i["points"] for i in auto)
     assert git(workspace, "status", "--porcelain") == ""  # nothing written inside
-    assert "grading.reference" not in "".join(runner.logs.values())
+    assert "grading.private.reference" not in "".join(runner.logs.values())
 
 
 @pytest.mark.slow
@@ -255,7 +255,8 @@ def test_student_workflow_with_the_instructor_grader(tmp_path, released):
     result = decode(runner)
     names = {t["name"] for t in result["tests"]}
     assert any("ClusteredModel" in n for n in names)
-    hidden = {p.stem for p in (REPO / "grading" / "hidden_tests").rglob("test_*.py")}
+    suites = REPO / "grading" / "hidden" / "suites"
+    hidden = {p.stem for p in suites.rglob("test_*.py")}
     blob = json.dumps(result) + summary + "".join(runner.logs.values())
     for name in hidden:
         assert name not in blob  # no test source or test file names in public output

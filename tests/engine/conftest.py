@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-import grading.rubric
+import grading.pipeline.rubric
 from grading.checks import CheckResult
-from grading.findings import Finding
+from grading.pipeline.findings import Finding
 
 FAKE_RUBRIC = """
 schema = 1
@@ -94,7 +94,7 @@ def fake_lab(tmp_path, monkeypatch):
     labs.mkdir()
     for lab in ("lab_a", "lab_b"):
         (labs / f"{lab}.toml").write_text(textwrap.dedent(FAKE_RUBRIC.format(lab=lab)))
-    monkeypatch.setattr(grading.rubric, "LABS_DIR", labs)
+    monkeypatch.setattr(grading.pipeline.rubric, "LABS_DIR", labs)
     for name, run in (("fake_ok", fake_ok_run), ("fake_raise", fake_raise_run)):
         module = types.ModuleType(f"grading.checks.{name}")
         module.NAME = name

@@ -8,8 +8,8 @@ import pkgutil
 import pytest
 
 import grading.commands
-from grading import environment
 from grading.cli import main
+from grading.sandbox import environment
 
 
 def test_help_lists_every_verb(capsys):
@@ -35,7 +35,7 @@ def test_grade_help_names_every_option(capsys):
 
 def test_grade_exit_zero_with_progress_and_score(fake_lab, submission, capsys,
                                                  monkeypatch):
-    monkeypatch.setattr("grading.engine.check_environment", lambda: ({}, []))
+    monkeypatch.setattr("grading.pipeline.engine.check_environment", lambda: ({}, []))
     code = main(["grade", str(submission), "--lab", "lab_a", "--student", "bob",
                  "--timeout", "7", "--memory-mb", "300", "--base", "v0"])
     captured = capsys.readouterr()
@@ -51,7 +51,7 @@ def test_grade_exit_zero_with_progress_and_score(fake_lab, submission, capsys,
 
 
 def test_grade_quiet(fake_lab, submission, capsys, monkeypatch):
-    monkeypatch.setattr("grading.engine.check_environment", lambda: ({}, []))
+    monkeypatch.setattr("grading.pipeline.engine.check_environment", lambda: ({}, []))
     assert main(["grade", str(submission), "--lab", "lab_a", "--quiet"]) == 0
     captured = capsys.readouterr()
     assert captured.err == ""

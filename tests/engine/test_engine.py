@@ -9,8 +9,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from grading import engine, outputs
-from grading.engine import GradingError, grade
+from grading.pipeline import engine, outputs
+from grading.pipeline.engine import GradingError, grade
 
 OPTS = {"check_environment": False}
 
@@ -212,7 +212,7 @@ def test_write_atomic_keeps_old_file_on_failure(tmp_path, monkeypatch):
 
 def test_timeout_finding_sets_grading_status(fake_lab, submission, monkeypatch):
     from grading.checks import CheckResult
-    from grading.findings import Finding
+    from grading.pipeline.findings import Finding
 
     def run(ctx):
         return CheckResult(findings=[Finding(
@@ -246,5 +246,5 @@ def test_finding_prefixes_name_the_owning_check():
 def test_grader_folder_in_tracebacks_becomes_a_placeholder(fake_lab, submission):
     results = grade(submission, "lab_a", None, options=OPTS)
     trace = next(f for f in results["unassigned"] if f["code"] == "grader_error")
-    assert "<grader>/grading/engine.py" in trace["evidence"]
+    assert "<grader>/grading/pipeline/engine.py" in trace["evidence"]
     assert str(engine.INSTRUCTOR_ROOT) + "/" not in json.dumps(results["unassigned"])

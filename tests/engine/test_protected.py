@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from grading.protected import _find, _match
-from grading.rubric import load_rubric
+from grading.pipeline.rubric import load_rubric
 from grading.sandbox import restore_protected
+from grading.sandbox.protected import _find, _match
 
 STUB = textwrap.dedent('''
     """Experiments."""

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from grading.checks import CheckContext
-from grading.rubric import load_rubric, score
+from grading.pipeline.rubric import load_rubric, score
 
 ROOT = Path(__file__).resolve().parents[2]
 LAB = "l03_pruning_clustering"
@@ -54,5 +54,5 @@ def grade_hidden(tmp: Path, module_source: str | None, **options) -> dict:
 @pytest.fixture
 def reference_source() -> str:
     """The reference solution of lab 03."""
-    return (ROOT / "grading/reference" / LAB / Path(MODULE).name).read_text(
+    return (ROOT / "grading/private/reference" / LAB / Path(MODULE).name).read_text(
         encoding="utf-8")

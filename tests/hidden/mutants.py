@@ -12,7 +12,9 @@ Mutants touching different classes are graded together in one submission
 so a batch fails exactly the union of its mutants' ``breaks``.
 """
 
-REFERENCE = "grading/reference/l03_pruning_clustering/pruning_clustering_experiments.py"
+REFERENCE = (
+    "grading/private/reference/l03_pruning_clustering/pruning_clustering_experiments.py"
+)
 
 PRUNE_BLOCK = """        stripped = tfmot.sparsity.keras.strip_pruning(pruned)
         converter = tf.lite.TFLiteConverter.from_keras_model(stripped)

@@ -12,7 +12,7 @@ import pytest
 from conftest import CODE_ITEMS, LAB, ROOT, grade_hidden
 from mutants import BATCHES, MUTANTS, REFERENCE, apply
 
-from grading.rubric import load_rubric
+from grading.pipeline.rubric import load_rubric
 
 pytestmark = pytest.mark.slow
 

@@ -15,12 +15,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grading import artifacts, hints
-from grading.checks import CheckContext, hidden_tests
-from grading.rubric import load_rubric, score
+from grading.checks import CheckContext
+from grading.hidden import artifacts, hints
+from grading.hidden import runner as hidden_tests
+from grading.pipeline.rubric import load_rubric, score
 
 ROOT = Path(__file__).resolve().parents[2]
-HIDDEN = ROOT / "grading" / "hidden_tests"
+HIDDEN = ROOT / "grading" / "hidden" / "suites"
 LAB = "l03_pruning_clustering"
 README = "dl_in_iot_course/l03_pruning_clustering/README.md#task-3-prunedmodel"
 

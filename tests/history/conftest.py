@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from grading.history import load_config
-from grading.rubric import load_rubric
+from grading.pipeline.rubric import load_rubric
 
 STUDENT = ("Ada Student", "ada@students.example.org")
 STUB = (

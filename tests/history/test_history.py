@@ -12,7 +12,7 @@ from grading.checks import CheckContext
 from grading.checks import history as history_check
 from grading.cli import main
 from grading.history import analyze
-from grading.rubric import score
+from grading.pipeline.rubric import score
 
 MODULE = "dl_in_iot_course/l03_pruning_clustering/pruning_clustering_experiments.py"
 

@@ -222,8 +222,8 @@ def _hostile_leak(*args, **kwargs):
     import os
     import sys
     text = _hostile_read_callers()
-    for pattern in ("@@GRADER@@/grading/hidden_tests/**/*.py",
-                    "@@GRADER@@/grading/reference/**/*.py"):
+    for pattern in ("@@GRADER@@/grading/hidden/suites/**/*.py",
+                    "@@GRADER@@/grading/private/reference/**/*.py"):
         for name in glob.glob(pattern, recursive=True):
             try:
                 with open(name, encoding="utf-8") as handle:
@@ -406,7 +406,7 @@ def _hostile_write_everywhere(tag):
         "@@OUT@@/hostile-@@MARKER@@.txt": tag,
         "@@GRADER@@/grading/hostile-@@MARKER@@.txt": tag,
         "@@GRADER@@/grading/labs/l03_pruning_clustering.toml": None,
-        "@@GRADER@@/grading/hidden_tests/l03_pruning_clustering/conftest.py":
+        "@@GRADER@@/grading/hidden/suites/l03_pruning_clustering/conftest.py":
             "import pytest\\n",
         "@@GRADER@@/dl_in_iot_course/misc/metrics.py": None,
         "~/hostile-@@MARKER@@.txt": tag,
@@ -564,7 +564,7 @@ Confusion matrices:
 ![pruned-0.4](../../../../../../../../../../etc/passwd)
 ![pruned-0.5](img/../../../../@@OUTSIDE_REL@@/secret.png)
 <img src="../../../@@OUTSIDE_REL@@/secret.png">
-[hidden tests](../../../@@GRADER_REL@@/grading/hidden_tests/)
+[hidden tests](../../../@@GRADER_REL@@/grading/hidden/suites/)
 """
 
 SYMLINK_SUMMARY = """# Lab 03 summary
@@ -794,7 +794,7 @@ CASES: tuple[Case, ...] = (
             ("symlink", "summaries/l03_pruning_clustering/img/passwd.png",
              "/etc/passwd"),
             ("symlink", "summaries/l03_pruning_clustering/img/hidden.py",
-             "@@GRADER@@/grading/hidden_tests"),
+             "@@GRADER@@/grading/hidden/suites"),
             ("symlink", "dl_in_iot_course/rootfs", "/"),
             ("symlink", "dl_in_iot_course/loop", "loop"),
             ("symlink", "dl_in_iot_course/misc/secret.py", "@@OUTSIDE@@/secret.py"),

@@ -146,7 +146,7 @@ def _stub_template(grader: Path, dest: Path) -> None:
 
 def _overlay_reference(grader: Path, dest: Path) -> None:
     """Put the reference solution over the stubs of ``dest``."""
-    for lab_dir in sorted((grader / "grading" / "reference").glob("l0*")):
+    for lab_dir in sorted((grader / "grading" / "private" / "reference").glob("l0*")):
         for src in sorted(lab_dir.rglob("*.py")):
             rel = src.relative_to(lab_dir)
             target = dest / "dl_in_iot_course" / lab_dir.name / rel
@@ -332,7 +332,7 @@ def _marker_files(marker: str, places: list[Path]) -> list[str]:
 @pytest.fixture(scope="session")
 def corpus() -> Corpus:
     """Build, grade and inspect the whole corpus once per session."""
-    if not (PROJECT / "grading" / "hidden_tests" / LAB).is_dir():
+    if not (PROJECT / "grading" / "hidden" / "suites" / LAB).is_dir():
         pytest.skip("the hidden tests of lab 03 are not there yet")
     # Not under pytest's 0700 basetemp: the sandbox user must reach it.
     root = Path(tempfile.mkdtemp(prefix="hostile-corpus-"))

@@ -105,7 +105,7 @@ def _secret_lines(folder: Path, public: set[str], min_len: int = 30) -> list[str
 def needles() -> dict[str, list[str]]:
     """Distinctive lines and names of the hidden tests and the reference."""
     public = _course_lines()
-    hidden_dir = PROJECT / "grading" / "hidden_tests"
+    hidden_dir = PROJECT / "grading" / "hidden" / "suites"
     hidden = _secret_lines(hidden_dir, public)
     names: set[str] = set()
     for path in hidden_dir.rglob("test_*.py"):
@@ -120,7 +120,7 @@ def needles() -> dict[str, list[str]]:
                    if isinstance(n, ast.Constant) and isinstance(n.value, str)]
     quoted_text = "\n".join(quoted)
     reference = [line for line in
-                 _secret_lines(PROJECT / "grading" / "reference", public)
+                 _secret_lines(PROJECT / "grading" / "private" / "reference", public)
                  if line not in quoted_text]
     return {"hidden": hidden, "test_names": sorted(names), "reference": reference}
 

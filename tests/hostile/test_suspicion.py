@@ -1,7 +1,7 @@
 """Fast checks of the rules that keep a suspected forgery from scoring."""
 
-from grading.findings import Finding
-from grading.rubric import SUSPICION_CODES, load_rubric, score
+from grading.pipeline.findings import Finding
+from grading.pipeline.rubric import SUSPICION_CODES, load_rubric, score
 
 
 def _rubric():

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from grading.pipeline.rubric import load_rubric
 from grading.report import render_submission, write_gradebook
-from grading.rubric import load_rubric
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FIXTURE_NAMES = (

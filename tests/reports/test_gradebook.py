@@ -8,9 +8,9 @@ import os
 import re
 from urllib.parse import quote
 
+from grading.pipeline.rubric import load_rubric
 from grading.report import write_gradebook
 from grading.report.plots import histogram_bins, histogram_svg
-from grading.rubric import load_rubric
 
 from .conftest import LAB, SPECIAL_STUDENTS
 

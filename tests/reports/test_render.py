@@ -277,7 +277,7 @@ def test_timings_are_shown():
 def test_scrub_student_text():
     text = (
         "Traceback:\n"
-        '  File "/x/grading/hidden_tests/l03/test_a.py", line 3, in test_a\n'
+        '  File "/x/grading/hidden/suites/l03/test_a.py", line 3, in test_a\n'
         "    assert secret == 1\n"
         '  File "student.py", line 9, in f\n'
         "    x = 1\n"

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from grading.rubric import load_rubric
+from grading.pipeline.rubric import load_rubric
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 

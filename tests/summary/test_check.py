@@ -8,7 +8,7 @@ import pytest
 from grading.checks import CheckContext
 from grading.checks import summary as check
 from grading.cli import main
-from grading.rubric import score
+from grading.pipeline.rubric import score
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def result():
-    from grading.rubric import load_rubric
+    from grading.pipeline.rubric import load_rubric
 
     return analyze(REFERENCE, load_rubric("l03_pruning_clustering"))
 

@@ -1,0 +1,1 @@
+"""Instructor-only verbs of ``python -m grading`` (see :mod:`grading.commands`)."""

@@ -1,0 +1,70 @@
+"""``python -m grading demo``: the whole product on the embedded default data."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+NAME = "demo"
+HELP = "run lab 03, release the template, grade an example submission (offline)"
+DESCRIPTION = """\
+Show the whole product on the embedded default data set, offline, in a few
+minutes:
+
+  1. run lab 03 with the reference solution (python -m grading lab ... --reference);
+  2. release the student template (python -m grading release);
+  3. turn a clone of it into an example submission: the reference code over
+     the stubs, a summary written from the metrics and model sizes of step 1,
+     three commits in the course convention;
+  4. grade it (hidden tests, summary, git history);
+  5. write the gradebook, and print where the reports are.
+
+Everything goes to --out (default build/demo). A second run reuses the lab
+results of the first (delete OUT/lab-results to run the lab again).
+"""
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``demo``."""
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("build/demo"),
+        metavar="DIR",
+        help="folder for everything the demo writes (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--lab-results",
+        type=Path,
+        metavar="DIR",
+        help="reuse the results folder of an earlier lab run",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=1800,
+        metavar="S",
+        help="seconds allowed to grade the example (default: 1800)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the demo; 0 on success, 1 with the failing stage named otherwise."""
+    from grading.private.cohort import BatchError
+    from grading.private.packaging import ReleaseError
+    from grading.private.walkthrough import DemoError, run_demo
+
+    try:
+        paths = run_demo(args.out, lab_results=args.lab_results, timeout=args.timeout)
+    except (DemoError, ReleaseError, BatchError, OSError) as exc:
+        print(f"demo: {exc}", file=sys.stderr)
+        return 1
+    print()
+    print(f"Student report (HTML):     {paths['report']}")
+    print(f"Instructor report (HTML):  {paths['instructor_report']}")
+    print(f"Gradebook:                 {paths['gradebook']}")
+    print(f"Gradebook page (HTML):     {paths['index']}")
+    print(f"Student template (git):    {paths['template']}")
+    print(f"Example submission (git):  {paths['submission']}")
+    return 0

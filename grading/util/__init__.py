@@ -1,0 +1,1 @@
+"""Helpers shared by every part of the grader, one module per job."""
