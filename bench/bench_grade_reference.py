@@ -40,15 +40,26 @@ REFERENCE = ROOT / "grading/private/reference" / LAB / Path(MODULE).name
 
 def make_submission(dest: Path) -> Path:
     """Write the reference submission as a one-commit git repository."""
-    shutil.copytree(ROOT / "dl_in_iot_course", dest / "dl_in_iot_course",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copytree(
+        ROOT / "dl_in_iot_course",
+        dest / "dl_in_iot_course",
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+    )
     shutil.copyfile(REFERENCE, dest / MODULE)
-    git = ["git", "-C", str(dest), "-c", "user.name=Bench", "-c",
-           "user.email=bench@example.com"]
+    git = [
+        "git",
+        "-C",
+        str(dest),
+        "-c",
+        "user.name=Bench",
+        "-c",
+        "user.email=bench@example.com",
+    ]
     subprocess.run([*git, "init", "-q"], check=True)
     subprocess.run([*git, "add", "-A"], check=True)
-    subprocess.run([*git, "commit", "-q", "-m", "course: Add the reference solution"],
-                   check=True)
+    subprocess.run(
+        [*git, "commit", "-q", "-m", "course: Add the reference solution"], check=True
+    )
     return dest
 
 
@@ -66,8 +77,11 @@ def grade_once(submission: Path, out: Path, cache: Path | None) -> dict:
     tf_import = float(timings.get("tf_import") or 0.0)
     student = float(timings.get("student") or 0.0)
     artifacts = float(timings.get("artifacts") or 0.0)
-    code = {i["id"]: (i["points"], i["max_points"]) for i in results["items"]
-            if i["id"] in ("tfmot_optimized_model", "clustered_model", "pruned_model")}
+    code = {
+        i["id"]: (i["points"], i["max_points"])
+        for i in results["items"]
+        if i["id"] in ("tfmot_optimized_model", "clustered_model", "pruned_model")
+    }
     return {
         "wall": wall,
         "hidden check": float(check.get("seconds") or 0.0),
@@ -85,29 +99,44 @@ def main() -> int:
     """Run the benchmark and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=2, help="gradings (default 2)")
-    parser.add_argument("--no-cache", action="store_true",
-                        help="build the tests' data set and tiny model every run")
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="build the tests' data set and tiny model every run",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-grade-") as tmp:
         tmp_path = Path(tmp)
         submission = make_submission(tmp_path / "submission")
         cache = None if args.no_cache else tmp_path / "cache"
         for run in range(1, args.runs + 1):
-            print(f"run {run}/{args.runs}: grading the reference submission ...",
-                  flush=True)
+            print(
+                f"run {run}/{args.runs}: grading the reference submission ...",
+                flush=True,
+            )
             figures = grade_once(submission, tmp_path / f"out-{run}", cache)
             wall = figures["wall"]
             print(f"  wall time            {wall:6.1f} s")
-            for key in ("hidden check", "sandboxed pytest", "tf import", "student code",
-                        "rest of pytest", "artifact checks", "grader"):
+            for key in (
+                "hidden check",
+                "sandboxed pytest",
+                "tf import",
+                "student code",
+                "rest of pytest",
+                "artifact checks",
+                "grader",
+            ):
                 value = figures[key]
                 print(f"  {key:<20} {value:6.1f} s  ({100 * value / wall:4.1f} %)")
-            points = ", ".join(f"{k} {p:g}/{m:g}" for k, (p, m) in
-                               figures["code items"].items())
+            points = ", ".join(
+                f"{k} {p:g}/{m:g}" for k, (p, m) in figures["code items"].items()
+            )
             print(f"  code items: {points}")
             if cache is not None and run == 1:
-                print("  (run 1 built the tests' data set and tiny model into the "
-                      "cache; later runs reuse them)")
+                print(
+                    "  (run 1 built the tests' data set and tiny model into the "
+                    "cache; later runs reuse them)"
+                )
     return 0
 
 

@@ -579,4 +579,3 @@ class PetDataset:
             "top_5": self.top_5_count / self.total if self.total else 0.0,
             "samples": self.total,
         }
-

@@ -31,8 +31,7 @@ from typing import Any
 import numpy as np
 
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
-WEIGHT_OPS = {"CONV_2D": 1, "DEPTHWISE_CONV_2D": 1, "FULLY_CONNECTED": 1,
-              "CONV_3D": 1}
+WEIGHT_OPS = {"CONV_2D": 1, "DEPTHWISE_CONV_2D": 1, "FULLY_CONNECTED": 1, "CONV_3D": 1}
 
 
 def file_kind(path: Path) -> str:
@@ -114,11 +113,15 @@ def inspect_tflite(path: Path) -> dict[str, Any]:
         value = interpreter.get_tensor(index)
         if value.ndim < 2:
             return
-        kernels.append({
-            "name": detail["name"], "shape": [int(s) for s in value.shape],
-            "unique": int(np.unique(value).size),
-            "zeros": float(np.mean(value == 0)), "traced": traced,
-        })
+        kernels.append(
+            {
+                "name": detail["name"],
+                "shape": [int(s) for s in value.shape],
+                "unique": int(np.unique(value).size),
+                "zeros": float(np.mean(value == 0)),
+                "traced": traced,
+            }
+        )
 
     for op in ops:
         position = WEIGHT_OPS.get(op["op_name"])
@@ -255,13 +258,28 @@ def load_spec(path: Path) -> dict[str, Any]:
 INSTRUCTOR_ONLY = {"derived"}
 
 
-def _finding(item: str, name: str, passed: bool, message: str, *, code: str = "",
-             evidence: str = "", score: float | None = None,
-             data: dict | None = None) -> dict[str, Any]:
-    return {"check": f"artifact.{item}.{name}", "item": item, "passed": passed,
-            "message": message, "code": code, "evidence": evidence,
-            "score": score, "data": data or {},
-            "audience": "instructor" if name in INSTRUCTOR_ONLY else "student"}
+def _finding(
+    item: str,
+    name: str,
+    passed: bool,
+    message: str,
+    *,
+    code: str = "",
+    evidence: str = "",
+    score: float | None = None,
+    data: dict | None = None,
+) -> dict[str, Any]:
+    return {
+        "check": f"artifact.{item}.{name}",
+        "item": item,
+        "passed": passed,
+        "message": message,
+        "code": code,
+        "evidence": evidence,
+        "score": score,
+        "data": data or {},
+        "audience": "instructor" if name in INSTRUCTOR_ONLY else "student",
+    }
 
 
 KIND_MESSAGES = {
@@ -283,23 +301,31 @@ def _check_model(
     produced = manifest.get("variants", {}).get(variant, {})
     error = produced.get("error") or manifest.get("import_error")
     kind = model["kind"]
-    names = {"clustered": ["loads", "unique_values", "stripped"],
-             "pruned": ["loads", "sparsity", "stripped"]}[kind]
+    names = {
+        "clustered": ["loads", "unique_values", "stripped"],
+        "pruned": ["loads", "sparsity", "stripped"],
+    }[kind]
     outcome: dict[str, dict] = {}
 
     def all_fail(message: str, code: str, evidence: str = "") -> dict[str, dict]:
-        return {n: {"passed": False, "message": message, "code": code,
-                    "evidence": evidence} for n in names}
+        return {
+            n: {"passed": False, "message": message, "code": code, "evidence": evidence}
+            for n in names
+        }
 
     found = file_kind(path)
     if found != "tflite":
         if error and found == "missing":
             reason = f"no model was written ({error.get('message') or 'an error'})"
-            return all_fail(reason, error.get("code") or "not_run",
-                            error.get("evidence", ""))
+            return all_fail(
+                reason, error.get("code") or "not_run", error.get("evidence", "")
+            )
         if not produced and found == "missing":
-            return all_fail("the hidden tests did not reach this model "
-                            "(see the other findings of this item)", "not_run")
+            return all_fail(
+                "the hidden tests did not reach this model "
+                "(see the other findings of this item)",
+                "not_run",
+            )
         code = "keras_file" if found in ("hdf5", "keras_zip") else "not_tflite"
         if found == "missing":
             code = "missing"
@@ -310,70 +336,102 @@ def _check_model(
         zeros = np.zeros([1, *info["input_shape"][1:]], dtype=np.float32)
         run_tflite(path, zeros)
     except Exception as exc:  # noqa: BLE001 - any failure is the finding
-        return all_fail(f"expected a .tflite that LiteRT can load and run; loading "
-                        f"it failed with {type(exc).__name__}: {exc}", "load_failed")
-    outcome["loads"] = {"passed": True, "message": "the .tflite loads and runs",
-                        "code": "", "evidence": ""}
+        return all_fail(
+            f"expected a .tflite that LiteRT can load and run; loading "
+            f"it failed with {type(exc).__name__}: {exc}",
+            "load_failed",
+        )
+    outcome["loads"] = {
+        "passed": True,
+        "message": "the .tflite loads and runs",
+        "code": "",
+        "evidence": "",
+    }
     forbidden = sorted(set(info["ops"]) & set(spec["forbidden_ops"][kind]))
     wrapper = "clustering" if kind == "clustered" else "pruning"
     if forbidden:
         outcome["stripped"] = {
-            "passed": False, "code": "unstripped",
+            "passed": False,
+            "code": "unstripped",
             "message": f"expected a model with the {wrapper} wrappers stripped; "
-                       f"its ops include {', '.join(forbidden)}, which only an "
-                       f"unstripped {wrapper} model has",
-            "evidence": "ops: " + ", ".join(info["ops"])}
+            f"its ops include {', '.join(forbidden)}, which only an "
+            f"unstripped {wrapper} model has",
+            "evidence": "ops: " + ", ".join(info["ops"]),
+        }
     else:
-        outcome["stripped"] = {"passed": True, "code": "", "evidence": "",
-                               "message": f"no {wrapper} training ops left"}
+        outcome["stripped"] = {
+            "passed": True,
+            "code": "",
+            "evidence": "",
+            "message": f"no {wrapper} training ops left",
+        }
     derived = _check_derived(path, spec, folder)
     if derived is not None:
         outcome["derived"] = derived
     kernels = info["kernels"]
     listing = "\n".join(
         f"{k['name']} {k['shape']}: {k['unique']} unique, {k['zeros']:.3f} zeros"
-        + (" (behind a wrapper op)" if k["traced"] else "") for k in kernels)
+        + (" (behind a wrapper op)" if k["traced"] else "")
+        for k in kernels
+    )
     if kind == "clustered":
         k = int(model["num_clusters"])
         direct = [x for x in kernels if not x["traced"]]
         worst = max((x["unique"] for x in direct), default=None)
         if worst is None:
             outcome["unique_values"] = {
-                "passed": False, "code": "no_kernels", "evidence": listing,
+                "passed": False,
+                "code": "no_kernels",
+                "evidence": listing,
                 "message": f"expected kernels with at most {k} unique values; no "
-                           "kernel of a convolution or dense layer could be read"}
+                "kernel of a convolution or dense layer could be read",
+            }
         elif worst <= k:
             outcome["unique_values"] = {
-                "passed": True, "code": "", "evidence": "",
-                "message": "at most num_clusters unique values in every kernel"}
+                "passed": True,
+                "code": "",
+                "evidence": "",
+                "message": "at most num_clusters unique values in every kernel",
+            }
         else:
             outcome["unique_values"] = {
-                "passed": False, "code": "too_many_values", "evidence": listing,
+                "passed": False,
+                "code": "too_many_values",
+                "evidence": listing,
                 "message": f"expected at most {k} unique values per kernel "
-                           f"(num_clusters={k}); the largest count is {worst}"}
+                f"(num_clusters={k}); the largest count is {worst}",
+            }
     else:
         target = float(model["target_sparsity"])
         tolerance = float(spec.get("sparsity_tolerance", 0.02))
         if not kernels:
             outcome["sparsity"] = {
-                "passed": False, "code": "no_kernels", "evidence": listing,
+                "passed": False,
+                "code": "no_kernels",
+                "evidence": listing,
                 "message": f"expected kernels with {target:.0%} zeros; no kernel "
-                           "could be read"}
+                "could be read",
+            }
         else:
             values = [x["zeros"] for x in kernels]
             bad = [v for v in values if abs(v - target) > tolerance]
             if not bad:
                 outcome["sparsity"] = {
-                    "passed": True, "code": "", "evidence": "",
+                    "passed": True,
+                    "code": "",
+                    "evidence": "",
                     "message": f"every kernel at the target sparsity {target:.2f} "
-                               f"(within {tolerance})"}
+                    f"(within {tolerance})",
+                }
                 return outcome
             outcome["sparsity"] = {
-                "passed": not bad, "code": "" if not bad else "sparsity",
+                "passed": not bad,
+                "code": "" if not bad else "sparsity",
                 "evidence": listing,
                 "message": f"expected every kernel at sparsity {target:.2f} "
-                           f"(within {tolerance}); seen {min(values):.3f} to "
-                           f"{max(values):.3f}"}
+                f"(within {tolerance}); seen {min(values):.3f} to "
+                f"{max(values):.3f}",
+            }
     return outcome
 
 
@@ -384,29 +442,37 @@ def _check_derived(path: Path, spec: dict, folder: Path) -> dict | None:
     outputs check. Returns ``None`` when the model is made from it (nothing to
     report: this check only ever sends an item to a person).
     """
-    originals = [folder / m["file"] for m in spec.get("model", [])
-                 if m.get("kind") == "outputs"]
+    originals = [
+        folder / m["file"] for m in spec.get("model", []) if m.get("kind") == "outputs"
+    ]
     if not originals:
         return None
     original = originals[0]
     if file_kind(original) != "tflite":
-        return {"passed": False, "code": "foreign_model", "evidence": "",
-                "message": "the grader's own copy of the original model is missing "
-                           "from the artifacts folder while a compressed model is "
-                           "there, so the model cannot be traced back to the "
-                           "original; review the code by hand"}
+        return {
+            "passed": False,
+            "code": "foreign_model",
+            "evidence": "",
+            "message": "the grader's own copy of the original model is missing "
+            "from the artifacts folder while a compressed model is "
+            "there, so the model cannot be traced back to the "
+            "original; review the code by hand",
+        }
     try:
         value = kinship(path, original)
     except Exception:  # noqa: BLE001 - unreadable kernels: loads says so
         return None
     if value is None or value >= MIN_KINSHIP:
         return None
-    return {"passed": False, "code": "foreign_model",
-            "evidence": f"lowest kernel correlation with the original {value:.2f} "
-                        f"(a model made from it scores above {MIN_KINSHIP})",
-            "message": "the kernels of this model do not come from the model the "
-                       "tests gave (a model trained elsewhere, or a copy); the "
-                       "item waits for an instructor"}
+    return {
+        "passed": False,
+        "code": "foreign_model",
+        "evidence": f"lowest kernel correlation with the original {value:.2f} "
+        f"(a model made from it scores above {MIN_KINSHIP})",
+        "message": "the kernels of this model do not come from the model the "
+        "tests gave (a model trained elsewhere, or a copy); the "
+        "item waits for an instructor",
+    }
 
 
 def _check_outputs(model: dict, spec: dict, folder: Path, manifest: dict) -> dict:
@@ -416,45 +482,71 @@ def _check_outputs(model: dict, spec: dict, folder: Path, manifest: dict) -> dic
     saved = folder / model["outputs"]
     if not saved.is_file():
         if error:
-            return {"passed": False, "code": error.get("code") or "not_run",
-                    "evidence": error.get("evidence", ""),
-                    "message": "no outputs were saved "
-                               f"({error.get('message') or 'an error'})"}
-        return {"passed": False, "code": "not_run", "evidence": "",
-                "message": "the hidden tests did not save the outputs of your "
-                           "inference code (see the other findings of this item)"}
+            return {
+                "passed": False,
+                "code": error.get("code") or "not_run",
+                "evidence": error.get("evidence", ""),
+                "message": "no outputs were saved "
+                f"({error.get('message') or 'an error'})",
+            }
+        return {
+            "passed": False,
+            "code": "not_run",
+            "evidence": "",
+            "message": "the hidden tests did not save the outputs of your "
+            "inference code (see the other findings of this item)",
+        }
     if file_kind(folder / model["file"]) != "tflite":
-        return {"passed": False, "code": "grader_error", "evidence": "",
-                "message": "the grader's own FP32 model is missing"}
+        return {
+            "passed": False,
+            "code": "grader_error",
+            "evidence": "",
+            "message": "the grader's own FP32 model is missing",
+        }
     inputs = make_inputs(spec)
     expected = run_tflite(folder / model["file"], inputs)
     try:
         seen = np.load(saved, allow_pickle=False)
         seen = np.asarray(seen, dtype=np.float64).reshape(len(inputs), -1)
     except Exception as exc:  # noqa: BLE001
-        return {"passed": False, "code": "bad_outputs", "evidence": "",
-                "message": f"expected {len(inputs)} output vectors of "
-                           f"{expected.shape[1]} values; they could not be read "
-                           f"({type(exc).__name__}: {exc})"}
+        return {
+            "passed": False,
+            "code": "bad_outputs",
+            "evidence": "",
+            "message": f"expected {len(inputs)} output vectors of "
+            f"{expected.shape[1]} values; they could not be read "
+            f"({type(exc).__name__}: {exc})",
+        }
     tolerance = float(spec.get("output_tolerance", 1e-4))
     if seen.shape != expected.shape:
-        return {"passed": False, "code": "wrong_outputs", "evidence": "",
-                "message": f"expected outputs of shape {list(expected.shape)} "
-                           f"(one vector of class scores per input); seen "
-                           f"{list(seen.shape)}"}
+        return {
+            "passed": False,
+            "code": "wrong_outputs",
+            "evidence": "",
+            "message": f"expected outputs of shape {list(expected.shape)} "
+            f"(one vector of class scores per input); seen "
+            f"{list(seen.shape)}",
+        }
     diff = float(np.max(np.abs(seen - expected)))
     ok = bool(np.allclose(seen, expected, atol=tolerance, rtol=tolerance))
     if ok:
-        return {"passed": True, "code": "", "evidence": "",
-                "message": f"the same class scores as the grader's own run of the "
-                           f"model for {len(inputs)} inputs (tolerance {tolerance})"}
-    return {"passed": ok, "code": "" if ok else "wrong_outputs",
-            "evidence": f"max abs difference {diff:.3g}; first expected "
-                        f"{np.round(expected[0][:5], 4).tolist()}, first seen "
-                        f"{np.round(seen[0][:5], 4).tolist()}",
-            "message": f"expected the same class scores as the grader's own run "
-                       f"of the model for {len(inputs)} inputs (tolerance "
-                       f"{tolerance}); the largest difference is {diff:.3g}"}
+        return {
+            "passed": True,
+            "code": "",
+            "evidence": "",
+            "message": f"the same class scores as the grader's own run of the "
+            f"model for {len(inputs)} inputs (tolerance {tolerance})",
+        }
+    return {
+        "passed": ok,
+        "code": "" if ok else "wrong_outputs",
+        "evidence": f"max abs difference {diff:.3g}; first expected "
+        f"{np.round(expected[0][:5], 4).tolist()}, first seen "
+        f"{np.round(seen[0][:5], 4).tolist()}",
+        "message": f"expected the same class scores as the grader's own run "
+        f"of the model for {len(inputs)} inputs (tolerance "
+        f"{tolerance}); the largest difference is {diff:.3g}",
+    }
 
 
 def _clean_manifest(manifest: Any) -> dict[str, Any]:
@@ -466,7 +558,9 @@ def _clean_manifest(manifest: Any) -> dict[str, Any]:
     if isinstance(variants, dict):
         out["variants"] = {
             str(k): {"error": _clean_error(v.get("error"))}
-            for k, v in variants.items() if isinstance(v, dict)}
+            for k, v in variants.items()
+            if isinstance(v, dict)
+        }
     out["import_error"] = _clean_error(manifest.get("import_error"))
     return out
 
@@ -508,7 +602,8 @@ def verify(
             results = _check_model(model, spec, folder, manifest)
         for name, result in results.items():
             per_check.setdefault((model["item"], name), []).append(
-                (model["variant"], result))
+                (model["variant"], result)
+            )
     findings = []
     for (item, name), results in per_check.items():
         failed = [(v, r) for v, r in results if not r["passed"]]
@@ -519,23 +614,36 @@ def verify(
                 text = f"{results[0][1]['message']} ({variants})"
             else:
                 text = "; ".join(f"{v}: {r['message']}" for v, r in results)
-            findings.append(_finding(item, name, True, text,
-                                     data={"variants": [v for v, _ in results]}))
+            findings.append(
+                _finding(
+                    item, name, True, text, data={"variants": [v for v, _ in results]}
+                )
+            )
             continue
         by_message: dict[str, list[str]] = {}
         for v, r in failed:
             by_message.setdefault(r["message"], []).append(v)
         lines = [f"{', '.join(vs)}: {m}" for m, vs in by_message.items()]
-        evidence = "\n".join(f"[{v}]\n{r['evidence']}" for v, r in failed
-                             if r.get("evidence"))
+        evidence = "\n".join(
+            f"[{v}]\n{r['evidence']}" for v, r in failed if r.get("evidence")
+        )
         codes = [r.get("code", "") for _, r in failed if r.get("code")]
         score = (len(results) - len(failed)) / len(results)
-        findings.append(_finding(
-            item, name, False, "; ".join(lines) if len(lines) > 1 else lines[0],
-            code=codes[0] if codes else "failed", evidence=evidence[:4000],
-            score=score,
-            data={"failed": [v for v, _ in failed],
-                  "variants": [v for v, _ in results]}))
+        findings.append(
+            _finding(
+                item,
+                name,
+                False,
+                "; ".join(lines) if len(lines) > 1 else lines[0],
+                code=codes[0] if codes else "failed",
+                evidence=evidence[:4000],
+                score=score,
+                data={
+                    "failed": [v for v, _ in failed],
+                    "variants": [v for v, _ in results],
+                },
+            )
+        )
     return findings
 
 
@@ -544,7 +652,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m grading.hidden.artifacts",
         description="Verify the models the hidden tests saved (op list, unique "
-                    "values, sparsity, outputs) with LiteRT; prints JSON findings.")
+        "values, sparsity, outputs) with LiteRT; prints JSON findings.",
+    )
     parser.add_argument("spec", type=Path, help="artifacts.toml of the lab")
     parser.add_argument("folder", type=Path, help="artifacts folder of a run")
     args = parser.parse_args(argv)

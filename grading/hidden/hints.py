@@ -49,13 +49,15 @@ class Signature:
 SIGNATURES: tuple[Signature, ...] = (
     Signature(
         "keras3",
-        (r"can only prune an object of the following types",
-         r"can only cluster an object of the following types",
-         r"cluster_weights.{0,200}keras ?3",
-         r"keras ?3.{0,200}(tfmot|model.optimization|cluster|prune)",
-         r"keras\.src\.(models|engine)",
-         r"'NoneType' object has no attribute '(compile|fit)'",
-         r"code:keras3"),
+        (
+            r"can only prune an object of the following types",
+            r"can only cluster an object of the following types",
+            r"cluster_weights.{0,200}keras ?3",
+            r"keras ?3.{0,200}(tfmot|model.optimization|cluster|prune)",
+            r"keras\.src\.(models|engine)",
+            r"'NoneType' object has no attribute '(compile|fit)'",
+            r"code:keras3",
+        ),
         "This is the Keras 3 / Keras 2 mix-up: TFMOT 0.8 works only with Keras 2 "
         "(the tf-keras package). Use `import tf_keras` (or `tf.keras` with "
         "TF_USE_LEGACY_KERAS=1 set before TensorFlow is imported), never "
@@ -71,16 +73,24 @@ SIGNATURES: tuple[Signature, ...] = (
     ),
     Signature(
         "update_pruning_step",
-        (r"assert_greater_equal", r"prune_low_magnitude.{0,80}UpdatePruningStep",
-         r"UpdatePruningStep.{0,40}(callback|missing)", r"code:update_pruning_step"),
+        (
+            r"assert_greater_equal",
+            r"prune_low_magnitude.{0,80}UpdatePruningStep",
+            r"UpdatePruningStep.{0,40}(callback|missing)",
+            r"code:update_pruning_step",
+        ),
         "Training a pruned model needs the pruning step callback: pass "
         "`callbacks=[tfmot.sparsity.keras.UpdatePruningStep()]` to `fit` "
         "(PruningSummaries is optional). Reread {task}.",
     ),
     Signature(
         "keras_file",
-        (r"code:keras_file", r"HDF5", r"\.h5\b.{0,80}(instead|tflite)",
-         r"Keras (model )?file"),
+        (
+            r"code:keras_file",
+            r"HDF5",
+            r"\.h5\b.{0,80}(instead|tflite)",
+            r"Keras (model )?file",
+        ),
         "The file at `self.modelpath` is a Keras model, not a TensorFlow Lite "
         "flatbuffer. Convert the (stripped) model with "
         "`tf.lite.TFLiteConverter.from_keras_model(model).convert()` and write "
@@ -97,16 +107,22 @@ SIGNATURES: tuple[Signature, ...] = (
     ),
     Signature(
         "unallocated",
-        (r"allocate_tensors", r"tensors? (is|are|were)? ?(not )?unallocated",
-         r"Tensor is unallocated", r"code:unallocated"),
+        (
+            r"allocate_tensors",
+            r"tensors? (is|are|were)? ?(not )?unallocated",
+            r"Tensor is unallocated",
+            r"code:unallocated",
+        ),
         "Call `allocate_tensors()` on the interpreter once, right after creating "
         "it in `prepare_model`, before any `set_tensor`/`invoke`. "
         "Reread {task}.",
     ),
     Signature(
         "fresh_clone",
-        (r"import(ing)? .{0,300}(No such file or directory|FileNotFoundError)",
-         r"code:fresh_clone"),
+        (
+            r"import(ing)? .{0,300}(No such file or directory|FileNotFoundError)",
+            r"code:fresh_clone",
+        ),
         "Your module fails to import on a fresh clone of the repository: it "
         "opens a file or folder at import time that exists only on your "
         "machine (for example a log file in a folder that is not committed). "

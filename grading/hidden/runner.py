@@ -73,10 +73,14 @@ def _with_hint(finding: Finding, items: dict[str, dict], extra: str = "") -> Fin
         return finding
     item = items.get(finding.item, {})
     text = "\n".join([finding.message, finding.evidence, extra])
-    code, hint = hints.hint_for(text, finding.code, item.get("readme", ""),
-                                item.get("title", ""))
-    if code not in ("failed", "") and code != finding.code and hints.match(
-            text, finding.code) is not None:
+    code, hint = hints.hint_for(
+        text, finding.code, item.get("readme", ""), item.get("title", "")
+    )
+    if (
+        code not in ("failed", "")
+        and code != finding.code
+        and hints.match(text, finding.code) is not None
+    ):
         finding.code = code
     finding.hint = hint
     return finding
@@ -93,7 +97,7 @@ def _load_json(path: Path) -> dict[str, Any]:
 def _variant(nodeid: str) -> str:
     """``test_x.py::test_y[clustered-2]`` -> ``clustered-2`` (or ``""``)."""
     if nodeid.endswith("]") and "[" in nodeid:
-        return nodeid[nodeid.rindex("[") + 1:-1]
+        return nodeid[nodeid.rindex("[") + 1 : -1]
     return ""
 
 
@@ -114,32 +118,47 @@ def _running_check(data: dict[str, Any]) -> str | None:
     return "x::a hidden test"
 
 
-def _unfinished_reason(result, timeout: float, memory_mb: int,
-                       running: str | None) -> tuple[str, str]:
+def _unfinished_reason(
+    result, timeout: float, memory_mb: int, running: str | None
+) -> tuple[str, str]:
     """Why tests did not finish: ``(message, code)``."""
     where = f" while running {running.split('::', 1)[-1]}" if running else ""
     if result is None:
         return "did not finish: the test process could not start", "grader_error"
     if result.timed_out:
-        return (f"did not finish: timeout after {timeout:.0f} s{where} (the "
-                "whole hidden suite has this limit)", "timeout")
+        return (
+            f"did not finish: timeout after {timeout:.0f} s{where} (the "
+            "whole hidden suite has this limit)",
+            "timeout",
+        )
     if result.memory_exceeded:
-        return (f"did not finish: the memory limit of {memory_mb} MB was "
-                f"exceeded{where}", "memory")
+        return (
+            f"did not finish: the memory limit of {memory_mb} MB was exceeded{where}",
+            "memory",
+        )
     code = result.returncode
     if code < 0:
-        return (f"did not finish: the test process was killed by signal "
-                f"{-code}{where} (a crash in native code or the memory limit)",
-                "crashed")
-    return (f"did not finish: the test process exited with code {code}{where} "
-            "(sys.exit or os._exit in the code?)", "exited")
+        return (
+            f"did not finish: the test process was killed by signal "
+            f"{-code}{where} (a crash in native code or the memory limit)",
+            "crashed",
+        )
+    return (
+        f"did not finish: the test process exited with code {code}{where} "
+        "(sys.exit or os._exit in the code?)",
+        "exited",
+    )
 
 
 # ------------------------------------------------------------- test outcomes
 
 
-def _test_findings(ctx: CheckContext, data: dict[str, Any], unfinished: tuple[str, str],
-                   items: dict[str, dict]) -> list[Finding]:
+def _test_findings(
+    ctx: CheckContext,
+    data: dict[str, Any],
+    unfinished: tuple[str, str],
+    items: dict[str, dict],
+) -> list[Finding]:
     """Aggregate per-test outcomes into one finding per (item, check)."""
     results = data.get("results") if isinstance(data.get("results"), dict) else {}
     collected = data.get("collected") if isinstance(data.get("collected"), list) else []
@@ -151,8 +170,12 @@ def _test_findings(ctx: CheckContext, data: dict[str, Any], unfinished: tuple[st
         key = (str(entry["item"]), f"hidden.{entry['item']}.{entry['check']}")
         outcome = results.get(entry.get("nodeid"))
         if not isinstance(outcome, dict) or outcome.get("outcome") is None:
-            outcome = {"outcome": "unfinished", "message": unfinished[0],
-                       "code": unfinished[1], "evidence": ""}
+            outcome = {
+                "outcome": "unfinished",
+                "message": unfinished[0],
+                "code": unfinished[1],
+                "evidence": "",
+            }
         tests.setdefault(key, []).append((_variant(str(entry["nodeid"])), outcome))
         if entry.get("doc"):
             docs[key] = str(entry["doc"])
@@ -164,8 +187,17 @@ def _test_findings(ctx: CheckContext, data: dict[str, Any], unfinished: tuple[st
             if errors:
                 message = "the hidden tests could not be collected"
                 code = "grader_error"
-            tests[(item, check)] = [("", {"outcome": "unfinished", "message": message,
-                                          "code": code, "evidence": ""})]
+            tests[(item, check)] = [
+                (
+                    "",
+                    {
+                        "outcome": "unfinished",
+                        "message": message,
+                        "code": code,
+                        "evidence": "",
+                    },
+                )
+            ]
     findings = []
     for (item, check), runs in sorted(tests.items()):
         failed = [(v, o) for v, o in runs if o.get("outcome") != "passed"]
@@ -173,9 +205,15 @@ def _test_findings(ctx: CheckContext, data: dict[str, Any], unfinished: tuple[st
         what = docs.get((item, check), check.rsplit(".", 1)[-1].replace("_", " "))
         if not failed:
             suffix = f" ({', '.join(variants)})" if variants else ""
-            findings.append(Finding(check=check, item=item, passed=True,
-                                    message=f"Passed: {what}{suffix}.",
-                                    data={"variants": variants}))
+            findings.append(
+                Finding(
+                    check=check,
+                    item=item,
+                    passed=True,
+                    message=f"Passed: {what}{suffix}.",
+                    data={"variants": variants},
+                )
+            )
             continue
         by_message: dict[str, list[str]] = {}
         evidence = []
@@ -184,18 +222,27 @@ def _test_findings(ctx: CheckContext, data: dict[str, Any], unfinished: tuple[st
             by_message.setdefault(message, []).append(variant)
             if outcome.get("evidence"):
                 evidence.append(str(outcome["evidence"]))
-        lines = [f"{', '.join(v for v in vs if v)}: {m}" if any(vs) else m
-                 for m, vs in by_message.items()]
+        lines = [
+            f"{', '.join(v for v in vs if v)}: {m}" if any(vs) else m
+            for m, vs in by_message.items()
+        ]
         codes = [str(o.get("code")) for _, o in failed if o.get("code")]
         finding = Finding(
-            check=check, item=item, passed=False,
+            check=check,
+            item=item,
+            passed=False,
             message="; ".join(dict.fromkeys(lines))[:3000],
             evidence="\n".join(dict.fromkeys(evidence))[:4000],
             code=codes[0] if codes else "failed",
             score=(len(runs) - len(failed)) / len(runs),
-            data={"failed": [v for v, _ in failed], "variants": variants,
-                  "exceptions": sorted({str(o.get("exception")) for _, o in failed
-                                        if o.get("exception")})})
+            data={
+                "failed": [v for v, _ in failed],
+                "variants": variants,
+                "exceptions": sorted(
+                    {str(o.get("exception")) for _, o in failed if o.get("exception")}
+                ),
+            },
+        )
         extra = " ".join(str(o.get("exception", "")) for _, o in failed)
         findings.append(_with_hint(finding, items, extra))
     return findings
@@ -204,8 +251,9 @@ def _test_findings(ctx: CheckContext, data: dict[str, Any], unfinished: tuple[st
 # ----------------------------------------------------------------- integrity
 
 
-def _tamper_findings(ctx: CheckContext, data: dict[str, Any], result,
-                     integrity: dict[str, Any] | None) -> list[Finding]:
+def _tamper_findings(
+    ctx: CheckContext, data: dict[str, Any], result, integrity: dict[str, Any] | None
+) -> list[Finding]:
     """Hold every code item for a person when the test run was tampered with.
 
     The hidden tests run in the student's process, so their outcomes can be
@@ -215,40 +263,57 @@ def _tamper_findings(ctx: CheckContext, data: dict[str, Any], result,
     hide that too, which is why what the model shows is verified outside.
     """
     reasons = []
-    finished = bool(data.get("finished")) and not result.killed and \
-        result.returncode in (0, 1)
+    finished = (
+        bool(data.get("finished")) and not result.killed and result.returncode in (0, 1)
+    )
     if integrity is None and finished:
-        reasons.append("the test run ended normally but without its integrity "
-                       "report (something suppressed it)")
+        reasons.append(
+            "the test run ended normally but without its integrity "
+            "report (something suppressed it)"
+        )
     if integrity and integrity["changed"]:
         names = ", ".join(integrity["changed"][:8])
-        reasons.append(f"the student's code replaced functions of the test "
-                       f"machinery during the run: {names}")
+        reasons.append(
+            f"the student's code replaced functions of the test "
+            f"machinery during the run: {names}"
+        )
     if integrity and integrity["results_rewritten"]:
-        reasons.append("the results file of the tests was rewritten after the "
-                       "tests ended")
+        reasons.append(
+            "the results file of the tests was rewritten after the tests ended"
+        )
     if not reasons:
         return []
-    code_items = sorted({item for item, _ in rubric_checks(ctx, ("hidden.",
-                                                                  "artifact."))})
-    return [Finding(
-        check=f"integrity.{item}", item=item, passed=None, code="tampered",
-        audience="instructor",
-        message="The hidden-test results of this item cannot be trusted: "
-                + "; ".join(reasons) + ". The item earns nothing until a "
-                "person has reviewed the code.",
-        evidence="\n".join((integrity or {}).get("changed", [])),
-        data={"reasons": reasons}) for item in code_items]
+    code_items = sorted(
+        {item for item, _ in rubric_checks(ctx, ("hidden.", "artifact."))}
+    )
+    return [
+        Finding(
+            check=f"integrity.{item}",
+            item=item,
+            passed=None,
+            code="tampered",
+            audience="instructor",
+            message="The hidden-test results of this item cannot be trusted: "
+            + "; ".join(reasons)
+            + ". The item earns nothing until a "
+            "person has reviewed the code.",
+            evidence="\n".join((integrity or {}).get("changed", [])),
+            data={"reasons": reasons},
+        )
+        for item in code_items
+    ]
 
 
 # ------------------------------------------------- configuration, ignored
 
 #: Files that would change how pytest or Python start, if they were read.
-_STARTUP_FILES = ("conftest.py", "pytest.ini", "sitecustomize.py",
-                  "usercustomize.py")
+_STARTUP_FILES = ("conftest.py", "pytest.ini", "sitecustomize.py", "usercustomize.py")
 #: Files that change pytest only when they hold this section.
-_SECTIONS = {"pyproject.toml": "[tool.pytest", "setup.cfg": "[tool:pytest]",
-             "tox.ini": "[pytest]"}
+_SECTIONS = {
+    "pyproject.toml": "[tool.pytest",
+    "setup.cfg": "[tool:pytest]",
+    "tox.ini": "[pytest]",
+}
 
 
 def _ignored_config(workcopy: Path) -> list[Finding]:
@@ -274,14 +339,21 @@ def _ignored_config(workcopy: Path) -> list[Finding]:
                 found.append(f"{rel} ({_SECTIONS[name]}])".replace("]]", "]"))
     if not found:
         return []
-    return [Finding(
-        check="hidden.ignored_config", item="", passed=None, code="ignored_config",
-        audience="instructor",
-        message="The submission contains files that configure pytest or Python "
-                "start-up; the hidden tests ignored them: " + ", ".join(found[:20])
-                + ". Look at them if the student may have tried to change the "
-                "test outcome.",
-        evidence="\n".join(found))]
+    return [
+        Finding(
+            check="hidden.ignored_config",
+            item="",
+            passed=None,
+            code="ignored_config",
+            audience="instructor",
+            message="The submission contains files that configure pytest or Python "
+            "start-up; the hidden tests ignored them: "
+            + ", ".join(found[:20])
+            + ". Look at them if the student may have tried to change the "
+            "test outcome.",
+            evidence="\n".join(found),
+        )
+    ]
 
 
 # ------------------------------------------------------------------ secrecy
@@ -312,8 +384,11 @@ def _string_constants(folder: Path) -> list[str]:
             tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
         except (OSError, SyntaxError, ValueError):
             continue
-        found += [node.value for node in ast.walk(tree)
-                  if isinstance(node, ast.Constant) and isinstance(node.value, str)]
+        found += [
+            node.value
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str)
+        ]
     return found
 
 
@@ -337,16 +412,19 @@ def _secrets(tests: Path) -> tuple[list[str], list[str], set[str]]:
                     public.add(doc.splitlines()[0].strip())
 
     def secret(lines: set[str]) -> list[str]:
-        return sorted((x for x in lines if len(x) >= MIN_SECRET_LINE
-                       and x not in public), key=len, reverse=True)
+        return sorted(
+            (x for x in lines if len(x) >= MIN_SECRET_LINE and x not in public),
+            key=len,
+            reverse=True,
+        )
 
     hidden = secret(_lines(tests, ("*.py", "*.toml")))
     # Reference lines that the hidden tests quote (the calls the task asks
     # for, in "expected ..." messages) are expectations, not secrets.
     quoted = "\n".join(_string_constants(tests))
-    reference = [line for line in secret(_lines(
-        REFERENCE_DIR, ("*.py",)))
-        if line not in quoted]
+    reference = [
+        line for line in secret(_lines(REFERENCE_DIR, ("*.py",))) if line not in quoted
+    ]
     names: set[str] = set()
     for path in tests.glob("test_*.py"):
         text = path.read_text(encoding="utf-8", errors="replace")
@@ -393,34 +471,49 @@ def _redact(findings: list[Finding], tests: Path) -> list[Finding]:
             finding.message, finding.evidence, finding.hint = message, evidence, hint
     if not leaked:
         return findings
-    return findings + [Finding(
-        check="integrity.leak", item="", passed=None, code="leak",
-        audience="instructor",
-        message="Text of the hidden tests or the reference solution appeared in "
-                "what the student's code produced (exception messages, outputs); "
-                "it was removed from the student's view. The student's code may "
-                "have read the hidden tests.",
-        evidence=", ".join(sorted(set(leaked))))]
+    return findings + [
+        Finding(
+            check="integrity.leak",
+            item="",
+            passed=None,
+            code="leak",
+            audience="instructor",
+            message="Text of the hidden tests or the reference solution appeared in "
+            "what the student's code produced (exception messages, outputs); "
+            "it was removed from the student's view. The student's code may "
+            "have read the hidden tests.",
+            evidence=", ".join(sorted(set(leaked))),
+        )
+    ]
 
 
 # ----------------------------------------------------------------- artifacts
 
 
-def _artifact_findings(ctx: CheckContext, spec: Path, artifacts: Path, work: Path,
-                       items: dict[str, dict]) -> tuple[list[Finding], float]:
+def _artifact_findings(
+    ctx: CheckContext, spec: Path, artifacts: Path, work: Path, items: dict[str, dict]
+) -> tuple[list[Finding], float]:
     """Run ``python -m grading.hidden.artifacts`` in a child; return its findings."""
     from grading.sandbox import run_sandboxed
 
     start = time.monotonic()
     wanted = rubric_checks(ctx, ("artifact.",))
     result = run_sandboxed(
-        [sys.executable, "-P", "-m", "grading.hidden.artifacts", str(spec),
-         str(artifacts)],
+        [
+            sys.executable,
+            "-P",
+            "-m",
+            "grading.hidden.artifacts",
+            str(spec),
+            str(artifacts),
+        ],
         # The artifacts folder is already the child's; ``work`` also holds the
         # hidden tests, which no child may own.
-        artifacts, timeout=ARTIFACT_TIMEOUT,
+        artifacts,
+        timeout=ARTIFACT_TIMEOUT,
         memory_mb=int(ctx.options.get("memory_mb") or 4096),
-        pythonpath=[INSTRUCTOR_ROOT])
+        pythonpath=[INSTRUCTOR_ROOT],
+    )
     raw: list = []
     if result.ok:
         try:
@@ -436,17 +529,36 @@ def _artifact_findings(ctx: CheckContext, spec: Path, artifacts: Path, work: Pat
         if check in seen:
             continue
         if result.ok:
-            message, code = ("the grader found nothing to verify for this check "
-                             "(the hidden tests did not produce the model)", "not_run")
+            message, code = (
+                "the grader found nothing to verify for this check "
+                "(the hidden tests did not produce the model)",
+                "not_run",
+            )
         elif result.timed_out:
-            message, code = (f"the grader's inspection of the model files did not "
-                             f"finish in {ARTIFACT_TIMEOUT:.0f} s", "load_failed")
+            message, code = (
+                f"the grader's inspection of the model files did not "
+                f"finish in {ARTIFACT_TIMEOUT:.0f} s",
+                "load_failed",
+            )
         else:
-            message, code = ("LiteRT could not read the model files the code "
-                             "wrote (the inspecting process crashed)", "load_failed")
-        findings.append(_with_hint(Finding(
-            check=check, item=item, passed=False, message=message, code=code,
-            data={"stderr_tail": result.stderr[-1500:]}), items))
+            message, code = (
+                "LiteRT could not read the model files the code "
+                "wrote (the inspecting process crashed)",
+                "load_failed",
+            )
+        findings.append(
+            _with_hint(
+                Finding(
+                    check=check,
+                    item=item,
+                    passed=False,
+                    message=message,
+                    code=code,
+                    data={"stderr_tail": result.stderr[-1500:]},
+                ),
+                items,
+            )
+        )
     return findings, time.monotonic() - start
 
 
@@ -478,11 +590,15 @@ def run(ctx: CheckContext) -> CheckResult:
     items = _items(ctx)
     source = HIDDEN_ROOT / str(cfg["folder"])
     if not source.is_dir() or not any(source.glob("test_*.py")):
-        reason = (f"the hidden tests of {ctx.lab} are not part of this copy of "
-                  "the grader (the public student template ships without them)")
-        return CheckResult(findings=not_run_findings(ctx, reason, "no_hidden_tests"),
-                           details={"ran": False, "reason": reason},
-                           seconds=time.monotonic() - started)
+        reason = (
+            f"the hidden tests of {ctx.lab} are not part of this copy of "
+            "the grader (the public student template ships without them)"
+        )
+        return CheckResult(
+            findings=not_run_findings(ctx, reason, "no_hidden_tests"),
+            details={"ran": False, "reason": reason},
+            seconds=time.monotonic() - started,
+        )
 
     work = Path(ctx.workdir) / NAME
     if work.exists():
@@ -501,8 +617,11 @@ def run(ctx: CheckContext) -> CheckResult:
     results_path = artifacts / RESULTS_NAME
 
     timeout = float(ctx.options.get("timeout") or cfg.get("timeout") or DEFAULT_TIMEOUT)
-    test_timeout = float(ctx.options.get("test_timeout") or cfg.get("test_timeout")
-                         or DEFAULT_TEST_TIMEOUT)
+    test_timeout = float(
+        ctx.options.get("test_timeout")
+        or cfg.get("test_timeout")
+        or DEFAULT_TEST_TIMEOUT
+    )
     memory_mb = int(ctx.options.get("memory_mb") or 0) or None
     env = {
         "GRADER_RESULTS": str(results_path),
@@ -518,37 +637,58 @@ def run(ctx: CheckContext) -> CheckResult:
         env["GRADER_CACHE"] = str(Path(cache).resolve())
     plugins = (*PYTEST_PLUGINS, "grader_plugin", *[str(p) for p in cfg["plugins"]])
     nonce = secrets.token_hex(8)
-    argv = pytest_argv(tests, workcopy,
-                       ["--assert=plain", "-q", "-rN", "--color=no",
-                        f"--timeout={test_timeout:.0f}"],
-                       plugins=plugins, integrity=nonce)
-    kwargs: dict[str, Any] = {"timeout": timeout, "extra_env": env,
-                              "pythonpath": [tests]}
+    argv = pytest_argv(
+        tests,
+        workcopy,
+        ["--assert=plain", "-q", "-rN", "--color=no", f"--timeout={test_timeout:.0f}"],
+        plugins=plugins,
+        integrity=nonce,
+    )
+    kwargs: dict[str, Any] = {
+        "timeout": timeout,
+        "extra_env": env,
+        "pythonpath": [tests],
+    }
     if memory_mb:
         kwargs["memory_mb"] = memory_mb
     result = None
     try:
         result = run_sandboxed(argv, workcopy, **kwargs)
     except OSError as exc:
-        findings.append(Finding(check="hidden.sandbox", item="", passed=None,
-                                code="grader_error", audience="instructor",
-                                message=f"The hidden tests could not start: {exc}"))
+        findings.append(
+            Finding(
+                check="hidden.sandbox",
+                item="",
+                passed=None,
+                code="grader_error",
+                audience="instructor",
+                message=f"The hidden tests could not start: {exc}",
+            )
+        )
     data = _load_json(results_path)
     tests_seconds = result.seconds if result is not None else 0.0
     if data.get("finished") and result is not None and not result.killed:
         unfinished = ("did not run", "not_run")
     else:
-        unfinished = _unfinished_reason(result, timeout, memory_mb or 0,
-                                        _running_check(data))
+        unfinished = _unfinished_reason(
+            result, timeout, memory_mb or 0, _running_check(data)
+        )
     findings += _test_findings(ctx, data, unfinished, items)
     abnormal = not data.get("finished") or (
-        result is not None and result.returncode not in (0, 1))
+        result is not None and result.returncode not in (0, 1)
+    )
     if result is not None and abnormal:
-        findings.append(Finding(
-            check="hidden.run", item="", passed=None, audience="instructor",
-            code=unfinished[1],
-            message=f"The hidden test run ended abnormally: {unfinished[0]}.",
-            evidence=(result.stderr[-2000:] + "\n" + result.stdout[-2000:]).strip()))
+        findings.append(
+            Finding(
+                check="hidden.run",
+                item="",
+                passed=None,
+                audience="instructor",
+                code=unfinished[1],
+                message=f"The hidden test run ended abnormally: {unfinished[0]}.",
+                evidence=(result.stderr[-2000:] + "\n" + result.stdout[-2000:]).strip(),
+            )
+        )
 
     integrity = None
     if result is not None:
@@ -564,19 +704,27 @@ def run(ctx: CheckContext) -> CheckResult:
     manifest = _load_json(artifacts / "manifest.json")
     details = {
         "ran": True,
-        "tests": {k: {"outcome": v.get("outcome"), "seconds": v.get("seconds")}
-                  for k, v in (data.get("results") or {}).items()
-                  if isinstance(v, dict)},
+        "tests": {
+            k: {"outcome": v.get("outcome"), "seconds": v.get("seconds")}
+            for k, v in (data.get("results") or {}).items()
+            if isinstance(v, dict)
+        },
         "sandbox": describe(result) if result is not None else {},
         "integrity": integrity,
         "timings": {
             "pytest": round(tests_seconds, 3),
             "artifacts": round(artifact_seconds, 3),
             "tf_import": (manifest.get("timings") or {}).get("tf_import"),
-            "student": round(sum(float(v.get("seconds") or 0) for v in
-                                 (manifest.get("variants") or {}).values()
-                                 if isinstance(v, dict)), 3),
+            "student": round(
+                sum(
+                    float(v.get("seconds") or 0)
+                    for v in (manifest.get("variants") or {}).values()
+                    if isinstance(v, dict)
+                ),
+                3,
+            ),
         },
     }
-    return CheckResult(findings=findings, details=details,
-                       seconds=time.monotonic() - started)
+    return CheckResult(
+        findings=findings, details=details, seconds=time.monotonic() - started
+    )

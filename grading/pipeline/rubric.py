@@ -170,7 +170,8 @@ def score(
         computed = round(max_points * fraction, 2)
         errored = any(f.code in ("error", "grader_error") for f in related)
         review = any(f.code == "manual_review" for f in related) and all(
-            f.earned is None for f in related)
+            f.earned is None for f in related
+        )
         review = review or any(f.code in SUSPICION_CODES for f in related)
         if item["kind"] == "manual" or review:
             status, source, points = "manual", "manual", 0.0
@@ -178,14 +179,20 @@ def score(
             status, source, points = "error", "check", 0.0
         else:
             source, points = "check", computed
-            status = "pass" if computed >= max_points else (
-                "partial" if computed > 0 else "fail")
+            status = (
+                "pass"
+                if computed >= max_points
+                else ("partial" if computed > 0 else "fail")
+            )
         decision = overrides.get(item["id"])
         if decision is not None:
             points = float(decision["points"])
             source = "override"
-            status = "pass" if points >= max_points else (
-                "partial" if points > 0 else "fail")
+            status = (
+                "pass"
+                if points >= max_points
+                else ("partial" if points > 0 else "fail")
+            )
         items_out.append(
             {
                 "id": item["id"],

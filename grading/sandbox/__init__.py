@@ -425,20 +425,28 @@ def _child_user(
         return None, me, []
     exe = shutil.which(argv[0]) if argv else None
     if exe and not _reachable_by_others(Path(exe)):
-        return None, me, [
-            f"ran as {me}, not {SANDBOX_USER}: the interpreter "
-            f"{os.path.realpath(exe)} is not readable by other users"
-        ]
+        return (
+            None,
+            me,
+            [
+                f"ran as {me}, not {SANDBOX_USER}: the interpreter "
+                f"{os.path.realpath(exe)} is not readable by other users"
+            ],
+        )
     try:
         if os.stat(cwd).st_uid != ids[0] or not _reachable_by(Path(cwd), *ids):
             _hand_over(Path(cwd), ids)
     except OSError:
         pass
     if not _reachable_by(Path(cwd), *ids):
-        return None, me, [
-            f"ran as {me}, not {SANDBOX_USER}: the working folder {cwd} could "
-            f"not be made writable for {SANDBOX_USER}"
-        ]
+        return (
+            None,
+            me,
+            [
+                f"ran as {me}, not {SANDBOX_USER}: the working folder {cwd} could "
+                f"not be made writable for {SANDBOX_USER}"
+            ],
+        )
     return ids, SANDBOX_USER, []
 
 
@@ -694,20 +702,28 @@ def _scope_to_own_processes() -> bool:
     import ctypes
 
     libc = ctypes.CDLL(None, use_errno=True)
-    abi = libc.syscall(_LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0),
-                       ctypes.c_uint32(1))
+    abi = libc.syscall(
+        _LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(1)
+    )
     if abi < 6:
         return False
 
     class RulesetAttr(ctypes.Structure):
-        _fields_ = [("handled_access_fs", ctypes.c_uint64),
-                    ("handled_access_net", ctypes.c_uint64),
-                    ("scoped", ctypes.c_uint64)]
+        _fields_ = [
+            ("handled_access_fs", ctypes.c_uint64),
+            ("handled_access_net", ctypes.c_uint64),
+            ("scoped", ctypes.c_uint64),
+        ]
 
-    attr = RulesetAttr(0, 0, _LANDLOCK_SCOPE_SIGNAL
-                       | _LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET)
-    fd = libc.syscall(_LANDLOCK_CREATE_RULESET, ctypes.byref(attr),
-                      ctypes.c_size_t(ctypes.sizeof(attr)), ctypes.c_uint32(0))
+    attr = RulesetAttr(
+        0, 0, _LANDLOCK_SCOPE_SIGNAL | _LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET
+    )
+    fd = libc.syscall(
+        _LANDLOCK_CREATE_RULESET,
+        ctypes.byref(attr),
+        ctypes.c_size_t(ctypes.sizeof(attr)),
+        ctypes.c_uint32(0),
+    )
     if fd < 0:
         return False
     try:
@@ -1139,7 +1155,7 @@ def integrity_report(
     for line in stderr.splitlines():
         if line.startswith(marker):
             try:
-                report = json.loads(line[len(marker):])
+                report = json.loads(line[len(marker) :])
             except ValueError:
                 report = None
     if not isinstance(report, dict):
@@ -1151,8 +1167,10 @@ def integrity_report(
         except OSError:
             now = ""
         rewritten = now != report["results_sha256"]
-    return {"changed": [str(c) for c in report.get("changed") or []],
-            "results_rewritten": rewritten}
+    return {
+        "changed": [str(c) for c in report.get("changed") or []],
+        "results_rewritten": rewritten,
+    }
 
 
 def _site_dirs() -> list[str]:

@@ -68,19 +68,37 @@ def fake_ok_run(ctx):
     found = [
         Finding("fake.full", "full", True, "Full marks."),
         Finding("fake.half_a", "half", True, "Half A passed."),
-        Finding("fake.half_b", "half", False, "Half B failed: expected 4, saw 3.",
-                hint="Reread task 2.", evidence="value = 3"),
-        Finding("fake.zero", "zero", False, f"Nothing in {ctx.workdir}/fake_ok/x.py",
-                evidence=f"{ctx.submission}/pkg/file.py"),
+        Finding(
+            "fake.half_b",
+            "half",
+            False,
+            "Half B failed: expected 4, saw 3.",
+            hint="Reread task 2.",
+            evidence="value = 3",
+        ),
+        Finding(
+            "fake.zero",
+            "zero",
+            False,
+            f"Nothing in {ctx.workdir}/fake_ok/x.py",
+            evidence=f"{ctx.submission}/pkg/file.py",
+        ),
         Finding("fake.person", "person", True, "Looks fine to the machine."),
-        Finding("fake.secret", "", None, "Instructor-only note about the sandbox",
-                audience="instructor"),
+        Finding(
+            "fake.secret",
+            "",
+            None,
+            "Instructor-only note about the sandbox",
+            audience="instructor",
+        ),
         Finding("fake.note", "", None, "A note for the student."),
     ]
     random.shuffle(found)  # the engine must sort
     (ctx.workdir / "fake_ok" / "scratch.txt").write_text("x")
-    return CheckResult(findings=found, details={"path": ctx.workdir / "fake_ok",
-                                                "options": dict(ctx.options)})
+    return CheckResult(
+        findings=found,
+        details={"path": ctx.workdir / "fake_ok", "options": dict(ctx.options)},
+    )
 
 
 def fake_raise_run(ctx):

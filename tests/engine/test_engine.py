@@ -48,9 +48,22 @@ def test_results_files_and_schema(fake_lab, submission):
     out = submission.parent / "alice-grade"
     on_disk = json.loads((out / "results.json").read_text())
     assert on_disk == json.loads(json.dumps(results))
-    for key in ("schema", "lab", "submission", "student", "status", "graded_at",
-                "grader_version", "score", "max_score", "items", "unassigned",
-                "checks", "timings", "environment"):
+    for key in (
+        "schema",
+        "lab",
+        "submission",
+        "student",
+        "status",
+        "graded_at",
+        "grader_version",
+        "score",
+        "max_score",
+        "items",
+        "unassigned",
+        "checks",
+        "timings",
+        "environment",
+    ):
         assert key in on_disk, key
     assert on_disk["student"] == "s123"
     for item in on_disk["items"]:
@@ -87,14 +100,20 @@ def test_two_gradings_are_identical_apart_from_time(fake_lab, submission, tmp_pa
     grade(submission, "lab_a", tmp_path / "two", options=OPTS)
     assert stable(tmp_path / "one") == stable(tmp_path / "two")
     junit = [(tmp_path / d / "junit.xml").read_text() for d in ("one", "two")]
-    strip = [j.replace(j[j.find('time="'):j.find('"', j.find('time="') + 6)], "")
-             for j in junit]
+    strip = [
+        j.replace(j[j.find('time="') : j.find('"', j.find('time="') + 6)], "")
+        for j in junit
+    ]
     assert strip[0] == strip[1]
 
 
 def test_options_reach_checks(fake_lab, submission):
-    results = grade(submission, "lab_a", None,
-                    options={**OPTS, "base": "v1", "timeout": 5, "memory_mb": 100})
+    results = grade(
+        submission,
+        "lab_a",
+        None,
+        options={**OPTS, "base": "v1", "timeout": 5, "memory_mb": 100},
+    )
     seen = results["checks"]["fake_ok"]["details"]["options"]
     assert seen["base"] == "v1" and seen["timeout"] == 5 and seen["memory_mb"] == 100
 
@@ -142,7 +161,8 @@ def test_report_renderer_is_called_and_its_failure_kept(fake_lab, submission):
     calls = []
     report = sys.modules["grading.report"]
     report.render_submission = lambda results, out: calls.append(
-        (results["score"], out))
+        (results["score"], out)
+    )
     results = grade(submission, "lab_a", None, options=OPTS)
     assert calls == [(results["score"], submission.parent / "alice-grade")]
 
@@ -161,14 +181,19 @@ def test_report_renderer_is_called_and_its_failure_kept(fake_lab, submission):
 def test_gradescope_format(fake_lab, submission):
     grade(submission, "lab_a", None, options=OPTS)
     data = json.loads(
-        (submission.parent / "alice-grade" / "gradescope" / "results.json").read_text())
+        (submission.parent / "alice-grade" / "gradescope" / "results.json").read_text()
+    )
     assert set(data) >= {"score", "output", "tests"}
     assert data["score"] == 4.0
     assert len(data["tests"]) == 6
     for test in data["tests"]:
         assert {"name", "score", "max_score", "output", "visibility"} <= set(test)
-        assert test["visibility"] in ("visible", "hidden", "after_due_date",
-                                      "after_published")
+        assert test["visibility"] in (
+            "visible",
+            "hidden",
+            "after_due_date",
+            "after_published",
+        )
         assert isinstance(test["score"], float) and isinstance(test["max_score"], float)
     text = json.dumps(data)
     assert "Instructor-only note" not in text
@@ -184,8 +209,9 @@ def test_junit_format(fake_lab, submission):
     root = ET.parse(submission.parent / "alice-grade" / "junit.xml").getroot()
     assert root.tag == "testsuite" and root.get("tests") == "6"
     cases = {c.get("name"): c for c in root.findall("testcase")}
-    assert sorted(cases) == sorted(["full", "half", "zero", "person", "crashy",
-                                    "absent"])
+    assert sorted(cases) == sorted(
+        ["full", "half", "zero", "person", "crashy", "absent"]
+    )
     assert cases["full"].find("failure") is None
     assert "expected 4, saw 3" in cases["half"].find("failure").text
     assert cases["zero"].find("failure") is not None
@@ -215,9 +241,17 @@ def test_timeout_finding_sets_grading_status(fake_lab, submission, monkeypatch):
     from grading.pipeline.findings import Finding
 
     def run(ctx):
-        return CheckResult(findings=[Finding(
-            "fake.full", "full", False, "did not finish: timeout after 5 s",
-            code="timeout")])
+        return CheckResult(
+            findings=[
+                Finding(
+                    "fake.full",
+                    "full",
+                    False,
+                    "did not finish: timeout after 5 s",
+                    code="timeout",
+                )
+            ]
+        )
 
     monkeypatch.setattr(sys.modules["grading.checks.fake_ok"], "run", run)
     monkeypatch.setattr(sys.modules["grading.checks.fake_raise"], "run", run)

@@ -63,35 +63,47 @@ def _tree(root: Path, files: dict[str, str]) -> Path:
 
 @pytest.fixture
 def instructor(tmp_path):
-    return _tree(tmp_path / "instructor", {
-        "pkg/__init__.py": "import os\n",
-        "pkg/misc/utils.py": "def helper():\n    return 1\n",
-        "pkg/misc/data.py": "X = 1\n",
-        "pkg/exp.py": STUB,
-    })
+    return _tree(
+        tmp_path / "instructor",
+        {
+            "pkg/__init__.py": "import os\n",
+            "pkg/misc/utils.py": "def helper():\n    return 1\n",
+            "pkg/misc/data.py": "X = 1\n",
+            "pkg/exp.py": STUB,
+        },
+    )
 
 
 def test_untouched_submission_gives_no_findings(tmp_path, instructor):
-    work = _tree(tmp_path / "work", {
-        "pkg/__init__.py": "import os\n",
-        "pkg/misc/utils.py": "def helper():\n    return 1\n",
-        "pkg/misc/data.py": "X = 1\n",
-        # Student work inside non-protected methods, and an edited docstring
-        # and comment in a protected one, are fine.
-        "pkg/exp.py": STUB.replace('"""Prepare data."""', '"""My notes."""  # hi')
-        .replace(LAST_COMPRESS, LAST_COMPRESS.replace("raise NotImplementedError",
-                                                      "return 42")),
-    })
+    work = _tree(
+        tmp_path / "work",
+        {
+            "pkg/__init__.py": "import os\n",
+            "pkg/misc/utils.py": "def helper():\n    return 1\n",
+            "pkg/misc/data.py": "X = 1\n",
+            # Student work inside non-protected methods, and an edited docstring
+            # and comment in a protected one, are fine.
+            "pkg/exp.py": STUB.replace(
+                '"""Prepare data."""', '"""My notes."""  # hi'
+            ).replace(
+                LAST_COMPRESS,
+                LAST_COMPRESS.replace("raise NotImplementedError", "return 42"),
+            ),
+        },
+    )
     assert restore_protected(work, RUBRIC, instructor) == []
 
 
 def test_modified_added_and_missing_files_are_restored(tmp_path, instructor):
-    work = _tree(tmp_path / "work", {
-        "pkg/__init__.py": "import os\nos.environ['HACK'] = '1'\n",
-        "pkg/misc/utils.py": "def helper():\n    return 2\n",
-        "pkg/misc/extra.py": "EVIL = 1\n",
-        "pkg/exp.py": STUB,
-    })
+    work = _tree(
+        tmp_path / "work",
+        {
+            "pkg/__init__.py": "import os\nos.environ['HACK'] = '1'\n",
+            "pkg/misc/utils.py": "def helper():\n    return 2\n",
+            "pkg/misc/extra.py": "EVIL = 1\n",
+            "pkg/exp.py": STUB,
+        },
+    )
     findings = restore_protected(work, RUBRIC, instructor)
     assert (work / "pkg/__init__.py").read_text() == "import os\n"
     assert (work / "pkg/misc/utils.py").read_text() == "def helper():\n    return 1\n"
@@ -100,8 +112,12 @@ def test_modified_added_and_missing_files_are_restored(tmp_path, instructor):
     by_path = {}
     for f in findings:
         by_path.setdefault(f.data["path"], []).append(f)
-    assert sorted(by_path) == ["pkg/__init__.py", "pkg/misc/data.py",
-                               "pkg/misc/extra.py", "pkg/misc/utils.py"]
+    assert sorted(by_path) == [
+        "pkg/__init__.py",
+        "pkg/misc/data.py",
+        "pkg/misc/extra.py",
+        "pkg/misc/utils.py",
+    ]
     for rel, pair in by_path.items():
         assert sorted(f.audience for f in pair) == ["instructor", "student"], rel
         assert all(f.item == "" and f.passed is None for f in pair)
@@ -116,12 +132,15 @@ def test_modified_template_functions_are_reset(tmp_path, instructor):
     edited = (
         STUB.replace("self.epochs = 1", "self.epochs = 0  # faster")
         .replace("self.k = k", "self.k = 2")
-        .replace(LAST_COMPRESS, LAST_COMPRESS.replace("raise NotImplementedError",
-                                                      "return 'mine'"))
+        .replace(
+            LAST_COMPRESS,
+            LAST_COMPRESS.replace("raise NotImplementedError", "return 'mine'"),
+        )
     )
     work = _tree(tmp_path / "work", {"pkg/exp.py": edited})
-    findings = restore_protected(work, {"protected_functions":
-                                        RUBRIC["protected_functions"]}, instructor)
+    findings = restore_protected(
+        work, {"protected_functions": RUBRIC["protected_functions"]}, instructor
+    )
     text = (work / "pkg/exp.py").read_text()
     tree = ast.parse(text)
     assert "self.epochs = 1" in text and "self.epochs = 0" not in text
@@ -135,11 +154,11 @@ def test_modified_template_functions_are_reset(tmp_path, instructor):
 
 
 def test_deleted_method_is_recreated(tmp_path, instructor):
-    removed = STUB.replace(
-        "    def __init__(self, k=16):\n        self.k = k\n\n", "")
+    removed = STUB.replace("    def __init__(self, k=16):\n        self.k = k\n\n", "")
     work = _tree(tmp_path / "work", {"pkg/exp.py": removed})
-    findings = restore_protected(work, {"protected_functions":
-                                        ["pkg/exp.py::Clustered.__init__"]}, instructor)
+    findings = restore_protected(
+        work, {"protected_functions": ["pkg/exp.py::Clustered.__init__"]}, instructor
+    )
     text = (work / "pkg/exp.py").read_text()
     node, _ = _find(ast.parse(text), "Clustered.__init__")
     assert node is not None

@@ -24,7 +24,9 @@ def _py(code: str) -> list[str]:
 def test_returns_output_and_exit_code(tmp_path):
     result = run_sandboxed(
         _py("import sys; print('out'); print('err', file=sys.stderr); sys.exit(3)"),
-        tmp_path, timeout=30, memory_mb=0,
+        tmp_path,
+        timeout=30,
+        memory_mb=0,
     )
     assert result.returncode == 3
     assert result.stdout.strip() == "out"
@@ -53,8 +55,11 @@ def test_timeout_kills_whole_tree_within_limit(tmp_path):
     assert "started" in result.stdout
     pids = [int(p) for p in pidfile.read_text().split()]
     time.sleep(0.3)
-    alive = [p for p in pids if psutil.pid_exists(p)
-             and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+    alive = [
+        p
+        for p in pids
+        if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE
+    ]
     assert alive == []
 
 
@@ -82,8 +87,10 @@ def test_background_leftovers_are_killed_after_normal_exit(tmp_path):
     assert result.returncode == 0 and not result.timed_out
     pid = int(pidfile.read_text())
     time.sleep(0.3)
-    assert not psutil.pid_exists(pid) or \
-        psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    assert (
+        not psutil.pid_exists(pid)
+        or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    )
 
 
 def test_memory_limit_triggers(tmp_path):
@@ -118,13 +125,20 @@ def test_core_and_file_size_limits(tmp_path):
 
 
 def test_environment_is_scrubbed(tmp_path, monkeypatch):
-    for name in ("GITHUB_TOKEN", "AWS_SECRET_ACCESS_KEY", "MY_API_TOKEN",
-                 "SSH_AUTH_SOCK", "PYTEST_ADDOPTS", "PYTHONPATH"):
+    for name in (
+        "GITHUB_TOKEN",
+        "AWS_SECRET_ACCESS_KEY",
+        "MY_API_TOKEN",
+        "SSH_AUTH_SOCK",
+        "PYTEST_ADDOPTS",
+        "PYTHONPATH",
+    ):
         monkeypatch.setenv(name, "leak")
     monkeypatch.setenv("TF_USE_LEGACY_KERAS", "0")
     code = "import json, os; print(json.dumps(dict(os.environ)))"
-    result = run_sandboxed(_py(code), tmp_path, timeout=30, memory_mb=0,
-                           extra_env={"GRADER_SET": "yes"})
+    result = run_sandboxed(
+        _py(code), tmp_path, timeout=30, memory_mb=0, extra_env={"GRADER_SET": "yes"}
+    )
     import json
 
     env = json.loads(result.stdout)
@@ -150,8 +164,9 @@ def test_output_is_capped_keeping_head_and_tail(tmp_path):
             sys.stdout.write("x" * 10000 + "\\n")
         sys.stdout.write("TAIL\\n")
     """
-    result = run_sandboxed(_py(code), tmp_path, timeout=30, memory_mb=0,
-                           output_cap=64 * 1024)
+    result = run_sandboxed(
+        _py(code), tmp_path, timeout=30, memory_mb=0, output_cap=64 * 1024
+    )
     assert result.stdout_truncated
     assert result.stdout.startswith("HEAD")
     assert result.stdout.rstrip().endswith("TAIL")
@@ -160,8 +175,11 @@ def test_output_is_capped_keeping_head_and_tail(tmp_path):
 
 
 def test_exit_paths_do_not_break_the_grader(tmp_path):
-    for code in ("import os; os._exit(7)", "import sys; sys.exit('bye')",
-                 "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)"):
+    for code in (
+        "import os; os._exit(7)",
+        "import sys; sys.exit('bye')",
+        "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)",
+    ):
         result = run_sandboxed(_py(code), tmp_path, timeout=30, memory_mb=0)
         assert result.returncode != 0
         assert not result.timed_out
@@ -217,12 +235,24 @@ def test_working_copy_skips_and_never_leaves_the_submission(tmp_path):
     assert (dest / "pkg" / "code.py").read_text() == "A = 1\n"
     assert (dest / "link_in").read_text() == "A = 1\n"
     assert not (dest / "link_in").is_symlink()
-    for absent in (".git", "build", "big.bin", "link_out", "link_dir_out", "broken",
-                   "fifo"):
+    for absent in (
+        ".git",
+        "build",
+        "big.bin",
+        "link_out",
+        "link_dir_out",
+        "broken",
+        "fifo",
+    ):
         assert not (dest / absent).exists(), absent
     codes = sorted(f.code for f in findings)
-    assert codes == ["broken_symlink", "large_file", "special_file",
-                     "symlink_outside", "symlink_outside"]
+    assert codes == [
+        "broken_symlink",
+        "large_file",
+        "special_file",
+        "symlink_outside",
+        "symlink_outside",
+    ]
     assert all(str(tmp_path) not in f.message for f in findings)
 
 
@@ -310,8 +340,12 @@ def test_hostile_config_is_ignored(hostile_run):
     assert "deselected" not in out
     assert "PASSED" in out and "test_site_state" in out
     assert hostile_run.returncode == 1
-    for marker in ("sitecustomize ran", "usercustomize ran", "pth ran",
-                   "shadowed plugin ran"):
+    for marker in (
+        "sitecustomize ran",
+        "usercustomize ran",
+        "pth ran",
+        "shadowed plugin ran",
+    ):
         assert marker not in out + hostile_run.stderr
 
 
@@ -363,8 +397,7 @@ def test_network_is_isolated_by_default(tmp_path):
     assert result.network == "isolated"
     assert result.stdout.splitlines()[0] == "['lo']"
     assert "no network" in result.stdout and "connected" not in result.stdout
-    allowed = run_sandboxed(_py(code), tmp_path, timeout=30, memory_mb=0,
-                            network=True)
+    allowed = run_sandboxed(_py(code), tmp_path, timeout=30, memory_mb=0, network=True)
     assert allowed.network == "allowed"
 
 
@@ -438,8 +471,10 @@ def test_detached_daemon_is_killed(tmp_path):
         time.sleep(0.05)
     pid = int(pidfile.read_text())
     time.sleep(0.3)
-    assert not psutil.pid_exists(pid) or \
-        psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    assert (
+        not psutil.pid_exists(pid)
+        or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    )
 
 
 def test_process_limit_leaves_room_beyond_what_the_user_runs():

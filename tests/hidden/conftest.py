@@ -22,8 +22,11 @@ CACHE = Path(tempfile.gettempdir()) / "dl-in-iot-hidden-tests-cache"
 
 def make_submission(dest: Path, module_source: str | None) -> Path:
     """Write a submission: the course package with ``module_source`` as lab 03."""
-    shutil.copytree(ROOT / "dl_in_iot_course", dest / "dl_in_iot_course",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copytree(
+        ROOT / "dl_in_iot_course",
+        dest / "dl_in_iot_course",
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+    )
     if module_source is not None:
         (dest / MODULE).write_text(module_source, encoding="utf-8")
     return dest
@@ -47,12 +50,17 @@ def grade_hidden(tmp: Path, module_source: str | None, **options) -> dict:
     options.setdefault("hidden_tests_cache", str(CACHE))
     result = hidden_tests.run(CheckContext(submission, work, LAB, rubric, options))
     scored = score(rubric, result.findings)
-    return {"scored": scored, "items": {i["id"]: i for i in scored["items"]},
-            "findings": result.findings, "result": result}
+    return {
+        "scored": scored,
+        "items": {i["id"]: i for i in scored["items"]},
+        "findings": result.findings,
+        "result": result,
+    }
 
 
 @pytest.fixture
 def reference_source() -> str:
     """The reference solution of lab 03."""
     return (ROOT / "grading/private/reference" / LAB / Path(MODULE).name).read_text(
-        encoding="utf-8")
+        encoding="utf-8"
+    )

@@ -19,8 +19,11 @@ pytestmark = pytest.mark.slow
 
 def code_checks(graded: dict) -> dict[str, object]:
     """Finding id -> finding, for the hidden.* and artifact.* findings."""
-    return {f.check: f for f in graded["findings"]
-            if f.check.startswith(("hidden.", "artifact.")) and f.item}
+    return {
+        f.check: f
+        for f in graded["findings"]
+        if f.check.startswith(("hidden.", "artifact.")) and f.item
+    }
 
 
 def test_stubs_score_zero_with_not_implemented(tmp_path):
@@ -45,15 +48,24 @@ def test_reference_scores_full_marks(tmp_path, reference_source):
     for item in CODE_ITEMS:
         entry = graded["items"][item]
         assert entry["points"] == entry["max_points"], (
-            item, [(f["check"], f["message"]) for f in entry["findings"]
-                   if f["passed"] is not True])
+            item,
+            [
+                (f["check"], f["message"])
+                for f in entry["findings"]
+                if f["passed"] is not True
+            ],
+        )
         assert entry["status"] == "pass"
     checks = code_checks(graded)
     assert all(f.passed for f in checks.values())
     # Every check the rubric lists for the code items was produced.
     rubric = load_rubric(LAB)
-    wanted = {c["check"] for item in rubric["items"] if item["id"] in CODE_ITEMS
-              for c in item["checks"]}
+    wanted = {
+        c["check"]
+        for item in rubric["items"]
+        if item["id"] in CODE_ITEMS
+        for c in item["checks"]
+    }
     assert wanted and wanted <= set(checks), sorted(wanted - set(checks))
     timings = graded["result"].details["timings"]
     assert timings["pytest"] > 0 and timings["tf_import"] > 0
@@ -72,8 +84,12 @@ def test_mutants_lose_exactly_what_they_break(tmp_path, batch):
     assert failed == expected, (
         f"{batch}: unexpected failures {sorted(failed - expected)}, "
         f"unexpected passes {sorted(expected - failed)}; messages: "
-        + "; ".join(f"{c}: {checks[c].message[:200]}" for c in sorted(failed ^ expected)
-                    if c in checks))
+        + "; ".join(
+            f"{c}: {checks[c].message[:200]}"
+            for c in sorted(failed ^ expected)
+            if c in checks
+        )
+    )
     for item in CODE_ITEMS:
         entry = graded["items"][item]
         if item in items:
@@ -95,7 +111,8 @@ def test_import_failing_on_a_fresh_clone_gets_its_hint(tmp_path, reference_sourc
     marker = "\nREADME = "
     assert marker in reference_source
     source = reference_source.replace(
-        marker, "\nLOG = open('logs/experiments.log', 'a')\nREADME = ", 1)
+        marker, "\nLOG = open('logs/experiments.log', 'a')\nREADME = ", 1
+    )
     graded = grade_hidden(tmp_path, source)
     for item in CODE_ITEMS:
         assert graded["items"][item]["points"] == 0, item

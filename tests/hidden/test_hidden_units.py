@@ -28,20 +28,40 @@ README = "dl_in_iot_course/l03_pruning_clustering/README.md#task-3-prunedmodel"
 # ----------------------------------------------------------------- hints
 
 SIGNATURE_CASES = [
-    ("ValueError: `prune_low_magnitude` can only prune an object of the "
-     "following types: keras.models.Sequential, keras functional model", "", "keras3"),
-    ("InvalidArgumentError: Graph execution error: Detected at node "
-     "model/prune_low_magnitude_dense/assert_greater_equal/Assert", "",
-     "update_pruning_step"),
-    ("expected a TFLite model; a Keras HDF5 (.h5) model file was written", "",
-     "keras_file"),
-    ("ValueError: Cannot set tensor: Tensor is unallocated. Try calling "
-     "allocate_tensors() first", "", "unallocated"),
-    ("Expected the module to import on a fresh clone; seen importing it failed "
-     "with FileNotFoundError: [Errno 2] No such file or directory: 'logs/run.log'",
-     "import_error", "fresh_clone"),
-    ("NotImplementedError: PrunedModel.compress_and_fine_tune is not implemented",
-     "", "not_implemented"),
+    (
+        "ValueError: `prune_low_magnitude` can only prune an object of the "
+        "following types: keras.models.Sequential, keras functional model",
+        "",
+        "keras3",
+    ),
+    (
+        "InvalidArgumentError: Graph execution error: Detected at node "
+        "model/prune_low_magnitude_dense/assert_greater_equal/Assert",
+        "",
+        "update_pruning_step",
+    ),
+    (
+        "expected a TFLite model; a Keras HDF5 (.h5) model file was written",
+        "",
+        "keras_file",
+    ),
+    (
+        "ValueError: Cannot set tensor: Tensor is unallocated. Try calling "
+        "allocate_tensors() first",
+        "",
+        "unallocated",
+    ),
+    (
+        "Expected the module to import on a fresh clone; seen importing it failed "
+        "with FileNotFoundError: [Errno 2] No such file or directory: 'logs/run.log'",
+        "import_error",
+        "fresh_clone",
+    ),
+    (
+        "NotImplementedError: PrunedModel.compress_and_fine_tune is not implemented",
+        "",
+        "not_implemented",
+    ),
     ("its ops include GATHER, ARG_MIN", "unstripped", "unstripped"),
     ("ValueError: Layer stem has no weights to cluster.", "", "not_trainable"),
     ("AttributeError: 'NoneType' object has no attribute 'compile'", "", "keras3"),
@@ -65,13 +85,16 @@ def test_unknown_failure_names_the_readme_task():
 # ------------------------------------------------------------- artifacts
 
 
-@pytest.mark.parametrize(("content", "kind"), [
-    (b"\x89HDF\r\n\x1a\n" + b"\0" * 16, "hdf5"),
-    (b"\x1c\0\0\0TFL3" + b"\0" * 16, "tflite"),
-    (b"PK\x03\x04rest", "keras_zip"),
-    (b"", "empty"),
-    (b"hello world", "unknown"),
-])
+@pytest.mark.parametrize(
+    ("content", "kind"),
+    [
+        (b"\x89HDF\r\n\x1a\n" + b"\0" * 16, "hdf5"),
+        (b"\x1c\0\0\0TFL3" + b"\0" * 16, "tflite"),
+        (b"PK\x03\x04rest", "keras_zip"),
+        (b"", "empty"),
+        (b"hello world", "unknown"),
+    ],
+)
 def test_file_kind_reads_the_content_not_the_name(tmp_path, content, kind):
     path = tmp_path / "model.tflite"
     path.write_bytes(content)
@@ -88,9 +111,17 @@ def test_verify_names_a_keras_file_and_a_construction_error(tmp_path):
     spec = artifacts.load_spec(HIDDEN / LAB / "artifacts.toml")
     clustered = [m for m in spec["model"] if m["kind"] == "clustered"]
     (tmp_path / clustered[0]["file"]).write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 64)
-    manifest = {"variants": {clustered[1]["variant"]: {"error": {
-        "message": "NotImplementedError: not yet", "code": "not_implemented",
-        "evidence": ""}}}}
+    manifest = {
+        "variants": {
+            clustered[1]["variant"]: {
+                "error": {
+                    "message": "NotImplementedError: not yet",
+                    "code": "not_implemented",
+                    "evidence": "",
+                }
+            }
+        }
+    }
     found = {f["check"]: f for f in artifacts.verify(spec, tmp_path, manifest)}
     loads = found["artifact.clustered_model.loads"]
     assert loads["passed"] is False
@@ -107,7 +138,7 @@ def test_make_inputs_matches_the_hidden_tests_twin():
     assert first.shape == (spec["inputs_count"], *spec["input_shape"])
     assert np.array_equal(first, artifacts.make_inputs(spec))
     source = (HIDDEN / LAB / "l03_fixtures.py").read_text(encoding="utf-8")
-    assert "default_rng(int(SPEC[\"inputs_seed\"]))" in source
+    assert 'default_rng(int(SPEC["inputs_seed"]))' in source
     assert "standard_normal(shape).astype(np.float32)" in source
 
 
@@ -151,12 +182,34 @@ def run_recorder(tmp_path: Path, last: str) -> dict:
     folder.mkdir()
     (folder / "test_fake.py").write_text(FAKE_TESTS.replace("{last}", last))
     results = tmp_path / "results.json"
-    env = {**os.environ, "GRADER_RESULTS": str(results),
-           "PYTHONPATH": str(HIDDEN), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
-    subprocess.run([sys.executable, "-m", "pytest", "-p", "grader_plugin",
-                    "--assert=plain", "-q", "-p", "no:cacheprovider",
-                    "--rootdir", str(folder), "-c", os.devnull, str(folder)],
-                   env=env, capture_output=True, timeout=60, check=False)
+    env = {
+        **os.environ,
+        "GRADER_RESULTS": str(results),
+        "PYTHONPATH": str(HIDDEN),
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+    }
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "grader_plugin",
+            "--assert=plain",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(folder),
+            "-c",
+            os.devnull,
+            str(folder),
+        ],
+        env=env,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
     return json.loads(results.read_text())
 
 
@@ -186,7 +239,7 @@ def test_recorder_marks_a_finished_session(tmp_path):
 
 # ------------------------------------------------ the check on fake suites
 
-FAKE_SUITE = '''
+FAKE_SUITE = """
 import os, sys, time
 import pytest
 
@@ -201,7 +254,7 @@ def test_outputs():
 @pytest.mark.rubric("tfmot_optimized_model", "test_inference")
 def test_after():
     pass
-'''
+"""
 
 
 def fake_hidden_root(tmp_path: Path, body: str) -> Path:
@@ -241,8 +294,9 @@ def test_os_exit_keeps_finished_tests_and_fails_the_rest(tmp_path, monkeypatch):
 
 
 def test_timeout_keeps_finished_tests(tmp_path, monkeypatch):
-    found = run_fake_check(tmp_path, monkeypatch, "time.sleep(60)", timeout=4,
-                           test_timeout=100)
+    found = run_fake_check(
+        tmp_path, monkeypatch, "time.sleep(60)", timeout=4, test_timeout=100
+    )
     assert found["hidden.tfmot_optimized_model.prepare"].passed is True
     finding = found["hidden.tfmot_optimized_model.outputs"]
     assert finding.passed is False and finding.code == "timeout"
@@ -262,10 +316,15 @@ def test_without_hidden_tests_the_code_items_wait_for_a_person(tmp_path, monkeyp
         assert items[item]["status"] == "manual"
 
 
-@pytest.mark.parametrize("manifest", [
-    "not a dict", {"variants": "nope"}, {"variants": {"clustered-2": 3}},
-    {"variants": {"clustered-2": {"error": ["odd"]}}, "import_error": 7},
-])
+@pytest.mark.parametrize(
+    "manifest",
+    [
+        "not a dict",
+        {"variants": "nope"},
+        {"variants": {"clustered-2": 3}},
+        {"variants": {"clustered-2": {"error": ["odd"]}}, "import_error": 7},
+    ],
+)
 def test_verify_survives_a_malformed_manifest(tmp_path, manifest):
     spec = artifacts.load_spec(HIDDEN / LAB / "artifacts.toml")
     found = artifacts.verify(spec, tmp_path, manifest)

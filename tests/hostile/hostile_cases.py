@@ -79,7 +79,7 @@ class Case:
 # ---------------------------------------------------------------------------
 
 #: Make every pytest report "passed", now if pytest is imported, else on import.
-PYTEST_PATCH = '''
+PYTEST_PATCH = """
 def _hostile_patch_pytest():
     import sys
 
@@ -121,10 +121,11 @@ def _hostile_patch_pytest():
 
 
 _hostile_patch_pytest()
-'''
+"""
 
 #: A conftest.py that drops the real tests and passes everything else.
-CONFTEST = '''
+CONFTEST = (
+    """
 import pytest
 
 
@@ -138,10 +139,12 @@ def pytest_runtest_makereport(item, call):
 
 def pytest_collection_modifyitems(session, config, items):
     items[:] = []
-''' + PYTEST_PATCH
+"""
+    + PYTEST_PATCH
+)
 
 #: A pytest plugin module (loaded by addopts ``-p``) that skips everything.
-SKIP_PLUGIN = '''
+SKIP_PLUGIN = """
 import pytest
 
 
@@ -152,12 +155,12 @@ def pytest_collection_modifyitems(session, config, items):
 
 def pytest_sessionfinish(session, exitstatus):
     session.exitstatus = 0
-'''
+"""
 
 #: Detached processes (double fork + setsid) that outlive their parent. Each
 #: runs ``python -c`` with the session marker in its command line, so the tests
 #: can find leftovers; each ends on its own after at most two minutes.
-DETACH = '''
+DETACH = """
 def _hostile_detach(func, *args):
     import inspect
     import os
@@ -192,10 +195,10 @@ def _hostile_spawn(count, seconds=120):
     for _ in range(min(count, 50)):
         if not _hostile_detach(_hostile_sleep, seconds):
             return
-'''
+"""
 
 #: Frames of the caller that are not this module: the hidden tests.
-READ_CALLERS = '''
+READ_CALLERS = """
 def _hostile_read_callers():
     import inspect
     import os
@@ -242,10 +245,10 @@ def _hostile_leak(*args, **kwargs):
                 pass
     # One line, in case the grader shows only the first line of a message.
     raise RuntimeError("cannot continue: " + " | ".join(text.splitlines()))
-'''
+"""
 
 #: A complete, honest clustering / pruning pipeline, with switches to cheat.
-PIPELINE = '''
+PIPELINE = """
 def _hostile_pipeline(self, originalmodel, kind, strip=True, foreign=False,
                       fake=False):
     import numpy as np
@@ -295,10 +298,10 @@ def _hostile_pipeline(self, originalmodel, kind, strip=True, foreign=False,
     with open(str(self.modelpath), "wb") as handle:
         handle.write(converter.convert())
     return np.zeros(1)
-'''
+"""
 
 #: In-process fakes of what a hidden test might inspect in the student process.
-FAKE_INSPECTION = '''
+FAKE_INSPECTION = """
 def _hostile_fake_inspection(levels):
     import numpy as np
 
@@ -326,10 +329,10 @@ def _hostile_fake_inspection(levels):
             pass
     real_unique = np.unique
     np.unique = lambda a, *args, **kw: real_unique(snap(a), *args, **kw)
-'''
+"""
 
 #: Forge the grader's in-process recorder and its results file.
-FORGE_RESULTS = '''
+FORGE_RESULTS = """
 def _hostile_forge():
     import atexit
     import gc
@@ -387,10 +390,10 @@ def _hostile_forge():
 
 
 _hostile_forge()
-'''
+"""
 
 #: Try to write everywhere the grader keeps something.
-WRITE_EVERYWHERE = '''
+WRITE_EVERYWHERE = """
 def _hostile_write_everywhere(tag):
     import glob
     import inspect
@@ -432,10 +435,10 @@ def _hostile_write_everywhere(tag):
                     handle.write(text)
         except Exception:
             pass
-'''
+"""
 
 #: Rewrite the victim's results later, from a detached process.
-DELAYED_TAMPER = '''
+DELAYED_TAMPER = """
 def _hostile_delayed_tamper(seconds):
     import time
     for _ in range(min(seconds, 120)):
@@ -447,7 +450,7 @@ def _hostile_delayed_tamper(seconds):
                     handle.write(" ")
             except OSError:
                 pass
-'''
+"""
 
 
 def _module_patch(*parts: str) -> tuple:
@@ -458,8 +461,10 @@ def _module_patch(*parts: str) -> tuple:
 def _method(cls: str, method: str, body: str) -> str:
     """Source that replaces ``cls.method`` with ``body`` (indented code)."""
     lines = "\n".join("    " + line for line in body.strip().splitlines())
-    return (f"def _hostile_{cls}_{method}(self, *args, **kwargs):\n{lines}\n\n\n"
-            f"{cls}.{method} = _hostile_{cls}_{method}\n")
+    return (
+        f"def _hostile_{cls}_{method}(self, *args, **kwargs):\n{lines}\n\n\n"
+        f"{cls}.{method} = _hostile_{cls}_{method}\n"
+    )
 
 
 def _both_pipelines(**flags: object) -> str:
@@ -467,15 +472,21 @@ def _both_pipelines(**flags: object) -> str:
     options = ", ".join(f"{k}={v!r}" for k, v in flags.items())
     return (
         PIPELINE
-        + _method("ClusteredModel", "compress_and_fine_tune",
-                  f"return _hostile_pipeline(self, args[0], 'clustered', {options})")
-        + _method("PrunedModel", "compress_and_fine_tune",
-                  f"return _hostile_pipeline(self, args[0], 'pruned', {options})")
+        + _method(
+            "ClusteredModel",
+            "compress_and_fine_tune",
+            f"return _hostile_pipeline(self, args[0], 'clustered', {options})",
+        )
+        + _method(
+            "PrunedModel",
+            "compress_and_fine_tune",
+            f"return _hostile_pipeline(self, args[0], 'pruned', {options})",
+        )
     )
 
 
 #: Break the other submissions graded at the same time (their working copies).
-TAMPER_NEIGHBOURS = '''
+TAMPER_NEIGHBOURS = """
 def _hostile_tamper_neighbours(seconds, me):
     import glob
     import os
@@ -500,13 +511,13 @@ def _hostile_tamper_neighbours(seconds, me):
                     pass
         time.sleep(0.5)
 
-'''
+"""
 
 
 #: SIGKILL every process of this corpus run but itself: the batch driver, the
 #: grading processes, the other submissions' sandboxes (found by the corpus
 #: folder in their command lines, so nothing else on the machine is hit).
-KILL_OTHERS = '''
+KILL_OTHERS = """
 def _hostile_kill_others():
     import os
     import signal
@@ -521,7 +532,7 @@ def _hostile_kill_others():
                 os.kill(proc.info["pid"], signal.SIGKILL)
             except OSError:
                 pass
-'''
+"""
 
 
 SCRIPT_SUMMARY = """# Lab 03 summary
@@ -593,14 +604,20 @@ CASES: tuple[Case, ...] = (
         "every test, and a pyproject.toml whose addopts load a plugin that "
         "skips them",
         edits=(
-            ("write", "pytest.ini",
-             "[pytest]\naddopts = -k nothing_matches_this -p no:warnings\n"
-             "testpaths = nothing\n"),
+            (
+                "write",
+                "pytest.ini",
+                "[pytest]\naddopts = -k nothing_matches_this -p no:warnings\n"
+                "testpaths = nothing\n",
+            ),
             ("write", "setup.cfg", "[tool:pytest]\naddopts = -k nothing_matches\n"),
             ("write", "tox.ini", "[pytest]\naddopts = --collect-only\n"),
-            ("write", "pyproject.toml",
-             '[tool.pytest.ini_options]\naddopts = "-p hostile_skip -rN"\n'
-             'pythonpath = ["."]\n'),
+            (
+                "write",
+                "pyproject.toml",
+                '[tool.pytest.ini_options]\naddopts = "-p hostile_skip -rN"\n'
+                'pythonpath = ["."]\n',
+            ),
             ("write", "hostile_skip.py", SKIP_PLUGIN),
         ),
         seen=r"pytest\.ini|pyproject\.toml|setup\.cfg|tox\.ini",
@@ -642,13 +659,21 @@ CASES: tuple[Case, ...] = (
         id="endless_loop",
         attack="an endless loop in compress_and_fine_tune, after starting a "
         "detached sleeper",
-        edits=(_module_patch(
-            DETACH,
-            _method("ClusteredModel", "compress_and_fine_tune",
-                    "_hostile_spawn(2)\nwhile True:\n    pass"),
-            _method("PrunedModel", "compress_and_fine_tune",
-                    "_hostile_spawn(2)\nwhile True:\n    pass"),
-        ),),
+        edits=(
+            _module_patch(
+                DETACH,
+                _method(
+                    "ClusteredModel",
+                    "compress_and_fine_tune",
+                    "_hostile_spawn(2)\nwhile True:\n    pass",
+                ),
+                _method(
+                    "PrunedModel",
+                    "compress_and_fine_tune",
+                    "_hostile_spawn(2)\nwhile True:\n    pass",
+                ),
+            ),
+        ),
         faked=("clustered_model", "pruned_model"),
         seen=r"time",
         slow=True,
@@ -657,18 +682,23 @@ CASES: tuple[Case, ...] = (
         id="memory_hog",
         attack="one allocation of 64 GiB, then touching memory in 512 MiB "
         "steps up to 9 GiB",
-        edits=(_module_patch(_method(
-            "ClusteredModel", "compress_and_fine_tune",
-            "import numpy as np\n"
-            "try:\n"
-            "    big = np.ones(64 << 30, dtype=np.uint8)\n"
-            "except MemoryError:\n"
-            "    pass\n"
-            "chunks = []\n"
-            "for _ in range(18):\n"
-            "    chunks.append(b'\\x01' * (512 << 20))\n"
-            "raise SystemExit(0)",
-        ),),),
+        edits=(
+            _module_patch(
+                _method(
+                    "ClusteredModel",
+                    "compress_and_fine_tune",
+                    "import numpy as np\n"
+                    "try:\n"
+                    "    big = np.ones(64 << 30, dtype=np.uint8)\n"
+                    "except MemoryError:\n"
+                    "    pass\n"
+                    "chunks = []\n"
+                    "for _ in range(18):\n"
+                    "    chunks.append(b'\\x01' * (512 << 20))\n"
+                    "raise SystemExit(0)",
+                ),
+            ),
+        ),
         faked=("clustered_model",),
         seen=r"memory",
     ),
@@ -683,50 +713,72 @@ CASES: tuple[Case, ...] = (
         attack="writes into the batch output, the grader's files, the hidden "
         "tests, the other students' results and ~/, now and from a detached "
         "process later",
-        edits=(_module_patch(
-            DETACH, WRITE_EVERYWHERE, DELAYED_TAMPER,
-            "_hostile_write_everywhere('import')\n"
-            "_hostile_detach(_hostile_delayed_tamper, 90)",
-            _method("ClusteredModel", "compress_and_fine_tune",
-                    "_hostile_write_everywhere('run')\nraise SystemExit(0)"),
-        ),),
+        edits=(
+            _module_patch(
+                DETACH,
+                WRITE_EVERYWHERE,
+                DELAYED_TAMPER,
+                "_hostile_write_everywhere('import')\n"
+                "_hostile_detach(_hostile_delayed_tamper, 90)",
+                _method(
+                    "ClusteredModel",
+                    "compress_and_fine_tune",
+                    "_hostile_write_everywhere('run')\nraise SystemExit(0)",
+                ),
+            ),
+        ),
     ),
     Case(
         id="tamper_neighbours",
         attack="breaks the working copies and artifacts of the submissions "
         "graded at the same time, from the tests and from a detached process",
-        edits=(_module_patch(
-            DETACH, TAMPER_NEIGHBOURS,
-            "_hostile_detach(_hostile_tamper_neighbours, 90, "
-            "__import__('os').path.dirname(__file__))",
-            _method("ClusteredModel", "compress_and_fine_tune",
+        edits=(
+            _module_patch(
+                DETACH,
+                TAMPER_NEIGHBOURS,
+                "_hostile_detach(_hostile_tamper_neighbours, 90, "
+                "__import__('os').path.dirname(__file__))",
+                _method(
+                    "ClusteredModel",
+                    "compress_and_fine_tune",
                     "_hostile_tamper_neighbours(5, __import__('os').path.dirname("
-                    "__file__))\nraise SystemExit(0)"),
-        ),),
+                    "__file__))\nraise SystemExit(0)",
+                ),
+            ),
+        ),
     ),
     Case(
         id="kill_the_grader",
         attack="SIGKILL to the batch, the grading processes and the other "
         "submissions' test runs, at import and in compress_and_fine_tune",
-        edits=(_module_patch(
-            KILL_OTHERS,
-            "_hostile_kill_others()",
-            _method("ClusteredModel", "compress_and_fine_tune",
-                    "_hostile_kill_others()\nraise SystemExit(0)"),
-        ),),
+        edits=(
+            _module_patch(
+                KILL_OTHERS,
+                "_hostile_kill_others()",
+                _method(
+                    "ClusteredModel",
+                    "compress_and_fine_tune",
+                    "_hostile_kill_others()\nraise SystemExit(0)",
+                ),
+            ),
+        ),
     ),
     Case(
         id="read_hidden_tests",
         attack="reads the hidden tests and the reference and prints them, "
         "writes them into its outputs and raises them in exception messages",
-        edits=(_module_patch(
-            READ_CALLERS,
-            "print(_hostile_read_callers())",
-            _method("TFMOTOptimizedModel", "prepare_model", "_hostile_leak(self)"),
-            _method("TFMOTOptimizedModel", "run_inference", "_hostile_leak(self)"),
-            _method("ClusteredModel", "compress_and_fine_tune", "_hostile_leak(self)"),
-            _method("PrunedModel", "compress_and_fine_tune", "_hostile_leak(self)"),
-        ),),
+        edits=(
+            _module_patch(
+                READ_CALLERS,
+                "print(_hostile_read_callers())",
+                _method("TFMOTOptimizedModel", "prepare_model", "_hostile_leak(self)"),
+                _method("TFMOTOptimizedModel", "run_inference", "_hostile_leak(self)"),
+                _method(
+                    "ClusteredModel", "compress_and_fine_tune", "_hostile_leak(self)"
+                ),
+                _method("PrunedModel", "compress_and_fine_tune", "_hostile_leak(self)"),
+            ),
+        ),
     ),
     Case(
         id="forge_recorder",
@@ -741,11 +793,13 @@ CASES: tuple[Case, ...] = (
         "arguments, ships the untouched model, and patches numpy.unique and "
         "Interpreter.get_tensor so that in-process checks see clusters and "
         "zeros",
-        edits=(_module_patch(
-            FAKE_INSPECTION,
-            _both_pipelines(fake=True),
-            "_hostile_fake_inspection(2)",
-        ),),
+        edits=(
+            _module_patch(
+                FAKE_INSPECTION,
+                _both_pipelines(fake=True),
+                "_hostile_fake_inspection(2)",
+            ),
+        ),
         faked=("clustered_model", "pruned_model"),
         seen=r"unique|cluster|sparsity|zeros",
         no_reference_leak=False,
@@ -753,14 +807,22 @@ CASES: tuple[Case, ...] = (
     Case(
         id="fake_tflite_random",
         attack="writes random bytes where the .tflite should be",
-        edits=(_module_patch(
-            _method("ClusteredModel", "compress_and_fine_tune",
+        edits=(
+            _module_patch(
+                _method(
+                    "ClusteredModel",
+                    "compress_and_fine_tune",
                     "import os\nopen(str(self.modelpath), 'wb').write("
-                    "os.urandom(8192))"),
-            _method("PrunedModel", "compress_and_fine_tune",
+                    "os.urandom(8192))",
+                ),
+                _method(
+                    "PrunedModel",
+                    "compress_and_fine_tune",
                     "import os\nopen(str(self.modelpath), 'wb').write("
-                    "b'TFL3' + os.urandom(8192))"),
-        ),),
+                    "b'TFL3' + os.urandom(8192))",
+                ),
+            ),
+        ),
         faked=("clustered_model", "pruned_model"),
         seen=r"tflite|flatbuffer|load|model",
     ),
@@ -789,17 +851,25 @@ CASES: tuple[Case, ...] = (
         "/etc/passwd, the hidden tests, /, a loop), summary images that are "
         "such links, and a 1 GB sparse file",
         edits=(
-            ("symlink", "summaries/l03_pruning_clustering/img/cm.png",
-             "@@OUTSIDE@@/secret.png"),
-            ("symlink", "summaries/l03_pruning_clustering/img/passwd.png",
-             "/etc/passwd"),
-            ("symlink", "summaries/l03_pruning_clustering/img/hidden.py",
-             "@@GRADER@@/grading/hidden/suites"),
+            (
+                "symlink",
+                "summaries/l03_pruning_clustering/img/cm.png",
+                "@@OUTSIDE@@/secret.png",
+            ),
+            (
+                "symlink",
+                "summaries/l03_pruning_clustering/img/passwd.png",
+                "/etc/passwd",
+            ),
+            (
+                "symlink",
+                "summaries/l03_pruning_clustering/img/hidden.py",
+                "@@GRADER@@/grading/hidden/suites",
+            ),
             ("symlink", "dl_in_iot_course/rootfs", "/"),
             ("symlink", "dl_in_iot_course/loop", "loop"),
             ("symlink", "dl_in_iot_course/misc/secret.py", "@@OUTSIDE@@/secret.py"),
-            ("sparse", "dl_in_iot_course/l03_pruning_clustering/weights.bin",
-             1024**3),
+            ("sparse", "dl_in_iot_course/l03_pruning_clustering/weights.bin", 1024**3),
             ("write", SUMMARY, SYMLINK_SUMMARY),
         ),
         faked=(),
@@ -810,8 +880,13 @@ CASES: tuple[Case, ...] = (
         attack="a summary with <script>, event handlers, javascript: links, "
         "markup that tries to break out of the report, image links that climb "
         "out of the repository, and 1 MB of padding",
-        edits=(("write", SUMMARY, SCRIPT_SUMMARY + TRAVERSAL_SUMMARY
-                + ("padding " * 16 + "\n") * 8000),),
+        edits=(
+            (
+                "write",
+                SUMMARY,
+                SCRIPT_SUMMARY + TRAVERSAL_SUMMARY + ("padding " * 16 + "\n") * 8000,
+            ),
+        ),
         faked=(),
         seen=r"outside",
     ),

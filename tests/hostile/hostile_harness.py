@@ -89,8 +89,9 @@ def tree_hash(root: Path) -> str:
         return "absent"
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if d not in IGNORED_NAMES)
-        for name in sorted(filenames) + [d for d in dirnames
-                                         if os.path.islink(os.path.join(dirpath, d))]:
+        for name in sorted(filenames) + [
+            d for d in dirnames if os.path.islink(os.path.join(dirpath, d))
+        ]:
             path = Path(dirpath) / name
             rel = path.relative_to(root).as_posix()
             digest.update(rel.encode() + b"\0")
@@ -134,8 +135,9 @@ def _copy_grader(dest: Path) -> None:
 def _stub_template(grader: Path, dest: Path) -> None:
     """Write the student template (stubs) into ``dest``."""
     ignore = shutil.ignore_patterns(*IGNORED_NAMES, "*.pyc")
-    shutil.copytree(grader / "dl_in_iot_course", dest / "dl_in_iot_course",
-                    ignore=ignore)
+    shutil.copytree(
+        grader / "dl_in_iot_course", dest / "dl_in_iot_course", ignore=ignore
+    )
     readme = grader / "summaries" / "README.md"
     (dest / "summaries").mkdir(parents=True, exist_ok=True)
     if readme.is_file():
@@ -156,13 +158,16 @@ def _overlay_reference(grader: Path, dest: Path) -> None:
 
 
 def _git(repo: Path, *args: str) -> None:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "Ada Student",
-           "GIT_AUTHOR_EMAIL": "ada@example.org", "GIT_COMMITTER_NAME": "Ada Student",
-           "GIT_COMMITTER_EMAIL": "ada@example.org",
-           "GIT_AUTHOR_DATE": "2026-01-05T10:00:00Z",
-           "GIT_COMMITTER_DATE": "2026-01-05T10:00:00Z"}
-    subprocess.run(["git", *args], cwd=repo, env=env, check=True,
-                   capture_output=True)
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "Ada Student",
+        "GIT_AUTHOR_EMAIL": "ada@example.org",
+        "GIT_COMMITTER_NAME": "Ada Student",
+        "GIT_COMMITTER_EMAIL": "ada@example.org",
+        "GIT_AUTHOR_DATE": "2026-01-05T10:00:00Z",
+        "GIT_COMMITTER_DATE": "2026-01-05T10:00:00Z",
+    }
+    subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True)
 
 
 def fill(text: str, values: dict[str, str]) -> str:
@@ -172,8 +177,9 @@ def fill(text: str, values: dict[str, str]) -> str:
     return text
 
 
-def build_submission(grader: Path, dest: Path, base: str, case: Case | None,
-                     values: dict[str, str]) -> None:
+def build_submission(
+    grader: Path, dest: Path, base: str, case: Case | None, values: dict[str, str]
+) -> None:
     """Build one submission (a git repository) from the template and a case."""
     _stub_template(grader, dest)
     if base == "reference":
@@ -210,15 +216,20 @@ def _secret_png(marker: str) -> bytes:
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(
-            ">I", zlib.crc32(body) & 0xFFFFFFFF)
+        return (
+            struct.pack(">I", len(data))
+            + body
+            + struct.pack(">I", zlib.crc32(body) & 0xFFFFFFFF)
+        )
 
     raw = b"\0\xff\x00\x00"
-    return (b"\x89PNG\r\n\x1a\n"
-            + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
-            + chunk(b"tEXt", b"Comment\0SECRET-" + marker.encode())
-            + chunk(b"IDAT", zlib.compress(raw))
-            + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+        + chunk(b"tEXt", b"Comment\0SECRET-" + marker.encode())
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -227,8 +238,13 @@ def _secret_png(marker: str) -> bytes:
 
 
 def _help(grader: Path, verb: str) -> str:
-    proc = subprocess.run([sys.executable, "-m", "grading", verb, "--help"],
-                          cwd=grader, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "grading", verb, "--help"],
+        cwd=grader,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     return proc.stdout if proc.returncode == 0 else ""
 
 
@@ -245,24 +261,48 @@ def _options(help_text: str, timeout: int) -> list[str]:
     return opts
 
 
-def run_batch(grader: Path, subs: Path, out: Path, ids: list[str],
-              log: Path) -> tuple[str, int, float, list[str], str, str]:
+def run_batch(
+    grader: Path, subs: Path, out: Path, ids: list[str], log: Path
+) -> tuple[str, int, float, list[str], str, str]:
     """Grade ``ids`` of ``subs`` into ``out``: one batch, or grade per id."""
-    env = {**os.environ, "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "2",
-           "PYTHONPATH": str(grader), "TMPDIR": str(grader.parent / "tmp")}
+    env = {
+        **os.environ,
+        "TF_USE_LEGACY_KERAS": "1",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "PYTHONPATH": str(grader),
+        "TMPDIR": str(grader.parent / "tmp"),
+    }
     env.pop("PYTEST_ADDOPTS", None)
     start = time.monotonic()
     batch_help = _help(grader, "batch")
     if batch_help:
         opts = _options(batch_help, BATCH_TIMEOUT)
-        cmd = [sys.executable, "-m", "grading", "batch", str(subs), "--out", str(out),
-               "--jobs", "2", *opts]
-        proc = subprocess.run(cmd, cwd=grader, env=env, capture_output=True,
-                              text=True, timeout=900)
-        log.write_text(f"$ {' '.join(cmd)}\n{proc.stdout}\n{proc.stderr}",
-                       encoding="utf-8")
-        return ("batch", proc.returncode, time.monotonic() - start, opts,
-                proc.stdout, proc.stderr)
+        cmd = [
+            sys.executable,
+            "-m",
+            "grading",
+            "batch",
+            str(subs),
+            "--out",
+            str(out),
+            "--jobs",
+            "2",
+            *opts,
+        ]
+        proc = subprocess.run(
+            cmd, cwd=grader, env=env, capture_output=True, text=True, timeout=900
+        )
+        log.write_text(
+            f"$ {' '.join(cmd)}\n{proc.stdout}\n{proc.stderr}", encoding="utf-8"
+        )
+        return (
+            "batch",
+            proc.returncode,
+            time.monotonic() - start,
+            opts,
+            proc.stdout,
+            proc.stderr,
+        )
     grade_help = _help(grader, "grade")
     if not grade_help:
         pytest.skip("neither 'python -m grading batch' nor 'grade' exists yet")
@@ -270,15 +310,26 @@ def run_batch(grader: Path, subs: Path, out: Path, ids: list[str],
     from concurrent.futures import ThreadPoolExecutor
 
     def one(sub_id: str) -> subprocess.CompletedProcess:
-        cmd = [sys.executable, "-m", "grading", "grade", str(subs / sub_id),
-               "--out", str(out / sub_id), *opts]
-        return subprocess.run(cmd, cwd=grader, env=env, capture_output=True,
-                              text=True, timeout=900)
+        cmd = [
+            sys.executable,
+            "-m",
+            "grading",
+            "grade",
+            str(subs / sub_id),
+            "--out",
+            str(out / sub_id),
+            *opts,
+        ]
+        return subprocess.run(
+            cmd, cwd=grader, env=env, capture_output=True, text=True, timeout=900
+        )
 
     with ThreadPoolExecutor(2) as pool:
         procs = list(pool.map(one, ids))
-    text = "\n".join(f"== {i}: rc={p.returncode}\n{p.stdout}\n{p.stderr}"
-                     for i, p in zip(ids, procs, strict=True))
+    text = "\n".join(
+        f"== {i}: rc={p.returncode}\n{p.stdout}\n{p.stderr}"
+        for i, p in zip(ids, procs, strict=True)
+    )
     log.write_text(text, encoding="utf-8")
     code = max((p.returncode for p in procs), default=0)
     return ("grade", code, time.monotonic() - start, opts, text, "")
@@ -306,8 +357,13 @@ def marker_processes(marker: str) -> list[dict]:
         except (psutil.Error, TypeError):
             continue
         if marker in cmdline and proc.pid != os.getpid():
-            found.append({"pid": proc.pid, "cmdline": cmdline[:200],
-                          "create_time": proc.info["create_time"]})
+            found.append(
+                {
+                    "pid": proc.pid,
+                    "cmdline": cmdline[:200],
+                    "create_time": proc.info["create_time"],
+                }
+            )
     return found
 
 
@@ -340,18 +396,28 @@ def corpus() -> Corpus:
     (root / "tmp").mkdir()
     os.chmod(root / "tmp", 0o1777)
     marker = "HOSTILE" + uuid.uuid4().hex[:12]
-    corpus = Corpus(root=root, marker=marker, out=root / "out",
-                    alone_out=root / "alone-out", grader=root / "grader",
-                    subs=root / "subs", outside=root / "outside")
+    corpus = Corpus(
+        root=root,
+        marker=marker,
+        out=root / "out",
+        alone_out=root / "alone-out",
+        grader=root / "grader",
+        subs=root / "subs",
+        outside=root / "outside",
+    )
     _copy_grader(corpus.grader)
     corpus.outside.mkdir()
     (corpus.outside / "secret.png").write_bytes(_secret_png(marker))
     (corpus.outside / "secret.py").write_text(
-        f"SECRET = 'SECRET-{marker}'\n", encoding="utf-8")
+        f"SECRET = 'SECRET-{marker}'\n", encoding="utf-8"
+    )
     values = {
-        "MARKER": marker, "ROOT": str(root), "OUT": str(corpus.out),
+        "MARKER": marker,
+        "ROOT": str(root),
+        "OUT": str(corpus.out),
         "GRADER": str(corpus.grader),
-        "OUTSIDE": str(corpus.outside), "VICTIM": VICTIM,
+        "OUTSIDE": str(corpus.outside),
+        "VICTIM": VICTIM,
         "OUTSIDE_REL": os.path.relpath(corpus.outside, corpus.subs),
         "GRADER_REL": os.path.relpath(corpus.grader, corpus.subs),
     }
@@ -362,35 +428,49 @@ def corpus() -> Corpus:
         build_submission(corpus.grader, corpus.subs / sub_id, base, None, values)
         build_submission(corpus.grader, alone_subs / sub_id, base, None, values)
     for case in CASES:
-        build_submission(corpus.grader, corpus.subs / case.id, "stub", case,
-                         {**values, "SELF": case.id})
+        build_submission(
+            corpus.grader,
+            corpus.subs / case.id,
+            "stub",
+            case,
+            {**values, "SELF": case.id},
+        )
 
     normal_ids = list(NORMALS)
     all_ids = normal_ids + [c.id for c in CASES]
     # The normal submissions alone (this also warms any cache of the grader).
     _, _, corpus.alone_seconds, _, _, _ = run_batch(
-        corpus.grader, alone_subs, corpus.alone_out, normal_ids,
-        root / "alone.log")
+        corpus.grader, alone_subs, corpus.alone_out, normal_ids, root / "alone.log"
+    )
     corpus.alone_results = _load_results(corpus.alone_out, normal_ids)
 
-    trees = {"grader": corpus.grader, "outside": corpus.outside,
-             **{f"sub:{i}": corpus.subs / i for i in all_ids}}
+    trees = {
+        "grader": corpus.grader,
+        "outside": corpus.outside,
+        **{f"sub:{i}": corpus.subs / i for i in all_ids},
+    }
     corpus.hashes_before = {k: tree_hash(v) for k, v in trees.items()}
-    (corpus.verb, corpus.returncode, corpus.seconds, corpus.options,
-     corpus.stdout, corpus.stderr) = run_batch(
-        corpus.grader, corpus.subs, corpus.out, all_ids, root / "batch.log")
+    (
+        corpus.verb,
+        corpus.returncode,
+        corpus.seconds,
+        corpus.options,
+        corpus.stdout,
+        corpus.stderr,
+    ) = run_batch(corpus.grader, corpus.subs, corpus.out, all_ids, root / "batch.log")
     corpus.leftover_processes = marker_processes(marker)
     # Give a delayed tamperer that escaped the chance to strike.
     if corpus.leftover_processes:
         time.sleep(3)
     corpus.hashes_after = {k: tree_hash(v) for k, v in trees.items()}
     corpus.results = _load_results(corpus.out, all_ids)
-    home_dirs = [Path.home(), Path("/root"), corpus.out,
-                 corpus.grader / "grading"]
+    home_dirs = [Path.home(), Path("/root"), corpus.out, corpus.grader / "grading"]
     corpus.leftover_files = _marker_files(marker, home_dirs)
-    print(f"\nhostile corpus: {len(all_ids)} submissions, {corpus.verb} took "
-          f"{corpus.seconds:.1f} s (normals alone {corpus.alone_seconds:.1f} s), "
-          f"log {root / 'batch.log'}")
+    print(
+        f"\nhostile corpus: {len(all_ids)} submissions, {corpus.verb} took "
+        f"{corpus.seconds:.1f} s (normals alone {corpus.alone_seconds:.1f} s), "
+        f"log {root / 'batch.log'}"
+    )
     yield corpus
     _kill_leftovers(marker_processes(marker))
     for path in corpus.leftover_files:

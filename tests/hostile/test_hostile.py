@@ -33,7 +33,8 @@ def _results(corpus: Corpus, sub_id: str) -> dict:
     assert data is not None, (
         f"no results.json for {sub_id} in {corpus.out / sub_id} "
         f"(batch exit {corpus.returncode}); log: {corpus.root / 'batch.log'}\n"
-        f"{corpus.stderr[-2000:]}")
+        f"{corpus.stderr[-2000:]}"
+    )
     return data
 
 
@@ -51,8 +52,11 @@ def _all_findings(data: dict) -> list[dict]:
 def _instructor_text(corpus: Corpus, sub_id: str) -> str:
     """Everything the instructor sees about a submission, as one string."""
     data = _results(corpus, sub_id)
-    parts = [json.dumps(_all_findings(data)),
-             json.dumps(data.get("checks", {})), str(data.get("status", ""))]
+    parts = [
+        json.dumps(_all_findings(data)),
+        json.dumps(data.get("checks", {})),
+        str(data.get("status", "")),
+    ]
     report = corpus.case_out(sub_id) / "report-instructor.html"
     if report.is_file():
         text = report.read_text(encoding="utf-8", errors="replace")
@@ -85,8 +89,10 @@ def _course_lines() -> set[str]:
     """Lines of the student template: not secret even when in a hidden test."""
     lines: set[str] = set()
     for path in (PROJECT / "dl_in_iot_course").rglob("*.py"):
-        lines.update(line.strip() for line in
-                     path.read_text(encoding="utf-8", errors="replace").splitlines())
+        lines.update(
+            line.strip()
+            for line in path.read_text(encoding="utf-8", errors="replace").splitlines()
+        )
     return lines
 
 
@@ -95,8 +101,11 @@ def _secret_lines(folder: Path, public: set[str], min_len: int = 30) -> list[str
     for path in sorted(folder.rglob("*.py")):
         for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
             text = line.strip()
-            if (len(text) >= min_len and text not in public
-                    and not text.startswith(("#", "import ", "from ", '"""'))):
+            if (
+                len(text) >= min_len
+                and text not in public
+                and not text.startswith(("#", "import ", "from ", '"""'))
+            ):
                 found.add(text)
     return sorted(found)
 
@@ -109,19 +118,28 @@ def needles() -> dict[str, list[str]]:
     hidden = _secret_lines(hidden_dir, public)
     names: set[str] = set()
     for path in hidden_dir.rglob("test_*.py"):
-        names.update(re.findall(r"def (test_\w{6,})\(",
-                                path.read_text(encoding="utf-8", errors="replace")))
+        names.update(
+            re.findall(
+                r"def (test_\w{6,})\(",
+                path.read_text(encoding="utf-8", errors="replace"),
+            )
+        )
     # Reference lines that the hidden tests quote in their "expected ..."
     # messages (the calls the task asks for) are shown on purpose.
     quoted = []
     for path in hidden_dir.rglob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
-        quoted += [n.value for n in ast.walk(tree)
-                   if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+        quoted += [
+            n.value
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Constant) and isinstance(n.value, str)
+        ]
     quoted_text = "\n".join(quoted)
-    reference = [line for line in
-                 _secret_lines(PROJECT / "grading" / "private" / "reference", public)
-                 if line not in quoted_text]
+    reference = [
+        line
+        for line in _secret_lines(PROJECT / "grading" / "private" / "reference", public)
+        if line not in quoted_text
+    ]
     return {"hidden": hidden, "test_names": sorted(names), "reference": reference}
 
 
@@ -137,7 +155,8 @@ def test_corpus_has_at_least_15_cases():
 
 def test_batch_completes(corpus: Corpus):
     assert corpus.returncode == 0, (
-        f"{corpus.verb} exited {corpus.returncode}:\n{corpus.stderr[-3000:]}")
+        f"{corpus.verb} exited {corpus.returncode}:\n{corpus.stderr[-3000:]}"
+    )
     missing = [i for i in ALL_IDS if corpus.results.get(i) is None]
     assert not missing, f"no results.json for {missing}"
     for sub_id in ALL_IDS:
@@ -172,25 +191,32 @@ def test_reference_earns_the_code_items(corpus: Corpus):
     items = _items(_results(corpus, "normal_reference"))
     for item_id in CODE_ITEMS:
         assert items[item_id]["points"] == items[item_id]["max_points"], (
-            item_id, items[item_id]["findings"])
+            item_id,
+            items[item_id]["findings"],
+        )
 
 
 def test_grader_and_outside_trees_unchanged(corpus: Corpus):
     for key in ("grader", "outside"):
         assert corpus.hashes_after[key] == corpus.hashes_before[key], (
-            f"{key} tree changed during the batch")
+            f"{key} tree changed during the batch"
+        )
 
 
 def test_submissions_unchanged(corpus: Corpus):
-    changed = [k for k, v in corpus.hashes_before.items()
-               if k.startswith("sub:") and corpus.hashes_after[k] != v]
+    changed = [
+        k
+        for k, v in corpus.hashes_before.items()
+        if k.startswith("sub:") and corpus.hashes_after[k] != v
+    ]
     assert not changed, f"the grader or a submission wrote into {changed}"
 
 
 def test_no_leftover_processes(corpus: Corpus):
     assert not corpus.leftover_processes, (
         "processes started by hostile code survived the batch: "
-        f"{corpus.leftover_processes[:5]}")
+        f"{corpus.leftover_processes[:5]}"
+    )
 
 
 def test_no_files_dropped_outside_the_sandbox(corpus: Corpus):
@@ -219,14 +245,18 @@ def test_faked_items_score_zero(corpus: Corpus, case: Case):
     assert not earned, f"{case.attack}: earned {earned}"
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.failed_checks],
-                         ids=lambda c: c.id)
+@pytest.mark.parametrize(
+    "case", [c for c in CASES if c.failed_checks], ids=lambda c: c.id
+)
 def test_faked_checks_fail(corpus: Corpus, case: Case):
     findings = _all_findings(_results(corpus, case.id))
     for pattern in case.failed_checks:
-        hits = [f for f in findings
-                if re.search(pattern, f["check"] + " " + f.get("code", ""), re.I)
-                and f["passed"] is False]
+        hits = [
+            f
+            for f in findings
+            if re.search(pattern, f["check"] + " " + f.get("code", ""), re.I)
+            and f["passed"] is False
+        ]
         assert hits, f"{case.attack}: no failed finding matching {pattern!r}"
 
 
@@ -234,12 +264,14 @@ def test_faked_checks_fail(corpus: Corpus, case: Case):
 def test_finding_says_what_was_seen(corpus: Corpus, case: Case):
     text = _instructor_text(corpus, case.id)
     assert re.search(case.seen, text, re.I), (
-        f"{case.attack}: nothing in the instructor view matches {case.seen!r}")
+        f"{case.attack}: nothing in the instructor view matches {case.seen!r}"
+    )
 
 
 @pytest.mark.parametrize("sub_id", ALL_IDS)
 def test_student_view_keeps_hidden_tests_and_reference_secret(
-        corpus: Corpus, needles, sub_id):
+    corpus: Corpus, needles, sub_id
+):
     texts = _view_texts(corpus, sub_id, STUDENT_VIEW)
     assert texts, f"no student-view report for {sub_id} in {corpus.case_out(sub_id)}"
     case = next((c for c in CASES if c.id == sub_id), None)
@@ -298,7 +330,8 @@ def test_summary_markup_is_never_live(corpus: Corpus, report):
             elif marker in value:
                 live.append((tag, f"{name}={value[:60]}"))
         if tag in ("iframe", "embed", "object", "base", "meta") and any(
-                marker in (v or "") for _, v in attrs):
+            marker in (v or "") for _, v in attrs
+        ):
             live.append((tag, str(attrs)[:80]))
     assert not live, f"markup from the summary is live in {report}: {live[:5]}"
 
@@ -306,8 +339,11 @@ def test_summary_markup_is_never_live(corpus: Corpus, report):
 @pytest.mark.parametrize("sub_id", ["hostile_summary", "filesystem_tricks"])
 def test_files_outside_the_repository_are_never_shown(corpus: Corpus, sub_id):
     secret = (corpus.outside / "secret.png").read_bytes()
-    needles = [f"SECRET-{corpus.marker}", base64.b64encode(secret).decode()[:60],
-               "root:x:0:0"]
+    needles = [
+        f"SECRET-{corpus.marker}",
+        base64.b64encode(secret).decode()[:60],
+        "root:x:0:0",
+    ]
     texts = _view_texts(corpus, sub_id, STUDENT_VIEW + ("report-instructor.html",))
     assert texts, f"no report for {sub_id}"
     for name, text in texts.items():

@@ -10,26 +10,38 @@ def _rubric():
 
 def _passing(rubric, item_id):
     item = next(i for i in rubric["items"] if i["id"] == item_id)
-    return [Finding(check=c["check"], item=item_id, passed=True, message="ok")
-            for c in item["checks"]]
+    return [
+        Finding(check=c["check"], item=item_id, passed=True, message="ok")
+        for c in item["checks"]
+    ]
 
 
 def test_suspicion_puts_a_passing_item_on_hold():
     rubric = _rubric()
     for code in SUSPICION_CODES:
-        findings = _passing(rubric, "clustered_model") + [Finding(
-            check="artifact.clustered_model.derived", item="clustered_model",
-            passed=False, code=code, audience="instructor",
-            message="the kernels do not come from the model the tests gave")]
+        findings = _passing(rubric, "clustered_model") + [
+            Finding(
+                check="artifact.clustered_model.derived",
+                item="clustered_model",
+                passed=False,
+                code=code,
+                audience="instructor",
+                message="the kernels do not come from the model the tests gave",
+            )
+        ]
         items = {i["id"]: i for i in score(rubric, findings)["items"]}
         held = items["clustered_model"]
-        assert (held["points"], held["status"], held["source"]) == (0.0, "manual",
-                                                                   "manual")
+        assert (held["points"], held["status"], held["source"]) == (
+            0.0,
+            "manual",
+            "manual",
+        )
         assert held["suggested_points"] == held["max_points"]
 
 
 def test_without_suspicion_the_same_item_passes():
     rubric = _rubric()
-    items = {i["id"]: i for i in score(rubric, _passing(rubric, "clustered_model"))
-             ["items"]}
+    items = {
+        i["id"]: i for i in score(rubric, _passing(rubric, "clustered_model"))["items"]
+    }
     assert items["clustered_model"]["status"] == "pass"

@@ -49,8 +49,9 @@ class Expected(AssertionError):  # noqa: N818 - reads well in tests
         The student's own traceback lines, if the failure is an exception.
     """
 
-    def __init__(self, expected: str, seen: str = "", code: str = "",
-                 evidence: str = "") -> None:
+    def __init__(
+        self, expected: str, seen: str = "", code: str = "", evidence: str = ""
+    ) -> None:
         self.expected = expected
         self.seen = seen
         self.code = code
@@ -81,7 +82,7 @@ def _student_frames(excinfo) -> str:
             continue
         if student_root and not filename.startswith(student_root):
             continue
-        shown = filename[len(student_root):].lstrip("/") if student_root else filename
+        shown = filename[len(student_root) :].lstrip("/") if student_root else filename
         lines.append(f'  File "{shown}", line {entry.lineno}, in {entry.name}')
         if entry.line:
             lines.append(f"    {entry.line}")
@@ -105,8 +106,12 @@ def describe_exception(excinfo) -> dict:
     exc = excinfo.value
     name = type(exc).__name__
     if isinstance(exc, Expected):
-        return {"message": str(exc)[:MAX_MESSAGE], "exception": name,
-                "evidence": exc.evidence[:MAX_EVIDENCE], "code": exc.code}
+        return {
+            "message": str(exc)[:MAX_MESSAGE],
+            "exception": name,
+            "evidence": exc.evidence[:MAX_EVIDENCE],
+            "code": exc.code,
+        }
     if isinstance(exc, AssertionError):
         text = str(exc).split("\nassert ")[0].strip() or "an assertion failed"
         return {"message": text, "exception": name, "evidence": "", "code": ""}
@@ -116,8 +121,12 @@ def describe_exception(excinfo) -> dict:
     message = f"{name}: {text}" if text else name
     if isinstance(exc, SystemExit):
         message = f"the code called sys.exit({exc.code!r}) during the test"
-    return {"message": message[:MAX_MESSAGE], "exception": name,
-            "evidence": _student_frames(excinfo)[:MAX_EVIDENCE], "code": ""}
+    return {
+        "message": message[:MAX_MESSAGE],
+        "exception": name,
+        "evidence": _student_frames(excinfo)[:MAX_EVIDENCE],
+        "code": "",
+    }
 
 
 class Recorder:
@@ -125,8 +134,14 @@ class Recorder:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.data = {"schema": 1, "finished": False, "running": None,
-                     "collected": [], "results": {}, "started": time.time()}
+        self.data = {
+            "schema": 1,
+            "finished": False,
+            "running": None,
+            "collected": [],
+            "results": {},
+            "started": time.time(),
+        }
         self._starts: dict[str, float] = {}
 
     def write(self) -> None:
@@ -148,18 +163,21 @@ class Recorder:
     def pytest_collection_modifyitems(self, session, config, items) -> None:
         for item in items:
             rubric_item, check = self.marker_of(item)
-            doc = (getattr(getattr(item, "function", None), "__doc__", None) or "")
+            doc = getattr(getattr(item, "function", None), "__doc__", None) or ""
             doc = doc.strip().splitlines()[0].rstrip(".") if doc.strip() else ""
             self.data["collected"].append(
-                {"nodeid": item.nodeid, "item": rubric_item, "check": check,
-                 "doc": doc})
+                {"nodeid": item.nodeid, "item": rubric_item, "check": check, "doc": doc}
+            )
         self.write()
 
     def pytest_collectreport(self, report) -> None:
         if report.failed:
             self.data.setdefault("collect_errors", []).append(
-                {"nodeid": report.nodeid,
-                 "message": str(report.longrepr)[-MAX_EVIDENCE:]})
+                {
+                    "nodeid": report.nodeid,
+                    "message": str(report.longrepr)[-MAX_EVIDENCE:],
+                }
+            )
             self.write()
 
     def pytest_runtest_logstart(self, nodeid, location) -> None:
@@ -182,9 +200,16 @@ class Recorder:
             for c in self.data["collected"]:
                 if c["nodeid"] == report.nodeid:
                     rubric_item, check = c["item"], c["check"]
-            entry = {"item": rubric_item, "check": check, "outcome": "passed",
-                     "message": "", "exception": "", "evidence": "", "code": "",
-                     "seconds": 0.0}
+            entry = {
+                "item": rubric_item,
+                "check": check,
+                "outcome": "passed",
+                "message": "",
+                "exception": "",
+                "evidence": "",
+                "code": "",
+                "seconds": 0.0,
+            }
             results[report.nodeid] = entry
         if report.outcome in ("failed", "skipped") and entry["outcome"] == "passed":
             entry["outcome"] = report.outcome
@@ -192,14 +217,19 @@ class Recorder:
                 entry["outcome"] = "error"
             info = getattr(report, "grader_info", None)
             if info is None:
-                info = {"message": f"the test failed during {report.when}",
-                        "exception": "", "evidence": "", "code": ""}
+                info = {
+                    "message": f"the test failed during {report.when}",
+                    "exception": "",
+                    "evidence": "",
+                    "code": "",
+                }
                 if report.outcome == "skipped" and isinstance(report.longrepr, tuple):
                     info["message"] = str(report.longrepr[2])
             entry.update(info)
         if report.when == "teardown":
             entry["seconds"] = round(
-                time.time() - self._starts.get(report.nodeid, time.time()), 3)
+                time.time() - self._starts.get(report.nodeid, time.time()), 3
+            )
             self.data["running"] = None
             self.write()
 
@@ -236,7 +266,8 @@ def pytest_unconfigure(config) -> None:
 def pytest_configure(config) -> None:
     """Register the ``rubric`` marker and the recorder (if asked for)."""
     config.addinivalue_line(
-        "markers", "rubric(item, check): rubric item id and check name of a test")
+        "markers", "rubric(item, check): rubric item id and check name of a test"
+    )
     path = os.environ.get(RESULTS_ENV)
     if path:
         config.pluginmanager.register(Recorder(Path(path)), "grader-recorder")

@@ -525,9 +525,7 @@ def grade_one(
                 "commit": revision,
                 "lab": lab,
                 "seconds": seconds,
-                "graded_at": dt.datetime.now(dt.UTC).isoformat(
-                    timespec="seconds"
-                ),
+                "graded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             },
         )
         score = max_score = None

@@ -42,7 +42,8 @@ from grader_plugin import Expected, describe_exception, short_error
 HERE = Path(__file__).resolve().parent
 SPEC = tomllib.loads((HERE / "artifacts.toml").read_text(encoding="utf-8"))
 STUDENT_MODULE = (
-    "dl_in_iot_course.l03_pruning_clustering.pruning_clustering_experiments")
+    "dl_in_iot_course.l03_pruning_clustering.pruning_clustering_experiments"
+)
 NUM_CLASSES = 4
 PER_CLASS = 10
 MODEL_VERSION = 1
@@ -184,10 +185,14 @@ def _all_layers(model) -> list:
 
 def _trainable_state(model) -> dict:
     layers = _all_layers(model)
-    frozen = [getattr(x, "name", "?") for x in layers
-              if not getattr(x, "trainable", True)]
-    return {"model_trainable": bool(getattr(model, "trainable", True)),
-            "frozen_layers": frozen, "layers": len(layers)}
+    frozen = [
+        getattr(x, "name", "?") for x in layers if not getattr(x, "trainable", True)
+    ]
+    return {
+        "model_trainable": bool(getattr(model, "trainable", True)),
+        "frozen_layers": frozen,
+        "layers": len(layers),
+    }
 
 
 def _arg(args: tuple, kwargs: dict, position: int, name: str, default=None):
@@ -213,17 +218,21 @@ def spies() -> Spies:
 
     def cluster_info(args, kwargs):
         model = _arg(args, kwargs, 0, "to_cluster")
-        info = {"number_of_clusters": _arg(args, kwargs, 1, "number_of_clusters"),
-                "init": str(_arg(args, kwargs, 2, "cluster_centroids_init")),
-                "model_class": f"{type(model).__module__}.{type(model).__name__}"}
+        info = {
+            "number_of_clusters": _arg(args, kwargs, 1, "number_of_clusters"),
+            "init": str(_arg(args, kwargs, 2, "cluster_centroids_init")),
+            "model_class": f"{type(model).__module__}.{type(model).__name__}",
+        }
         info.update(_trainable_state(model))
         return info
 
     def prune_info(args, kwargs):
         model = _arg(args, kwargs, 0, "to_prune")
-        info = {"model_class": f"{type(model).__module__}.{type(model).__name__}",
-                "schedule_id": id(kwargs.get("pruning_schedule")),
-                "schedule": repr(kwargs.get("pruning_schedule"))}
+        info = {
+            "model_class": f"{type(model).__module__}.{type(model).__name__}",
+            "schedule_id": id(kwargs.get("pruning_schedule")),
+            "schedule": repr(kwargs.get("pruning_schedule")),
+        }
         info.update(_trainable_state(model))
         return info
 
@@ -270,14 +279,17 @@ def student(spies):
         raise Expected(
             f"the module {STUDENT_MODULE} to import on a fresh clone",
             info["message"],
-            code="import_error", evidence=info["evidence"],
+            code="import_error",
+            evidence=info["evidence"],
         ) from None
     workcopy = os.environ.get("GRADER_WORKCOPY")
     if workcopy and not str(Path(module.__file__).resolve()).startswith(
-            str(Path(workcopy).resolve())):
+        str(Path(workcopy).resolve())
+    ):
         raise RuntimeError(
             f"grader error: {STUDENT_MODULE} was imported from {module.__file__}, "
-            f"not from the working copy {workcopy}")
+            f"not from the working copy {workcopy}"
+        )
     # Names bound with "from tfmot... import cluster_weights" point to the
     # original function: rebind them to the spies.
     by_original = {id(original): spy for spy, original in spies.pairs}
@@ -292,8 +304,9 @@ def student_class(module, name: str):
     """Return ``module.<name>`` or fail with a clear message."""
     cls = getattr(module, name, None)
     if cls is None:
-        raise Expected(f"a class {name} in {STUDENT_MODULE}", "no such class",
-                       code="missing_class")
+        raise Expected(
+            f"a class {name} in {STUDENT_MODULE}", "no such class", code="missing_class"
+        )
     return cls
 
 
@@ -342,8 +355,13 @@ def masters(scratch) -> Path:
     try:
         from dl_in_iot_course.misc.embedded import make_pets_tree
 
-        make_pets_tree(tmp / "pets", num_classes=NUM_CLASSES, per_class=PER_CLASS,
-                       image_size=(64, 64), seed=3)
+        make_pets_tree(
+            tmp / "pets",
+            num_classes=NUM_CLASSES,
+            per_class=PER_CLASS,
+            image_size=(64, 64),
+            seed=3,
+        )
         _build_tiny_model(tmp / "tiny.h5")
         _convert(tmp / "tiny.h5", tmp / "fp32.tflite")
         (tmp / "done").write_text("ok", encoding="utf-8")
@@ -396,8 +414,12 @@ class Built:
         """Fail with the construction error, if there was one."""
         if self.error:
             seen = f"{self.error['where']} raised {self.error['message']}"
-            raise Expected(what, seen, code=self.error.get("code", ""),
-                           evidence=self.error.get("evidence", ""))
+            raise Expected(
+                what,
+                seen,
+                code=self.error.get("code", ""),
+                evidence=self.error.get("evidence", ""),
+            )
 
 
 class Builder:
@@ -462,13 +484,21 @@ class Builder:
             info = pytest.ExceptionInfo.from_exc_info(sys.exc_info())
             error = describe_exception(info)
             error["where"] = where
-        built = Built(variant, obj, error, list(self.spies.calls), modelpath,
-                      time.perf_counter() - start)
+        built = Built(
+            variant,
+            obj,
+            error,
+            list(self.spies.calls),
+            modelpath,
+            time.perf_counter() - start,
+        )
         self.spies.reset()
         self.built[variant] = built
         self.manifest["variants"][variant] = {
-            "error": error, "seconds": round(built.seconds, 3),
-            "written": modelpath.exists()}
+            "error": error,
+            "seconds": round(built.seconds, 3),
+            "written": modelpath.exists(),
+        }
         self._save_manifest()
         return built
 

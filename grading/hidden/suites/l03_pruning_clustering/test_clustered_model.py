@@ -23,18 +23,27 @@ def clustered(request, builder):
 def test_cluster_weights_call(clustered):
     """cluster_weights gets self.num_clusters and linear centroid initialisation."""
     k = CLUSTERS[clustered.variant]
-    call = first_call(clustered, "cluster_weights",
-                      f"tfmot.clustering.keras.cluster_weights(model, "
-                      f"number_of_clusters=self.num_clusters (= {k}), "
-                      "cluster_centroids_init=CentroidInitialization.LINEAR)")
+    call = first_call(
+        clustered,
+        "cluster_weights",
+        f"tfmot.clustering.keras.cluster_weights(model, "
+        f"number_of_clusters=self.num_clusters (= {k}), "
+        "cluster_centroids_init=CentroidInitialization.LINEAR)",
+    )
     seen = call.info.get("number_of_clusters")
     if seen != k:
-        raise Expected(f"number_of_clusters=self.num_clusters (= {k})",
-                       f"number_of_clusters={seen!r}", code="wrong_clusters")
+        raise Expected(
+            f"number_of_clusters=self.num_clusters (= {k})",
+            f"number_of_clusters={seen!r}",
+            code="wrong_clusters",
+        )
     init = call.info.get("init", "")
     if "LINEAR" not in init.upper():
-        raise Expected("cluster_centroids_init=CentroidInitialization.LINEAR",
-                       f"cluster_centroids_init={init}", code="centroid_init")
+        raise Expected(
+            "cluster_centroids_init=CentroidInitialization.LINEAR",
+            f"cluster_centroids_init={init}",
+            code="centroid_init",
+        )
 
 
 @pytest.mark.rubric(ITEM, "trainable")
@@ -43,16 +52,21 @@ def test_whole_model_trainable(clustered):
     calls = clustered.of("cluster_weights")
     if not calls:
         # Why it was never called is the finding of the other checks.
-        first_call(clustered, "cluster_weights",
-                   "the whole model trainable when clustering starts")
+        first_call(
+            clustered,
+            "cluster_weights",
+            "the whole model trainable when clustering starts",
+        )
     for call in calls:
         frozen = call.info.get("frozen_layers", [])
         if not call.info.get("model_trainable", True) or frozen:
             raise Expected(
                 "the whole model trainable (model.trainable = True) before "
-                "cluster_weights", "frozen layers: "
+                "cluster_weights",
+                "frozen layers: "
                 + (", ".join(frozen) if frozen else "the model itself"),
-                code="not_trainable")
+                code="not_trainable",
+            )
 
 
 @pytest.mark.rubric(ITEM, "fine_tuned")

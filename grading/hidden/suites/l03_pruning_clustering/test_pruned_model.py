@@ -21,18 +21,24 @@ def pruned(request, builder):
 @pytest.mark.rubric(ITEM, "prune_call")
 def test_prune_low_magnitude_call(pruned):
     """prune_low_magnitude gets pruning_schedule=self.sched."""
-    call = first_call(pruned, "prune_low_magnitude",
-                      "tfmot.sparsity.keras.prune_low_magnitude(model, "
-                      "pruning_schedule=self.sched)")
+    call = first_call(
+        pruned,
+        "prune_low_magnitude",
+        "tfmot.sparsity.keras.prune_low_magnitude(model, pruning_schedule=self.sched)",
+    )
     sched = getattr(pruned.obj, "sched", None)
     given = call.bound.get("pruning_schedule", call.kwargs.get("pruning_schedule"))
     if sched is None:
-        raise Expected("self.sched, the schedule compress_and_fine_tune of the "
-                       "template prepares", "no attribute sched")
+        raise Expected(
+            "self.sched, the schedule compress_and_fine_tune of the template prepares",
+            "no attribute sched",
+        )
     if given is not sched:
-        raise Expected("pruning_schedule=self.sched",
-                       f"pruning_schedule={type(given).__name__}",
-                       code="wrong_schedule")
+        raise Expected(
+            "pruning_schedule=self.sched",
+            f"pruning_schedule={type(given).__name__}",
+            code="wrong_schedule",
+        )
 
 
 @pytest.mark.rubric(ITEM, "callbacks")
@@ -41,13 +47,18 @@ def test_update_pruning_step_callback(pruned):
     fits = pruned.of("fit")
     if not fits:
         pruned.raise_error("fit(..., callbacks=[UpdatePruningStep(), ...])")
-        raise Expected("fit(..., callbacks=[UpdatePruningStep(), ...])",
-                       "fit was never called", code="no_fit")
+        raise Expected(
+            "fit(..., callbacks=[UpdatePruningStep(), ...])",
+            "fit was never called",
+            code="no_fit",
+        )
     names = fits[0].info.get("callbacks", [])
     if "UpdatePruningStep" not in names:
-        raise Expected("tfmot.sparsity.keras.UpdatePruningStep among the fit "
-                       "callbacks", "callbacks " + (", ".join(names) or "none"),
-                       code="update_pruning_step")
+        raise Expected(
+            "tfmot.sparsity.keras.UpdatePruningStep among the fit callbacks",
+            "callbacks " + (", ".join(names) or "none"),
+            code="update_pruning_step",
+        )
 
 
 @pytest.mark.rubric(ITEM, "fine_tuned")

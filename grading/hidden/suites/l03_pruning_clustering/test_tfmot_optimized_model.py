@@ -36,8 +36,10 @@ def reference_outputs(path, inputs):
 @pytest.mark.rubric(ITEM, "prepare")
 def test_prepare_model(runner):
     """TFMOTOptimizedModel loads the .tflite model in prepare_model."""
-    runner.raise_error("TFMOTOptimizedModel(dataset, modelpath) to load the "
-                       ".tflite model in prepare_model")
+    runner.raise_error(
+        "TFMOTOptimizedModel(dataset, modelpath) to load the "
+        ".tflite model in prepare_model"
+    )
 
 
 @pytest.mark.rubric(ITEM, "outputs")
@@ -59,9 +61,12 @@ def test_outputs_match_litert(runner, artifacts, builder):
     seen = np.stack([row.reshape(-1) for row in rows]) if len(sizes) == 1 else rows[0]
     np.save(artifacts / MODEL["outputs"], seen)
     if rows[0].shape not in ((1, 4), (4,)):
-        raise Expected("postprocess_outputs to return class scores of shape (1, 4) "
-                       "for one image of the test model",
-                       f"shape {list(rows[0].shape)}", code="wrong_outputs")
+        raise Expected(
+            "postprocess_outputs to return class scores of shape (1, 4) "
+            "for one image of the test model",
+            f"shape {list(rows[0].shape)}",
+            code="wrong_outputs",
+        )
     expected = reference_outputs(artifacts / MODEL["file"], inputs)
     tolerance = float(SPEC["output_tolerance"])
     if not np.allclose(seen, expected, atol=tolerance, rtol=tolerance):
@@ -71,7 +76,9 @@ def test_outputs_match_litert(runner, artifacts, builder):
             f"different scores (largest difference "
             f"{float(np.max(np.abs(seen - expected))):.3g}; first expected "
             f"{np.round(expected[0], 4).tolist()}, first seen "
-            f"{np.round(seen[0], 4).tolist()})", code="wrong_outputs")
+            f"{np.round(seen[0], 4).tolist()})",
+            code="wrong_outputs",
+        )
 
 
 @pytest.mark.rubric(ITEM, "test_inference")
@@ -80,11 +87,14 @@ def test_test_inference_writes_results(runner, scratch):
     runner.raise_error("prepare_model to succeed before test_inference")
     results = scratch / "results"
     runner.obj.test_inference(results, "tfmot-fp32", 1.0)
-    missing = [name for name in ("tfmot-fp32-metrics.md",
-                                 "tfmot-fp32-confusion-matrix.png")
-               if not (results / name).is_file()
-               or (results / name).stat().st_size == 0]
+    missing = [
+        name
+        for name in ("tfmot-fp32-metrics.md", "tfmot-fp32-confusion-matrix.png")
+        if not (results / name).is_file() or (results / name).stat().st_size == 0
+    ]
     if missing:
-        raise Expected("test_inference(resultspath, prefix, fraction) to write "
-                       "<prefix>-metrics.md and <prefix>-confusion-matrix.png",
-                       f"missing or empty: {', '.join(missing)}")
+        raise Expected(
+            "test_inference(resultspath, prefix, fraction) to write "
+            "<prefix>-metrics.md and <prefix>-confusion-matrix.png",
+            f"missing or empty: {', '.join(missing)}",
+        )

@@ -63,7 +63,7 @@ class FP32Model(ModelTester):
         model = tf_keras.models.load_model(str(originalmodel))
         converter = tf.lite.TFLiteConverter.from_keras_model(model)
         tflite_model = converter.convert()
-        with open(self.modelpath, 'wb') as modelfile:
+        with open(self.modelpath, "wb") as modelfile:
             modelfile.write(tflite_model)
 
     def prepare_model(self):
@@ -113,7 +113,7 @@ class INT8Model(ModelTester):
         converter.inference_input_type = tf.int8
         converter.inference_output_type = tf.int8
         tflite_model = converter.convert()
-        with open(self.modelpath, 'wb') as modelfile:
+        with open(self.modelpath, "wb") as modelfile:
             modelfile.write(tflite_model)
 
     def prepare_model(self):

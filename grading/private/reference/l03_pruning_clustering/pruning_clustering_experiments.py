@@ -151,7 +151,7 @@ class ClusteredModel(TFMOTOptimizedModel):
         stripped = tfmot.clustering.keras.strip_clustering(clustered)
         converter = tf.lite.TFLiteConverter.from_keras_model(stripped)
         tflite_model = converter.convert()
-        with open(self.modelpath, 'wb') as modelfile:
+        with open(self.modelpath, "wb") as modelfile:
             modelfile.write(tflite_model)
 
 
@@ -184,7 +184,7 @@ class PrunedModel(TFMOTOptimizedModel):
         stripped = tfmot.sparsity.keras.strip_pruning(pruned)
         converter = tf.lite.TFLiteConverter.from_keras_model(stripped)
         tflite_model = converter.convert()
-        with open(self.modelpath, 'wb') as modelfile:
+        with open(self.modelpath, "wb") as modelfile:
             modelfile.write(tflite_model)
 
 
