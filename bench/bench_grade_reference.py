@@ -66,8 +66,9 @@ def make_submission(dest: Path) -> Path:
 def grade_once(submission: Path, out: Path, cache: Path | None) -> dict:
     """Grade ``submission`` and return the split of its wall time in seconds."""
     from grading.pipeline.engine import grade
+    from grading.pipeline.options import GradeOptions
 
-    options = {"hidden_tests_cache": str(cache)} if cache else {}
+    options = GradeOptions(hidden_tests_cache=cache)
     start = time.perf_counter()
     results = grade(submission, LAB, out, options=options)
     wall = time.perf_counter() - start

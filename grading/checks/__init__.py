@@ -3,7 +3,8 @@
 A check module defines ``NAME`` (the id the rubric's ``checks`` list uses) and
 ``run(ctx: CheckContext) -> CheckResult``. It never scores and never renders;
 it may read ``ctx.rubric`` for lab data (file paths, the history rule) and
-must never write inside ``ctx.submission``.
+``ctx.options`` for the run's options, and must never write inside
+``ctx.submission``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from grading.pipeline.findings import Finding
+from grading.pipeline.options import GradeOptions
+from grading.pipeline.rubric import Rubric
 
 
 @dataclass
@@ -28,17 +31,17 @@ class CheckContext:
         uses ``workdir / NAME``.
     lab : str
         Lab id, e.g. ``"l03_pruning_clustering"``.
-    rubric : dict
-        The parsed rubric of the lab (:func:`grading.pipeline.rubric.load_rubric`).
-    options : dict
-        Per-run options from the command line (``base``, ``timeout``, ...).
+    rubric : Rubric
+        The lab's rubric (:func:`grading.pipeline.rubric.load_rubric`).
+    options : GradeOptions
+        The run's options (history base, time limits, ...).
     """
 
     submission: Path
     workdir: Path
     lab: str
-    rubric: dict[str, Any]
-    options: dict[str, Any] = field(default_factory=dict)
+    rubric: Rubric
+    options: GradeOptions = field(default_factory=GradeOptions)
 
 
 @dataclass

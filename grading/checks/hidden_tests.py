@@ -16,22 +16,10 @@ NAME = "hidden_tests"
 FINDING_PREFIXES = ("hidden", "artifact")
 
 
-def rubric_checks(
-    ctx: CheckContext, prefixes: tuple[str, ...]
-) -> list[tuple[str, str]]:
-    """Return ``(item, check id)`` of the rubric's checks with one of ``prefixes``."""
-    out = []
-    for item in ctx.rubric["items"]:
-        for entry in item.get("checks", []):
-            if str(entry["check"]).startswith(prefixes):
-                out.append((item["id"], entry["check"]))
-    return out
-
-
 def not_run_findings(ctx: CheckContext, reason: str, code: str) -> list[Finding]:
     """Return findings that send every code item to a person, saying why."""
     findings = []
-    for item, check in rubric_checks(ctx, ("hidden.", "artifact.")):
+    for item, check in ctx.rubric.checks_with_prefix(("hidden.", "artifact.")):
         findings.append(
             Finding(
                 check=check,

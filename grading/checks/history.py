@@ -1,7 +1,7 @@
 """Check ``history``: judge the git history of a submission.
 
 A thin entry over :mod:`grading.history`. The points come from the rule in
-the ``[history]`` section of the lab's rubric; ``ctx.options["base"]`` (from
+the ``[history]`` section of the lab's rubric; ``ctx.options.base`` (from
 ``--base``) names the template's last commit when the instructor knows it.
 """
 
@@ -36,7 +36,7 @@ def run(ctx: CheckContext) -> CheckResult:
             [finding], {"error": str(exc)}, time.perf_counter() - started
         )
     try:
-        report = analyze(ctx.submission, cfg, points, ctx.options.get("base"))
+        report = analyze(ctx.submission, cfg, points, ctx.options.base)
     except Exception as exc:  # noqa: BLE001 - a broken repository must not stop grading
         finding = Finding(
             check="history.rule",

@@ -15,6 +15,7 @@ from typing import Any
 
 from grading.checks import CheckContext, CheckResult
 from grading.pipeline.findings import Finding
+from grading.pipeline.rubric import Rubric
 from grading.summary import METRIC_KEYS, analyze, lab_data
 
 NAME = "summary"
@@ -38,27 +39,24 @@ HINTS = {
 }
 
 
-def _item_of(rubric: dict[str, Any], check: str, default: str = "") -> str:
+def _item_of(rubric: Rubric, check: str, default: str = "") -> str:
     """Return the id of the rubric item whose checks list ``check``."""
-    for item in rubric.get("items", []):
-        if any(entry.get("check") == check for entry in item.get("checks", [])):
-            return item["id"]
-    return default
+    return rubric.item_fed_by(check, default)
 
 
 def _fmt(value) -> str:
     return "-" if value is None else f"{value:.4g}"
 
 
-def findings_of(result: dict[str, Any], rubric: dict[str, Any]) -> list[Finding]:
+def findings_of(result: dict[str, Any], rubric: Rubric) -> list[Finding]:
     """Turn the summary JSON into findings.
 
     Parameters
     ----------
     result : dict
         From :func:`grading.summary.analyze`.
-    rubric : dict
-        The parsed rubric (item ids are looked up by check id).
+    rubric : Rubric
+        The lab's rubric (item ids are looked up by check id).
 
     Returns
     -------
@@ -358,7 +356,7 @@ def run(ctx: CheckContext) -> CheckResult:
         Findings for the summary items; ``details`` is the summary JSON.
     """
     start = time.perf_counter()
-    if not ctx.rubric.get("summary"):
+    if not ctx.rubric.has_section("summary"):
         finding = Finding(
             check="summary.file",
             item="",

@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from grading.pipeline.options import DEFAULT_MEMORY_MB
+
 NAME = "grade"
 HELP = "grade one submission folder and write results.json, Gradescope and JUnit"
 DESCRIPTION = """\
@@ -70,7 +72,7 @@ def register(parser: argparse.ArgumentParser) -> None:
         type=int,
         metavar="MB",
         help="address-space limit of the sandboxed test run "
-        "(default 8192; TensorFlow reserves a lot of virtual memory)",
+        f"(default {DEFAULT_MEMORY_MB}; TensorFlow reserves a lot of virtual memory)",
     )
     parser.add_argument(
         "--keep-workdir",
@@ -86,19 +88,18 @@ def register(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Grade ``args.submission``; return 0 unless the grader could not run."""
     from grading.pipeline.engine import GradingError, grade
+    from grading.pipeline.options import GradeOptions
 
     def progress(line: str) -> None:
         if not args.quiet:
             print(f"grade: {line}", file=sys.stderr, flush=True)
 
-    options = {
-        "base": args.base,
-        "timeout": args.timeout,
-        "memory_mb": args.memory_mb,
-    }
-    options = {k: v for k, v in options.items() if v is not None}
-    if args.keep_workdir:
-        options["keep_workdir"] = True
+    options = GradeOptions(
+        base=args.base,
+        timeout=args.timeout,
+        memory_mb=args.memory_mb,
+        keep_workdir=args.keep_workdir,
+    )
     try:
         results = grade(
             args.submission,

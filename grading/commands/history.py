@@ -11,6 +11,7 @@ import textwrap
 
 from grading.history import HistoryConfigError, analyze, gitdata, load_config
 from grading.history.rules import REWORD_HINT
+from grading.pipeline.options import DEFAULT_LAB
 from grading.pipeline.rubric import RubricError, available_labs, load_rubric
 
 NAME = "history"
@@ -40,7 +41,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     labs = available_labs()
     parser.add_argument(
         "--lab",
-        default=labs[-1] if len(labs) == 1 else "l03_pruning_clustering",
+        default=labs[-1] if len(labs) == 1 else DEFAULT_LAB,
         help="lab id or rubric .toml whose [history] rule applies "
         "(default: %(default)s)",
     )

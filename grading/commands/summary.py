@@ -9,7 +9,8 @@ import textwrap
 from pathlib import Path
 
 from grading.checks.summary import findings_of
-from grading.pipeline.rubric import RubricError, load_rubric
+from grading.pipeline.options import DEFAULT_LAB
+from grading.pipeline.rubric import Rubric, RubricError, load_rubric
 from grading.summary import METRIC_KEYS, analyze
 
 NAME = "summary"
@@ -40,7 +41,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--lab",
-        default="l03_pruning_clustering",
+        default=DEFAULT_LAB,
         help="lab id or rubric .toml with a [summary] section (default: %(default)s)",
     )
     parser.add_argument(
@@ -63,7 +64,7 @@ def _num(value, digits: int = 3) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
-def render(result: dict, rubric: dict) -> str:
+def render(result: dict, rubric: Rubric) -> str:
     """Return the summary JSON as a readable report for a terminal."""
     lines = []
     if result["file"] is None:
@@ -167,9 +168,9 @@ def run(args: argparse.Namespace) -> int:
     except RubricError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if not rubric.get("summary"):
+    if not rubric.has_section("summary"):
         print(
-            f"error: the rubric {rubric['path']} has no [summary] section",
+            f"error: the rubric {rubric.path} has no [summary] section",
             file=sys.stderr,
         )
         return 2

@@ -19,10 +19,8 @@ the outcomes of the tests that finished and fails the others with the reason.
 Without a hidden-tests folder (the public student template) the code items
 are left to a person, saying why.
 
-Options read from ``ctx.options``: ``timeout`` (whole pytest run, seconds,
-default 300), ``memory_mb``, ``test_timeout`` (one test, default 150),
-``hidden_tests_cache`` (folder shared between gradings for the generated data
-set and tiny model; default: none, everything is made per run).
+Options read from ``ctx.options`` (:class:`grading.pipeline.options.GradeOptions`):
+``timeout``, ``test_timeout``, ``memory_mb`` and ``hidden_tests_cache``.
 """
 
 from __future__ import annotations
@@ -38,16 +36,16 @@ from pathlib import Path
 from typing import Any
 
 from grading.checks import CheckContext, CheckResult
-from grading.checks.hidden_tests import NAME, not_run_findings, rubric_checks
+from grading.checks.hidden_tests import NAME, not_run_findings
 from grading.hidden import hints
 from grading.pipeline.findings import Finding
+from grading.pipeline.options import DEFAULT_TEST_TIMEOUT, DEFAULT_TESTS_TIMEOUT
+from grading.pipeline.rubric import Item
 from grading.util.paths import REFERENCE_DIR, REPO_ROOT, SUITES_DIR
 
 INSTRUCTOR_ROOT = REPO_ROOT
 HIDDEN_ROOT = SUITES_DIR
 PLUGIN = HIDDEN_ROOT / "grader_plugin.py"
-DEFAULT_TIMEOUT = 300.0
-DEFAULT_TEST_TIMEOUT = 150.0
 ARTIFACT_TIMEOUT = 120.0
 RESULTS_NAME = "hidden-results.json"
 
@@ -57,24 +55,27 @@ RESULTS_NAME = "hidden-results.json"
 
 def _config(ctx: CheckContext) -> dict[str, Any]:
     """The rubric's ``[hidden_tests]`` section with defaults."""
-    cfg = dict(ctx.rubric.get("hidden_tests", {}))
+    cfg = ctx.rubric.section("hidden_tests")
     cfg.setdefault("folder", ctx.lab)
     cfg.setdefault("plugins", [])
     return cfg
 
 
-def _items(ctx: CheckContext) -> dict[str, dict]:
-    return {item["id"]: item for item in ctx.rubric["items"]}
+def _items(ctx: CheckContext) -> dict[str, Item]:
+    return {item.id: item for item in ctx.rubric.items}
 
 
-def _with_hint(finding: Finding, items: dict[str, dict], extra: str = "") -> Finding:
+def _with_hint(finding: Finding, items: dict[str, Item], extra: str = "") -> Finding:
     """Add the hint (and a more specific code) to a failed finding."""
     if finding.passed is not False:
         return finding
-    item = items.get(finding.item, {})
+    item = items.get(finding.item)
     text = "\n".join([finding.message, finding.evidence, extra])
     code, hint = hints.hint_for(
-        text, finding.code, item.get("readme", ""), item.get("title", "")
+        text,
+        finding.code,
+        item.readme if item else "",
+        item.title if item else "",
     )
     if (
         code not in ("failed", "")
@@ -157,7 +158,7 @@ def _test_findings(
     ctx: CheckContext,
     data: dict[str, Any],
     unfinished: tuple[str, str],
-    items: dict[str, dict],
+    items: dict[str, Item],
 ) -> list[Finding]:
     """Aggregate per-test outcomes into one finding per (item, check)."""
     results = data.get("results") if isinstance(data.get("results"), dict) else {}
@@ -180,7 +181,7 @@ def _test_findings(
         if entry.get("doc"):
             docs[key] = str(entry["doc"])
     # Rubric checks without a collected test (collection failed, crash before).
-    for item, check in rubric_checks(ctx, ("hidden.",)):
+    for item, check in ctx.rubric.checks_with_prefix(("hidden.",)):
         if (item, check) not in tests:
             message, code = unfinished
             errors = data.get("collect_errors") or []
@@ -284,7 +285,7 @@ def _tamper_findings(
     if not reasons:
         return []
     code_items = sorted(
-        {item for item, _ in rubric_checks(ctx, ("hidden.", "artifact."))}
+        {item for item, _ in ctx.rubric.checks_with_prefix(("hidden.", "artifact."))}
     )
     return [
         Finding(
@@ -491,13 +492,13 @@ def _redact(findings: list[Finding], tests: Path) -> list[Finding]:
 
 
 def _artifact_findings(
-    ctx: CheckContext, spec: Path, artifacts: Path, work: Path, items: dict[str, dict]
+    ctx: CheckContext, spec: Path, artifacts: Path, work: Path, items: dict[str, Item]
 ) -> tuple[list[Finding], float]:
     """Run ``python -m grading.hidden.artifacts`` in a child; return its findings."""
     from grading.sandbox import run_sandboxed
 
     start = time.monotonic()
-    wanted = rubric_checks(ctx, ("artifact.",))
+    wanted = ctx.rubric.checks_with_prefix(("artifact.",))
     result = run_sandboxed(
         [
             sys.executable,
@@ -511,7 +512,7 @@ def _artifact_findings(
         # hidden tests, which no child may own.
         artifacts,
         timeout=ARTIFACT_TIMEOUT,
-        memory_mb=int(ctx.options.get("memory_mb") or 4096),
+        memory_mb=int(ctx.options.memory_mb or 4096),
         pythonpath=[INSTRUCTOR_ROOT],
     )
     raw: list = []
@@ -608,7 +609,12 @@ def run(ctx: CheckContext) -> CheckResult:
     findings: list[Finding] = []
     findings += make_working_copy(ctx.submission, workcopy)
     findings += _ignored_config(workcopy)
-    findings += restore_protected(workcopy, ctx.rubric, INSTRUCTOR_ROOT)
+    findings += restore_protected(
+        workcopy,
+        ctx.rubric.protected,
+        ctx.rubric.protected_functions,
+        INSTRUCTOR_ROOT,
+    )
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     shutil.copytree(source, tests, ignore=ignore)
     shutil.copy2(PLUGIN, tests / PLUGIN.name)
@@ -616,13 +622,11 @@ def run(ctx: CheckContext) -> CheckResult:
     grant_access(artifacts)
     results_path = artifacts / RESULTS_NAME
 
-    timeout = float(ctx.options.get("timeout") or cfg.get("timeout") or DEFAULT_TIMEOUT)
+    timeout = float(ctx.options.timeout or cfg.get("timeout") or DEFAULT_TESTS_TIMEOUT)
     test_timeout = float(
-        ctx.options.get("test_timeout")
-        or cfg.get("test_timeout")
-        or DEFAULT_TEST_TIMEOUT
+        ctx.options.test_timeout or cfg.get("test_timeout") or DEFAULT_TEST_TIMEOUT
     )
-    memory_mb = int(ctx.options.get("memory_mb") or 0) or None
+    memory_mb = ctx.options.memory_mb or None
     env = {
         "GRADER_RESULTS": str(results_path),
         "GRADER_ARTIFACTS": str(artifacts),
@@ -630,7 +634,7 @@ def run(ctx: CheckContext) -> CheckResult:
         "GRADER_TESTS_DIR": str(tests.resolve()),
         "GRADER_FAST_EXIT": "1",
     }
-    cache = ctx.options.get("hidden_tests_cache")
+    cache = ctx.options.hidden_tests_cache
     if cache:
         Path(cache).mkdir(parents=True, exist_ok=True)
         grant_access(Path(cache))

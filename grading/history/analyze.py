@@ -16,6 +16,7 @@ from grading.history import base as basemod
 from grading.history import gitdata, rules, scoring
 from grading.history.gitdata import NULL_SHA, Change, Commit, NotARepository
 from grading.history.readme import forbidden_patterns
+from grading.pipeline.rubric import Rubric
 
 REQUIRED = (
     "rule",
@@ -41,7 +42,7 @@ class HistoryConfigError(ValueError):
     """The rubric's ``[history]`` section is missing or malformed."""
 
 
-def load_config(rubric: dict) -> tuple[dict, str, float]:
+def load_config(rubric: Rubric) -> tuple[dict, str, float]:
     """Return ``(history section, item id, item points)`` from a rubric.
 
     Raises
@@ -50,9 +51,9 @@ def load_config(rubric: dict) -> tuple[dict, str, float]:
         If the section, a required key or the item is missing; the message
         names the rubric file.
     """
-    where = rubric.get("path", rubric.get("lab", "rubric"))
-    cfg = rubric.get("history")
-    if not isinstance(cfg, dict):
+    where = rubric.path
+    cfg = rubric.section("history")
+    if not cfg:
         raise HistoryConfigError(f"{where}: no [history] section with the scoring rule")
     missing = [k for k in REQUIRED if k not in cfg]
     if missing:
@@ -69,13 +70,13 @@ def load_config(rubric: dict) -> tuple[dict, str, float]:
         )
     cfg = dict(cfg)
     if "summary_paths" not in cfg:
-        summary_dir = rubric.get("summary_dir", "summaries")
+        summary_dir = rubric.summary_dir or "summaries"
         cfg["summary_paths"] = [summary_dir.rstrip("/") + "/"]
     item_id = cfg.get("item", "git_history")
-    item = next((i for i in rubric.get("items", []) if i.get("id") == item_id), None)
+    item = rubric.item(item_id)
     if item is None:
         raise HistoryConfigError(f"{where}: no item {item_id!r} for the history check")
-    return cfg, item_id, float(item["points"])
+    return cfg, item_id, item.points
 
 
 def _commit_row(commit: Commit, issues: list[dict]) -> dict:

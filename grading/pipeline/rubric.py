@@ -1,36 +1,175 @@
-"""The rubric as data: load ``grading/labs/<lab>.toml`` and score findings.
+"""The rubric as data: ``grading/labs/<lab>.toml`` read into typed objects.
 
 A rubric lists items. Each item has an ``id``, a ``title``, ``points``, a
-``kind`` (``auto`` or ``manual``) and ``checks``: the finding ids that feed it
-with their weights. An item earns ``points * sum(weight * earned) /
-sum(weight)``, where ``earned`` is a finding's fraction (1 passed, 0 failed,
-or the check's partial credit). A listed check that produced no finding
-counts as failed and says so. A ``manual`` item earns nothing until a person
-decides; its checks only suggest a score. An ``auto`` item whose findings
-decided nothing and include one with code ``manual_review`` (a PDF summary, an
-unreadable file) also waits for a person, with that finding as the reason.
-An ``auto`` item with a finding whose code is in :data:`SUSPICION_CODES` (a
-model not made from the one the tests gave, a tampered test run) earns
-nothing and waits for a person too, whatever its other findings say: its
-checks only suggest a score. Nothing here is lab-specific.
+``kind`` (``auto`` or ``manual``), the ``readme`` anchor of its task, an
+optional ``part`` (a group of items a course can turn on or off) and
+``checks``: the finding ids that feed it, with weights. Besides the items a
+rubric holds the lab's data that the checks read, as TOML tables
+(``[summary]``, ``[history]``, ``[hidden_tests]``); :meth:`Rubric.section`
+returns one. How findings become points is :mod:`grading.pipeline.scoring`.
+Nothing here is lab-specific.
 """
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from grading.pipeline.findings import Finding
 from grading.util.paths import LABS_DIR
 
-STATUSES = ("pass", "partial", "fail", "manual", "error")
-#: Finding codes that put an item on hold for a person (suspected cheating).
-SUSPICION_CODES = ("foreign_model", "tampered")
+Kind = Literal["auto", "manual"]
 
 
 class RubricError(ValueError):
     """A rubric file is missing or malformed; the message names the file."""
+
+
+@dataclass(frozen=True)
+class CheckWeight:
+    """One finding id that feeds an item, and its share of the item.
+
+    Parameters
+    ----------
+    check : str
+        A finding's ``check`` id (``"hidden.clustered_model.cluster_call"``).
+    weight : float
+        Relative weight among the item's checks.
+    """
+
+    check: str
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class Item:
+    """One rubric item: what it is worth and which findings decide it.
+
+    Parameters
+    ----------
+    id, title : str
+        Stable id (used by overrides and the gradebook) and the title shown.
+    points : float
+        Maximum points.
+    kind : {"auto", "manual"}
+        ``manual`` items wait for a person; their checks only suggest.
+    readme : str
+        The README anchor of the task, for hints.
+    part : str
+        Name of the part of the lab the item belongs to (``""``: the main
+        part).
+    checks : tuple of CheckWeight
+        The findings that feed it.
+    """
+
+    id: str
+    title: str
+    points: float
+    kind: Kind = "auto"
+    readme: str = ""
+    part: str = ""
+    checks: tuple[CheckWeight, ...] = ()
+
+    def feeds_on(self, check: str) -> bool:
+        """Return True when the finding id ``check`` feeds this item."""
+        return any(entry.check == check for entry in self.checks)
+
+
+@dataclass(frozen=True)
+class Rubric:
+    """A lab's rubric, validated.
+
+    Parameters
+    ----------
+    lab, title : str
+        Lab id and its title.
+    path : Path
+        The TOML file it was read from.
+    items : tuple of Item
+        The items, in the file's order.
+    checks : tuple of str
+        Check modules the engine runs, in order.
+    summary_dir : str
+        Folder of the student's summary.
+    student_module : str
+        The experiment module students complete (lab detection reads it).
+    protected : tuple of str
+        Globs of course files restored before student code runs.
+    protected_functions : tuple of str
+        ``"<file>::<qualified name>"`` of template functions kept as given.
+    sha256 : str
+        Digest of the file, recorded in results.
+    sections : dict
+        Every other table of the file (the lab data of the checks).
+    """
+
+    lab: str
+    title: str
+    path: Path
+    items: tuple[Item, ...]
+    checks: tuple[str, ...] = ()
+    summary_dir: str = ""
+    student_module: str = ""
+    protected: tuple[str, ...] = ()
+    protected_functions: tuple[str, ...] = ()
+    sha256: str = ""
+    sections: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def max_score(self) -> float:
+        """Sum of the points of every item."""
+        return float(sum(item.points for item in self.items))
+
+    def item(self, item_id: str) -> Item | None:
+        """Return the item with id ``item_id``, or None."""
+        return next((item for item in self.items if item.id == item_id), None)
+
+    def item_fed_by(self, check: str, default: str = "") -> str:
+        """Return the id of the first item that ``check`` feeds, or ``default``."""
+        item = next((i for i in self.items if i.feeds_on(check)), None)
+        return item.id if item is not None else default
+
+    def checks_with_prefix(self, prefixes: Iterable[str]) -> list[tuple[str, str]]:
+        """Return ``(item id, check id)`` of every check id with one of
+        ``prefixes``, in rubric order."""
+        prefixes = tuple(prefixes)
+        return [
+            (item.id, entry.check)
+            for item in self.items
+            for entry in item.checks
+            if entry.check.startswith(prefixes)
+        ]
+
+    def section(self, name: str) -> dict[str, Any]:
+        """Return a copy of the table ``[name]`` (``{}`` when absent)."""
+        value = self.sections.get(name)
+        return copy.deepcopy(value) if isinstance(value, dict) else {}
+
+    def has_section(self, name: str) -> bool:
+        """Return True when the rubric has a non-empty table ``[name]``."""
+        return bool(self.sections.get(name))
+
+
+# ---------------------------------------------------------------------------
+# Loading
+# ---------------------------------------------------------------------------
+
+#: Top-level keys read into typed fields; every other key is a section.
+_FIELDS = (
+    "schema",
+    "lab",
+    "title",
+    "checks",
+    "summary_dir",
+    "student_module",
+    "protected",
+    "protected_functions",
+    "items",
+)
 
 
 def available_labs() -> list[str]:
@@ -47,7 +186,80 @@ def rubric_path(lab: str) -> Path:
     return path
 
 
-def load_rubric(lab_or_path: str | Path) -> dict[str, Any]:
+def _item(path: Path, raw: Any, seen: set[str]) -> Item:
+    if not isinstance(raw, dict):
+        raise RubricError(f"{path}: an [[items]] entry is not a table: {raw!r}")
+    for key in ("id", "title", "points"):
+        if key not in raw:
+            raise RubricError(f"{path}: an item lacks {key!r}: {raw}")
+    item_id = str(raw["id"])
+    if item_id in seen:
+        raise RubricError(f"{path}: item id {item_id!r} appears twice")
+    seen.add(item_id)
+    kind = raw.get("kind", "auto")
+    if kind not in ("auto", "manual"):
+        raise RubricError(
+            f"{path}: item {item_id!r} has kind {kind!r}; use 'auto' or 'manual'"
+        )
+    points = raw["points"]
+    if isinstance(points, bool) or not isinstance(points, int | float) or points < 0:
+        raise RubricError(f"{path}: item {item_id!r} needs points >= 0")
+    checks = []
+    for entry in raw.get("checks", []):
+        if not isinstance(entry, dict) or "check" not in entry:
+            raise RubricError(f"{path}: a check of {item_id!r} lacks 'check'")
+        weight = entry.get("weight", 1.0)
+        if isinstance(weight, bool) or not isinstance(weight, int | float):
+            raise RubricError(f"{path}: a weight of {item_id!r} is not a number")
+        checks.append(CheckWeight(str(entry["check"]), float(weight)))
+    return Item(
+        id=item_id,
+        title=str(raw["title"]),
+        points=float(points),
+        kind=kind,
+        readme=str(raw.get("readme", "")),
+        part=str(raw.get("part", "")),
+        checks=tuple(checks),
+    )
+
+
+def _strings(path: Path, data: dict[str, Any], key: str) -> tuple[str, ...]:
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise RubricError(f"{path}: {key!r} must be a list of strings")
+    return tuple(value)
+
+
+def parse_rubric(data: dict[str, Any], path: Path, sha256: str = "") -> Rubric:
+    """Validate the parsed TOML ``data`` of ``path`` and return the rubric.
+
+    Raises
+    ------
+    RubricError
+        If the data breaks the rules of the module docstring.
+    """
+    items = data.get("items")
+    if not isinstance(items, list) or not items:
+        raise RubricError(f"{path}: needs at least one [[items]] table")
+    seen: set[str] = set()
+    parsed = tuple(_item(path, raw, seen) for raw in items)
+    lab = str(data.get("lab", path.stem))
+    return Rubric(
+        lab=lab,
+        title=str(data.get("title", lab)),
+        path=path,
+        items=parsed,
+        checks=_strings(path, data, "checks"),
+        summary_dir=str(data.get("summary_dir", f"summaries/{lab}")),
+        student_module=str(data.get("student_module", "")),
+        protected=_strings(path, data, "protected"),
+        protected_functions=_strings(path, data, "protected_functions"),
+        sha256=sha256,
+        sections={k: v for k, v in data.items() if k not in _FIELDS},
+    )
+
+
+def load_rubric(lab_or_path: str | Path) -> Rubric:
     """Load and validate a rubric.
 
     Parameters
@@ -57,9 +269,7 @@ def load_rubric(lab_or_path: str | Path) -> dict[str, Any]:
 
     Returns
     -------
-    dict
-        The parsed rubric, with defaults filled in (``kind``, ``checks``,
-        ``weight``) and ``max_score`` added.
+    Rubric
 
     Raises
     ------
@@ -70,148 +280,8 @@ def load_rubric(lab_or_path: str | Path) -> dict[str, Any]:
     if path.suffix != ".toml":
         path = rubric_path(str(lab_or_path))
     try:
-        rubric = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raw = path.read_bytes()
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise RubricError(f"{path}: {exc}") from exc
-    items = rubric.get("items")
-    if not isinstance(items, list) or not items:
-        raise RubricError(f"{path}: needs at least one [[items]] table")
-    seen: set[str] = set()
-    for item in items:
-        for key in ("id", "title", "points"):
-            if key not in item:
-                raise RubricError(f"{path}: an item lacks {key!r}: {item}")
-        if item["id"] in seen:
-            raise RubricError(f"{path}: item id {item['id']!r} appears twice")
-        seen.add(item["id"])
-        item.setdefault("kind", "auto")
-        if item["kind"] not in ("auto", "manual"):
-            raise RubricError(
-                f"{path}: item {item['id']!r} has kind {item['kind']!r}; "
-                "use 'auto' or 'manual'"
-            )
-        if not isinstance(item["points"], int | float) or item["points"] < 0:
-            raise RubricError(f"{path}: item {item['id']!r} needs points >= 0")
-        checks = item.setdefault("checks", [])
-        for entry in checks:
-            if "check" not in entry:
-                raise RubricError(f"{path}: a check of {item['id']!r} lacks 'check'")
-            entry.setdefault("weight", 1.0)
-    rubric.setdefault("lab", path.stem)
-    rubric["max_score"] = float(sum(item["points"] for item in items))
-    rubric["path"] = str(path)
-    return rubric
-
-
-def _item_fraction(
-    item: dict[str, Any], findings: list[Finding]
-) -> tuple[float, list[Finding]]:
-    """Return the earned fraction of ``item`` and the findings that fed it."""
-    by_check: dict[str, list[Finding]] = {}
-    for finding in findings:
-        by_check.setdefault(finding.check, []).append(finding)
-    total = sum(float(c["weight"]) for c in item["checks"])
-    earned = 0.0
-    used: list[Finding] = []
-    for entry in item["checks"]:
-        got = by_check.get(entry["check"])
-        if not got:
-            missing = Finding(
-                check=entry["check"],
-                item=item["id"],
-                passed=False,
-                message="This check did not run, so it earns nothing.",
-                hint="Look at the other findings of this item for the cause "
-                "(a crash, a timeout or a missing file).",
-                code="not_run",
-            )
-            used.append(missing)
-            continue
-        decided = [f.earned for f in got if f.earned is not None]
-        fraction = min(decided) if decided else 0.0
-        earned += float(entry["weight"]) * fraction
-    return (earned / total if total else 0.0), used
-
-
-def score(
-    rubric: dict[str, Any],
-    findings: list[Finding],
-    overrides: dict[str, dict[str, Any]] | None = None,
-) -> dict[str, Any]:
-    """Turn findings into scored items.
-
-    Parameters
-    ----------
-    rubric : dict
-        From :func:`load_rubric`.
-    findings : list of Finding
-        Every finding of every check of one submission.
-    overrides : dict, optional
-        Manual decisions by item id: ``{"points": float, "comment": str,
-        "reviewer": str}``. They replace the computed points of that item.
-
-    Returns
-    -------
-    dict
-        ``{"score", "max_score", "items": [...], "unassigned": [...]}`` where
-        each item is ``{"id", "title", "points", "max_points", "kind",
-        "status", "source", "suggested_points", "findings"}``; ``source`` is
-        ``"check"``, ``"manual"`` (waiting) or ``"override"`` (a person).
-    """
-    overrides = overrides or {}
-    items_out = []
-    known = {item["id"] for item in rubric["items"]}
-    for item in rubric["items"]:
-        own = [f for f in findings if f.item == item["id"]]
-        fed = {c["check"] for c in item["checks"]}
-        related = own + [f for f in findings if f.check in fed and f not in own]
-        fraction, synthesized = _item_fraction(item, related)
-        max_points = float(item["points"])
-        computed = round(max_points * fraction, 2)
-        errored = any(f.code in ("error", "grader_error") for f in related)
-        review = any(f.code == "manual_review" for f in related) and all(
-            f.earned is None for f in related
-        )
-        review = review or any(f.code in SUSPICION_CODES for f in related)
-        if item["kind"] == "manual" or review:
-            status, source, points = "manual", "manual", 0.0
-        elif errored and computed == 0:
-            status, source, points = "error", "check", 0.0
-        else:
-            source, points = "check", computed
-            status = (
-                "pass"
-                if computed >= max_points
-                else ("partial" if computed > 0 else "fail")
-            )
-        decision = overrides.get(item["id"])
-        if decision is not None:
-            points = float(decision["points"])
-            source = "override"
-            status = (
-                "pass"
-                if points >= max_points
-                else ("partial" if points > 0 else "fail")
-            )
-        items_out.append(
-            {
-                "id": item["id"],
-                "title": item["title"],
-                "points": points,
-                "max_points": max_points,
-                "kind": item["kind"],
-                "status": status,
-                "source": source,
-                "suggested_points": computed if item["checks"] else None,
-                "override": decision,
-                "readme": item.get("readme", ""),
-                "findings": [f.to_dict() for f in related + synthesized],
-            }
-        )
-    unassigned = [f.to_dict() for f in findings if f.item not in known]
-    return {
-        "score": round(sum(i["points"] for i in items_out), 2),
-        "max_score": rubric["max_score"],
-        "items": items_out,
-        "unassigned": unassigned,
-    }
+    return parse_rubric(data, path, hashlib.sha256(raw).hexdigest())

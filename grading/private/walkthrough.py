@@ -19,11 +19,12 @@ import sys
 import time
 from pathlib import Path
 
+from grading.pipeline.options import DEFAULT_BATCH_TIMEOUT, DEFAULT_LAB
 from grading.private.cohort import Submission, grade_one, write_gradebook
 from grading.private.packaging import release
 from grading.util.paths import REPO_ROOT
 
-LAB = "l03_pruning_clustering"
+LAB = DEFAULT_LAB
 STUDENT = "demo-student"
 STUDENT_NAME = "Dana Demo"
 STUDENT_EMAIL = "dana.demo@example.org"
@@ -369,7 +370,10 @@ def make_submission(template: Path, results: Path, dest: Path) -> list[str]:
 
 
 def run_demo(
-    out: Path, *, lab_results: Path | None = None, timeout: float = 1800
+    out: Path,
+    *,
+    lab_results: Path | None = None,
+    timeout: float = DEFAULT_BATCH_TIMEOUT,
 ) -> dict[str, Path]:
     """Run the five stages; return the paths of what the demo produced.
 

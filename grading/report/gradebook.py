@@ -118,15 +118,11 @@ def _rubric_columns(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
             from grading.pipeline.rubric import load_rubric
 
             rubric = load_rubric(labs.most_common(1)[0][0])
-            for item in rubric["items"]:
+            for item in rubric.items:
                 columns.append(
-                    {
-                        "id": item["id"],
-                        "title": item["title"],
-                        "max_points": float(item["points"]),
-                    }
+                    {"id": item.id, "title": item.title, "max_points": item.points}
                 )
-                seen.add(item["id"])
+                seen.add(item.id)
         except Exception:  # noqa: BLE001 - fall back to the items in the results
             pass
     for record in records:

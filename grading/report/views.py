@@ -628,7 +628,7 @@ def lab_title(lab: str) -> str:
         try:
             from grading.pipeline.rubric import load_rubric
 
-            return text(load_rubric(lab).get("title")) or lab
+            return text(load_rubric(lab).title) or lab
         except Exception:  # noqa: BLE001 - a missing rubric must not stop a report
             pass
     return lab.replace("_", " ") or "Lab"

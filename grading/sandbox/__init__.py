@@ -41,17 +41,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from grading.pipeline import options as _options
 from grading.pipeline.findings import Finding
 
-#: Default address-space limit of a sandboxed child, in MiB. TensorFlow
-#: reserves far more virtual memory than it touches: importing it takes about
-#: 1.7 GB of address space, and fine-tuning, clustering, pruning and
-#: converting a tiny model peaks near 2.9 GB on a 2-core machine (more threads
-#: on bigger machines reserve more). 8 GiB leaves room for that and still stops
-#: a runaway allocation long before it hurts the machine.
-DEFAULT_MEMORY_MB = 8192
-#: Default wall-time limit of one sandboxed command, in seconds.
-DEFAULT_TIMEOUT = 300.0
+#: Default limits of a sandboxed command (see grading.pipeline.options).
+DEFAULT_MEMORY_MB = _options.DEFAULT_MEMORY_MB
+DEFAULT_TIMEOUT = _options.DEFAULT_TESTS_TIMEOUT
 #: Largest file the child may write (RLIMIT_FSIZE), in bytes.
 MAX_FILE_BYTES = 512 * 1024 * 1024
 #: Output kept per stream: the first and the last half of this many bytes.

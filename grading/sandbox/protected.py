@@ -24,6 +24,7 @@ from __future__ import annotations
 import ast
 import difflib
 import textwrap
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -415,16 +416,22 @@ def restore_functions(
 
 
 def restore_protected(
-    workcopy: Path, rubric: dict[str, Any], instructor_root: Path
+    workcopy: Path,
+    protected: Sequence[str],
+    functions: Sequence[str],
+    instructor_root: Path,
 ) -> list[Finding]:
-    """Restore protected files and template functions of ``rubric`` in ``workcopy``.
+    """Restore protected files and template functions in ``workcopy``.
 
     Parameters
     ----------
     workcopy : Path
         The working copy made by :func:`grading.sandbox.make_working_copy`.
-    rubric : dict
-        The lab rubric; reads ``protected`` and ``protected_functions``.
+    protected : sequence of str
+        Globs of course files (the rubric's ``protected``).
+    functions : sequence of str
+        ``"<file>::<qualified name>"`` of template functions (the rubric's
+        ``protected_functions``).
     instructor_root : Path
         The instructor's repository, normally
         ``Path(grading.__file__).parents[1]``.
@@ -437,10 +444,6 @@ def restore_protected(
     """
     workcopy = Path(workcopy)
     instructor_root = Path(instructor_root)
-    findings = restore_files(
-        workcopy, list(rubric.get("protected", [])), instructor_root
-    )
-    findings += restore_functions(
-        workcopy, list(rubric.get("protected_functions", [])), instructor_root
-    )
+    findings = restore_files(workcopy, list(protected), instructor_root)
+    findings += restore_functions(workcopy, list(functions), instructor_root)
     return findings

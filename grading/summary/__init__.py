@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from grading.pipeline.rubric import Rubric
 from grading.summary import extract as _extract
 from grading.summary import images as _images
 from grading.summary import locate as _locate
@@ -33,12 +34,10 @@ MANUAL_FORMATS = {
 }
 
 
-def lab_data(rubric: dict[str, Any]) -> dict[str, Any]:
-    """Return the ``[summary]`` data of a parsed rubric plus the summary folder."""
-    data = dict(rubric.get("summary") or {})
-    data.setdefault(
-        "dir", rubric.get("summary_dir", f"summaries/{rubric.get('lab', '')}")
-    )
+def lab_data(rubric: Rubric) -> dict[str, Any]:
+    """Return the ``[summary]`` data of a rubric plus the summary folder."""
+    data = rubric.section("summary")
+    data.setdefault("dir", rubric.summary_dir)
     return data
 
 
@@ -150,7 +149,7 @@ def _pick_image(refs: list[tuple[str, str, int]]) -> tuple[str, str, int]:
     return refs[0]
 
 
-def analyze(path: str | Path, rubric: dict[str, Any]) -> dict[str, Any]:
+def analyze(path: str | Path, rubric: Rubric) -> dict[str, Any]:
     """Analyse the summary of a submission.
 
     Parameters
@@ -158,8 +157,8 @@ def analyze(path: str | Path, rubric: dict[str, Any]) -> dict[str, Any]:
     path : str or Path
         A submission directory (the summary is looked up in the lab's
         summary folder) or a summary file.
-    rubric : dict
-        The parsed rubric of the lab (:func:`grading.pipeline.rubric.load_rubric`).
+    rubric : Rubric
+        The lab's rubric (:func:`grading.pipeline.rubric.load_rubric`).
 
     Returns
     -------

@@ -137,8 +137,8 @@ def test_public_rubric_drops_hidden_checks_but_keeps_points(released):
     mine = load_rubric(REPO / "grading" / "labs" / "l03_pruning_clustering.toml")
     public_path = released / "grading" / "labs" / "l03_pruning_clustering.toml"
     public = load_rubric(public_path)
-    assert public["max_score"] == mine["max_score"]
-    assert [i["id"] for i in public["items"]] == [i["id"] for i in mine["items"]]
+    assert public.max_score == mine.max_score
+    assert [i.id for i in public.items] == [i.id for i in mine.items]
     text = public_path.read_text()
     assert "hidden." not in text and "[hidden_tests]" not in text
     assert "artifact." not in text  # verified only with the hidden tests

@@ -12,6 +12,7 @@ import pytest
 
 import grading.pipeline.rubric
 from grading.checks import CheckResult
+from grading.pipeline import engine
 from grading.pipeline.findings import Finding
 
 FAKE_RUBRIC = """
@@ -97,7 +98,7 @@ def fake_ok_run(ctx):
     (ctx.workdir / "fake_ok" / "scratch.txt").write_text("x")
     return CheckResult(
         findings=found,
-        details={"path": ctx.workdir / "fake_ok", "options": dict(ctx.options)},
+        details={"path": ctx.workdir / "fake_ok", "options": ctx.options.for_checks()},
     )
 
 
@@ -118,10 +119,8 @@ def fake_lab(tmp_path, monkeypatch):
         module.NAME = name
         module.run = run
         monkeypatch.setitem(sys.modules, f"grading.checks.{name}", module)
-    # A stand-in for the report package; tests may swap render_submission.
-    report = types.ModuleType("grading.report")
-    report.render_submission = lambda results, out: None
-    monkeypatch.setitem(sys.modules, "grading.report", report)
+    # No real reports; tests may swap render_submission.
+    monkeypatch.setattr(engine.report, "render_submission", lambda results, out: None)
     return labs
 
 

@@ -9,10 +9,11 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from grading.pipeline import engine, outputs
+from grading.pipeline import check_runner, engine, outputs
 from grading.pipeline.engine import GradingError, grade
+from grading.pipeline.options import GradeOptions
 
-OPTS = {"check_environment": False}
+OPTS = GradeOptions(check_environment=False)
 
 
 def _items(results):
@@ -112,7 +113,9 @@ def test_options_reach_checks(fake_lab, submission):
         submission,
         "lab_a",
         None,
-        options={**OPTS, "base": "v1", "timeout": 5, "memory_mb": 100},
+        options=GradeOptions(
+            check_environment=False, base="v1", timeout=5, memory_mb=100
+        ),
     )
     seen = results["checks"]["fake_ok"]["details"]["options"]
     assert seen["base"] == "v1" and seen["timeout"] == 5 and seen["memory_mb"] == 100
@@ -159,7 +162,7 @@ def test_lab_detection(fake_lab, submission):
 
 def test_report_renderer_is_called_and_its_failure_kept(fake_lab, submission):
     calls = []
-    report = sys.modules["grading.report"]
+    report = engine.report
     report.render_submission = lambda results, out: calls.append(
         (results["score"], out)
     )
@@ -268,17 +271,17 @@ def test_single_lab_is_taken_without_a_note(fake_lab, submission):
 def test_finding_prefixes_name_the_owning_check():
     names = ["hidden_tests", "summary", "history"]
     # artifact.* ids share no prefix with the module name: the module says so.
-    assert engine._owner("artifact.clustered_model.unique_values", names) == (
+    assert check_runner.owner("artifact.clustered_model.unique_values", names) == (
         "hidden_tests"
     )
-    assert engine._owner("hidden.pruned_model.sparsity", names) == "hidden_tests"
-    assert engine._owner("summary.deflation", names) == "summary"
-    assert engine._owner("history.rule", names) == "history"
-    assert engine._owner("nobody.knows", names) is None
+    assert check_runner.owner("hidden.pruned_model.sparsity", names) == "hidden_tests"
+    assert check_runner.owner("summary.deflation", names) == "summary"
+    assert check_runner.owner("history.rule", names) == "history"
+    assert check_runner.owner("nobody.knows", names) is None
 
 
 def test_grader_folder_in_tracebacks_becomes_a_placeholder(fake_lab, submission):
     results = grade(submission, "lab_a", None, options=OPTS)
     trace = next(f for f in results["unassigned"] if f["code"] == "grader_error")
-    assert "<grader>/grading/pipeline/engine.py" in trace["evidence"]
+    assert "<grader>/grading/pipeline/check_runner.py" in trace["evidence"]
     assert str(engine.INSTRUCTOR_ROOT) + "/" not in json.dumps(results["unassigned"])

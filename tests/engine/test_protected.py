@@ -43,14 +43,13 @@ LAST_COMPRESS = (
     "    def compress(self, original):\n        raise NotImplementedError\n\n\ndef"
 )
 
-RUBRIC = {
-    "protected": ["pkg/misc/**", "pkg/__init__.py"],
-    "protected_functions": [
-        "pkg/exp.py::Base.optimize_model",
-        "pkg/exp.py::Clustered.__init__",
-        "pkg/exp.py::main",
-    ],
-}
+PROTECTED = ["pkg/misc/**", "pkg/__init__.py"]
+FUNCTIONS = [
+    "pkg/exp.py::Base.optimize_model",
+    "pkg/exp.py::Clustered.__init__",
+    "pkg/exp.py::main",
+]
+RUBRIC = (PROTECTED, FUNCTIONS)
 
 
 def _tree(root: Path, files: dict[str, str]) -> Path:
@@ -91,7 +90,7 @@ def test_untouched_submission_gives_no_findings(tmp_path, instructor):
             ),
         },
     )
-    assert restore_protected(work, RUBRIC, instructor) == []
+    assert restore_protected(work, *RUBRIC, instructor) == []
 
 
 def test_modified_added_and_missing_files_are_restored(tmp_path, instructor):
@@ -104,7 +103,7 @@ def test_modified_added_and_missing_files_are_restored(tmp_path, instructor):
             "pkg/exp.py": STUB,
         },
     )
-    findings = restore_protected(work, RUBRIC, instructor)
+    findings = restore_protected(work, *RUBRIC, instructor)
     assert (work / "pkg/__init__.py").read_text() == "import os\n"
     assert (work / "pkg/misc/utils.py").read_text() == "def helper():\n    return 1\n"
     assert (work / "pkg/misc/data.py").read_text() == "X = 1\n"
@@ -138,9 +137,7 @@ def test_modified_template_functions_are_reset(tmp_path, instructor):
         )
     )
     work = _tree(tmp_path / "work", {"pkg/exp.py": edited})
-    findings = restore_protected(
-        work, {"protected_functions": RUBRIC["protected_functions"]}, instructor
-    )
+    findings = restore_protected(work, [], FUNCTIONS, instructor)
     text = (work / "pkg/exp.py").read_text()
     tree = ast.parse(text)
     assert "self.epochs = 1" in text and "self.epochs = 0" not in text
@@ -157,7 +154,7 @@ def test_deleted_method_is_recreated(tmp_path, instructor):
     removed = STUB.replace("    def __init__(self, k=16):\n        self.k = k\n\n", "")
     work = _tree(tmp_path / "work", {"pkg/exp.py": removed})
     findings = restore_protected(
-        work, {"protected_functions": ["pkg/exp.py::Clustered.__init__"]}, instructor
+        work, [], ["pkg/exp.py::Clustered.__init__"], instructor
     )
     text = (work / "pkg/exp.py").read_text()
     node, _ = _find(ast.parse(text), "Clustered.__init__")
@@ -167,7 +164,7 @@ def test_deleted_method_is_recreated(tmp_path, instructor):
 
 def test_unparsable_module_is_reported_not_crashed(tmp_path, instructor):
     work = _tree(tmp_path / "work", {"pkg/exp.py": "def broken(:\n"})
-    findings = restore_protected(work, RUBRIC, instructor)
+    findings = restore_protected(work, *RUBRIC, instructor)
     codes = {f.code for f in findings}
     assert "protected_unparsable" in codes
     assert (work / "pkg/exp.py").read_text() == "def broken(:\n"
@@ -184,13 +181,13 @@ def test_lab03_rubric_names_existing_template_functions():
     """Every protected function of the real rubric exists in the course stub."""
     root = Path(__file__).resolve().parents[2]
     rubric = load_rubric("l03_pruning_clustering")
-    assert rubric["protected"] and rubric["protected_functions"]
-    for spec in rubric["protected_functions"]:
+    assert rubric.protected and rubric.protected_functions
+    for spec in rubric.protected_functions:
         rel, _, qualname = spec.partition("::")
         path = root / rel
         if not path.exists():
             pytest.skip(f"{rel} not in this checkout yet")
         node, _ = _find(ast.parse(path.read_text()), qualname)
         assert node is not None, spec
-    for pattern in rubric["protected"]:
+    for pattern in rubric.protected:
         assert any(root.glob(pattern.replace("/**", "/*"))), pattern

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from grading.checks import CheckContext
-from grading.pipeline.rubric import load_rubric, score
+from grading.pipeline.options import GradeOptions
+from grading.pipeline.rubric import load_rubric
+from grading.pipeline.scoring import score
 
 ROOT = Path(__file__).resolve().parents[2]
 LAB = "l03_pruning_clustering"
@@ -48,7 +50,8 @@ def grade_hidden(tmp: Path, module_source: str | None, **options) -> dict:
     work.mkdir()
     rubric = load_rubric(LAB)
     options.setdefault("hidden_tests_cache", str(CACHE))
-    result = hidden_tests.run(CheckContext(submission, work, LAB, rubric, options))
+    ctx = CheckContext(submission, work, LAB, rubric, GradeOptions(**options))
+    result = hidden_tests.run(ctx)
     scored = score(rubric, result.findings)
     return {
         "scored": scored,

@@ -61,10 +61,7 @@ def test_reference_scores_full_marks(tmp_path, reference_source):
     # Every check the rubric lists for the code items was produced.
     rubric = load_rubric(LAB)
     wanted = {
-        c["check"]
-        for item in rubric["items"]
-        if item["id"] in CODE_ITEMS
-        for c in item["checks"]
+        c.check for item in rubric.items if item.id in CODE_ITEMS for c in item.checks
     }
     assert wanted and wanted <= set(checks), sorted(wanted - set(checks))
     timings = graded["result"].details["timings"]

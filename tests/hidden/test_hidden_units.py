@@ -18,7 +18,9 @@ import pytest
 from grading.checks import CheckContext
 from grading.hidden import artifacts, hints
 from grading.hidden import runner as hidden_tests
-from grading.pipeline.rubric import load_rubric, score
+from grading.pipeline.options import GradeOptions
+from grading.pipeline.rubric import load_rubric
+from grading.pipeline.scoring import score
 
 ROOT = Path(__file__).resolve().parents[2]
 HIDDEN = ROOT / "grading" / "hidden" / "suites"
@@ -276,7 +278,8 @@ def run_fake_check(tmp_path, monkeypatch, body: str, **options) -> dict:
     work = tmp_path / "work"
     work.mkdir()
     rubric = load_rubric(LAB)
-    result = hidden_tests.run(CheckContext(submission, work, LAB, rubric, options))
+    ctx = CheckContext(submission, work, LAB, rubric, GradeOptions(**options))
+    result = hidden_tests.run(ctx)
     return {f.check: f for f in result.findings}
 
 

@@ -12,7 +12,8 @@ from grading.checks import CheckContext
 from grading.checks import history as history_check
 from grading.cli import main
 from grading.history import analyze
-from grading.pipeline.rubric import score
+from grading.pipeline.options import GradeOptions
+from grading.pipeline.scoring import score
 
 MODULE = "dl_in_iot_course/l03_pruning_clustering/pruning_clustering_experiments.py"
 
@@ -38,9 +39,9 @@ def item_points(repo_path, rubric, tmp_path, base=None) -> dict:
     ctx = CheckContext(
         submission=repo_path,
         workdir=tmp_path,
-        lab=rubric["lab"],
+        lab=rubric.lab,
         rubric=rubric,
-        options={"base": base},
+        options=GradeOptions(base=base),
     )
     result = history_check.run(ctx)
     scored = score(rubric, result.findings)

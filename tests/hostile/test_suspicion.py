@@ -1,7 +1,8 @@
 """Fast checks of the rules that keep a suspected forgery from scoring."""
 
 from grading.pipeline.findings import Finding
-from grading.pipeline.rubric import SUSPICION_CODES, load_rubric, score
+from grading.pipeline.rubric import load_rubric
+from grading.pipeline.scoring import SUSPICION_CODES, score
 
 
 def _rubric():
@@ -9,10 +10,10 @@ def _rubric():
 
 
 def _passing(rubric, item_id):
-    item = next(i for i in rubric["items"] if i["id"] == item_id)
+    item = rubric.item(item_id)
     return [
-        Finding(check=c["check"], item=item_id, passed=True, message="ok")
-        for c in item["checks"]
+        Finding(check=c.check, item=item_id, passed=True, message="ok")
+        for c in item.checks
     ]
 
 

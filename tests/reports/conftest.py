@@ -120,14 +120,14 @@ _PROBLEMS = {
 }
 
 
-def make_results(student: str, rng: random.Random, rubric: dict) -> dict:
+def make_results(student: str, rng: random.Random, rubric) -> dict:
     """Generate a plausible results.json for one student of the class."""
     items = []
-    for entry in rubric["items"]:
-        maximum = float(entry["points"])
-        problems = _PROBLEMS.get(entry["id"], [])
+    for entry in rubric.items:
+        maximum = entry.points
+        problems = _PROBLEMS.get(entry.id, [])
         findings = []
-        if entry["kind"] == "manual" and not problems:
+        if entry.kind == "manual" and not problems:
             decided = rng.random() < 0.5 and maximum > 0
             points = (
                 rng.choice([0.0, maximum / 2, maximum, maximum]) if decided else 0.0
@@ -139,12 +139,12 @@ def make_results(student: str, rng: random.Random, rubric: dict) -> dict:
             )
             findings.append(
                 {
-                    "check": f"summary.{entry['id']}",
-                    "item": entry["id"],
+                    "check": f"summary.{entry.id}",
+                    "item": entry.id,
                     "passed": None,
                     "message": "Answer passage found.",
                     "hint": "",
-                    "evidence": f"{student} writes about {entry['title'].lower()}.",
+                    "evidence": f"{student} writes about {entry.title.lower()}.",
                     "score": None,
                     "code": "",
                     "audience": "student",
@@ -155,7 +155,7 @@ def make_results(student: str, rng: random.Random, rubric: dict) -> dict:
                 findings.append(
                     {
                         "check": "summary.plausibility.deflation",
-                        "item": entry["id"],
+                        "item": entry.id,
                         "passed": False,
                         "message": "Deflation of clustered-2 is 48 %, "
                         "implausibly low for a stripped model.",
@@ -169,18 +169,18 @@ def make_results(student: str, rng: random.Random, rubric: dict) -> dict:
                 )
             items.append(
                 {
-                    "id": entry["id"],
-                    "title": entry["title"],
+                    "id": entry.id,
+                    "title": entry.title,
                     "points": points,
                     "max_points": maximum,
-                    "kind": entry["kind"],
+                    "kind": entry.kind,
                     "status": status,
                     "source": "override" if decided else "manual",
                     "suggested_points": maximum,
                     "override": {"points": points, "comment": "ok", "reviewer": "mk"}
                     if decided
                     else None,
-                    "readme": entry.get("readme", ""),
+                    "readme": entry.readme,
                     "findings": findings,
                 }
             )
@@ -191,7 +191,7 @@ def make_results(student: str, rng: random.Random, rubric: dict) -> dict:
             findings.append(
                 {
                     "check": check,
-                    "item": entry["id"],
+                    "item": entry.id,
                     "passed": ok,
                     "message": "Check passed." if ok else message,
                     "hint": "" if ok else hint,
@@ -205,8 +205,8 @@ def make_results(student: str, rng: random.Random, rubric: dict) -> dict:
         points = round(maximum * fraction, 2)
         items.append(
             {
-                "id": entry["id"],
-                "title": entry["title"],
+                "id": entry.id,
+                "title": entry.title,
                 "points": points,
                 "max_points": maximum,
                 "kind": "auto",
@@ -218,7 +218,7 @@ def make_results(student: str, rng: random.Random, rubric: dict) -> dict:
                 "source": "check",
                 "suggested_points": points,
                 "override": None,
-                "readme": entry.get("readme", ""),
+                "readme": entry.readme,
                 "findings": findings,
             }
         )
@@ -231,7 +231,7 @@ def make_results(student: str, rng: random.Random, rubric: dict) -> dict:
         "graded_at": "2026-11-20T10:00:00Z",
         "grader_version": "0.1.0",
         "score": round(sum(i["points"] for i in items), 2),
-        "max_score": rubric["max_score"],
+        "max_score": rubric.max_score,
         "items": items,
         "unassigned": [],
         "checks": {},

@@ -1,5 +1,6 @@
 """The summary check: findings, and how the rubric scores them."""
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -8,15 +9,13 @@ import pytest
 from grading.checks import CheckContext
 from grading.checks import summary as check
 from grading.cli import main
-from grading.pipeline.rubric import score
+from grading.pipeline.scoring import score
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 def _run(path, rubric, tmp_path):
-    ctx = CheckContext(
-        submission=path, workdir=tmp_path, lab=rubric["lab"], rubric=rubric
-    )
+    ctx = CheckContext(submission=path, workdir=tmp_path, lab=rubric.lab, rubric=rubric)
     return check.run(ctx)
 
 
@@ -96,7 +95,8 @@ def test_no_summary_fails_the_auto_item(rubric, tmp_path):
 
 
 def test_rubric_without_summary_section(rubric, tmp_path):
-    bare = {k: v for k, v in rubric.items() if k != "summary"}
+    sections = {k: v for k, v in rubric.sections.items() if k != "summary"}
+    bare = dataclasses.replace(rubric, sections=sections)
     result = _run(FIXTURES / "en_tables", bare, tmp_path)
     assert [f.code for f in result.findings] == ["no_lab_data"]
 

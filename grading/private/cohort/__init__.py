@@ -35,10 +35,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from grading.pipeline.options import (
+    DEFAULT_BATCH_TIMEOUT,
+    DEFAULT_LAB,
+    DEFAULT_TESTS_TIMEOUT,
+)
 from grading.util.paths import REPO_ROOT
 
-DEFAULT_LAB = "l03_pruning_clustering"
-DEFAULT_TIMEOUT = 1800.0
+DEFAULT_TIMEOUT = DEFAULT_BATCH_TIMEOUT
 PLAN_NAME = "batch-plan.json"
 
 _STUDENT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}$")
@@ -454,9 +458,10 @@ def sandbox_timeout_args(
     try:
         from grading.pipeline.rubric import load_rubric
 
-        limit = float(load_rubric(lab).get("hidden_tests", {}).get("timeout", 300))
-    except Exception:  # an unknown lab is reported by grade itself
-        limit = 300.0
+        section = load_rubric(lab).section("hidden_tests")
+        limit = float(section.get("timeout", DEFAULT_TESTS_TIMEOUT))
+    except Exception:  # noqa: BLE001 - an unknown lab is reported by grade itself
+        limit = DEFAULT_TESTS_TIMEOUT
     room = max(10.0, 0.75 * float(batch_timeout))
     return ["--timeout", f"{room:g}"] if room < limit else []
 

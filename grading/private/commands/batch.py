@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+from grading.pipeline.options import DEFAULT_BATCH_TIMEOUT, DEFAULT_LAB
+
 NAME = "batch"
 HELP = "grade every submission of a class (folder of clones or roster CSV)"
 DESCRIPTION = """\
@@ -57,7 +59,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--lab",
-        default="l03_pruning_clustering",
+        default=DEFAULT_LAB,
         help="lab id of the rubric (default: %(default)s)",
     )
     parser.add_argument(
@@ -71,9 +73,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--timeout",
         type=float,
-        default=1800,
+        default=DEFAULT_BATCH_TIMEOUT,
         metavar="S",
-        help="seconds per submission before it is stopped (default: 1800)",
+        help="seconds per submission before it is stopped (default: %(default)g)",
     )
     parser.add_argument(
         "--force", action="store_true", help="grade again the students already graded"

@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from grading.pipeline.options import DEFAULT_BATCH_TIMEOUT
+
 NAME = "demo"
 HELP = "run lab 03, release the template, grade an example submission (offline)"
 DESCRIPTION = """\
@@ -43,9 +45,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--timeout",
         type=float,
-        default=1800,
+        default=DEFAULT_BATCH_TIMEOUT,
         metavar="S",
-        help="seconds allowed to grade the example (default: 1800)",
+        help="seconds allowed to grade the example (default: %(default)g)",
     )
 
 

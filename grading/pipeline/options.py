@@ -1,0 +1,73 @@
+"""The options of one grading run, with their defaults in one place.
+
+The ``grade`` verb, the batch and the tests build a :class:`GradeOptions`;
+checks read it as ``ctx.options``. A default that several places need (the
+batch's time limit, the sandbox memory) is a constant here, never retyped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+#: The lab graded when a command is not told one and cannot detect it.
+DEFAULT_LAB = "l03_pruning_clustering"
+#: Wall-time limit of one submission in a batch (every check), seconds.
+DEFAULT_BATCH_TIMEOUT = 1800.0
+#: Hidden-test limits used when the rubric's ``[hidden_tests]`` gives none.
+DEFAULT_TESTS_TIMEOUT = 300.0
+DEFAULT_TEST_TIMEOUT = 150.0
+#: Address-space limit of a sandboxed child, MiB. TensorFlow reserves far
+#: more virtual memory than it touches: importing it takes about 1.7 GB of
+#: address space, and fine-tuning, clustering, pruning and converting a tiny
+#: model peaks near 2.9 GB on a 2-core machine. 8 GiB leaves room for that
+#: and still stops a runaway allocation long before it hurts the machine.
+DEFAULT_MEMORY_MB = 8192
+
+
+@dataclass
+class GradeOptions:
+    """How to grade one submission.
+
+    Parameters
+    ----------
+    base : str, optional
+        Git revision the student started from; the history check looks only
+        at the commits after it (found from the template record when None).
+    timeout : float, optional
+        Wall-time limit of the whole hidden-test run, seconds (the rubric's
+        ``[hidden_tests] timeout`` when None).
+    test_timeout : float, optional
+        Limit of one hidden test, seconds (the rubric's when None).
+    memory_mb : int, optional
+        Address-space limit of the sandboxed run (:data:`DEFAULT_MEMORY_MB`
+        when None).
+    hidden_tests_cache : Path, optional
+        Folder shared between gradings for the hidden tests' generated data
+        set and tiny model; None makes them per run.
+    overrides : dict, optional
+        Manual decisions by item id (``{"points", "comment", "reviewer"}``).
+    keep_workdir : bool
+        Keep the scratch folder (working copy, logs) for debugging.
+    check_environment : bool
+        Compare the installed packages with the pins before grading.
+    """
+
+    base: str | None = None
+    timeout: float | None = None
+    test_timeout: float | None = None
+    memory_mb: int | None = None
+    hidden_tests_cache: Path | None = None
+    overrides: dict[str, dict[str, Any]] | None = None
+    keep_workdir: bool = False
+    check_environment: bool = True
+
+    def for_checks(self) -> dict[str, Any]:
+        """Return the options a check may see, as plain data (no overrides)."""
+        data = dataclasses.asdict(self)
+        data.pop("overrides", None)
+        if data["hidden_tests_cache"] is not None:
+            data["hidden_tests_cache"] = str(data["hidden_tests_cache"])
+        return data
