@@ -1,19 +1,17 @@
 """Machine-readable outputs of one grading: results.json, Gradescope, JUnit.
 
-Every file is written atomically (a temporary file in the same folder, then
-:func:`os.replace`), so a reader never sees half a file and a crash leaves the
-previous version in place. The Gradescope and JUnit outputs hold the student
-view only: findings with ``audience = "instructor"`` are left out.
+Every file is written atomically (:func:`grading.util.io.write_atomic`). The
+Gradescope and JUnit outputs hold the student view only: findings with
+``audience = "instructor"`` are left out.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
+
+from grading.util.io import write_atomic, write_json
 
 #: Status words shown to students per item status.
 _STATUS_WORDS = {
@@ -23,57 +21,6 @@ _STATUS_WORDS = {
     "manual": "waiting for review by the instructor",
     "error": "could not be graded (grader error)",
 }
-
-
-def _current_umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _current_umask()
-
-
-def write_atomic(path: Path, data: str | bytes) -> Path:
-    """Write ``data`` to ``path`` atomically; create the parent folder.
-
-    Parameters
-    ----------
-    path : Path
-        Target file.
-    data : str or bytes
-        Content; ``str`` is written as UTF-8.
-
-    Returns
-    -------
-    Path
-        ``path``.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(raw)
-            handle.flush()
-            os.fsync(handle.fileno())
-        # mkstemp creates 0600; give the file the mode a plain open() would.
-        os.chmod(tmp, 0o666 & ~_UMASK)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return path
-
-
-def write_json(path: Path, data: Any) -> Path:
-    """Write ``data`` as sorted, indented JSON atomically."""
-    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    return write_atomic(path, text)
 
 
 def student_findings(item: dict[str, Any]) -> list[dict[str, Any]]:

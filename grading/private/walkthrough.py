@@ -22,6 +22,7 @@ from pathlib import Path
 from grading.pipeline.options import DEFAULT_BATCH_TIMEOUT, DEFAULT_LAB
 from grading.private.cohort import Submission, grade_one, write_gradebook
 from grading.private.packaging import release
+from grading.util.git import GitError, run_git
 from grading.util.paths import REPO_ROOT
 
 LAB = DEFAULT_LAB
@@ -289,7 +290,6 @@ def write_summary(results: Path, folder: Path) -> Path:
 
 def _git(cwd: Path, *args: str, when: dt.datetime | None = None) -> str:
     env = {
-        **os.environ,
         "GIT_AUTHOR_NAME": STUDENT_NAME,
         "GIT_AUTHOR_EMAIL": STUDENT_EMAIL,
         "GIT_COMMITTER_NAME": STUDENT_NAME,
@@ -297,18 +297,10 @@ def _git(cwd: Path, *args: str, when: dt.datetime | None = None) -> str:
     }
     if when is not None:
         env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = when.isoformat()
-    proc = subprocess.run(
-        ["git", "-c", "commit.gpgsign=false", "-c", "core.hooksPath=/dev/null", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    if proc.returncode != 0:
-        raise DemoError(
-            f"git {' '.join(args[:2])} failed in {cwd}: {proc.stderr.strip()}"
-        )
-    return proc.stdout.strip()
+    try:
+        return run_git(list(args), cwd, env=env)
+    except GitError as exc:
+        raise DemoError(str(exc)) from exc
 
 
 def make_submission(template: Path, results: Path, dest: Path) -> list[str]:

@@ -19,9 +19,9 @@ from typing import Any
 from urllib.parse import quote
 
 from grading.report import views
-from grading.report._io import atomic_write_text, read_json
 from grading.report.plots import histogram_svg
 from grading.report.render import REPORT_FILES, render_template
+from grading.util.io import read_json, write_atomic
 
 GRADEBOOK_CSV = "gradebook.csv"
 INDEX_HTML = "index.html"
@@ -438,9 +438,7 @@ def write_gradebook(grades_dir: Path) -> dict[str, Path]:
     rows = build_rows(records, columns)
     labs = Counter(r["results"]["lab"] for r in records if r["results"])
     title = views.lab_title(labs.most_common(1)[0][0]) if labs else "Gradebook"
-    csv_path = atomic_write_text(
-        grades_dir / GRADEBOOK_CSV, gradebook_csv(rows, columns)
-    )
+    csv_path = write_atomic(grades_dir / GRADEBOOK_CSV, gradebook_csv(rows, columns))
     html = render_template("index.html.j2", **index_view(rows, columns, title))
-    index_path = atomic_write_text(grades_dir / INDEX_HTML, html)
+    index_path = write_atomic(grades_dir / INDEX_HTML, html)
     return {"csv": csv_path, "index": index_path}

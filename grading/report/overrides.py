@@ -35,9 +35,9 @@ from pathlib import Path
 from typing import Any
 
 from grading.report import views
-from grading.report._io import atomic_write_json, atomic_write_text, read_json
 from grading.report.gradebook import submission_dirs, write_gradebook
 from grading.report.render import render_reports
+from grading.util.io import read_json, write_atomic, write_json
 
 FIELDS = ("submission", "item", "points", "comment", "reviewer")
 
@@ -370,9 +370,9 @@ def rerender(
             progress(done, total)
     for path, body in outputs:
         if isinstance(body, dict):
-            atomic_write_json(path, body)
+            write_json(path, body, sort_keys=False)
         else:
-            atomic_write_text(path, body)
+            write_atomic(path, body)
     write_gradebook(grades_dir)
     return {
         "decisions": len(decisions),

@@ -21,7 +21,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from grading.report import views
-from grading.report._io import atomic_write_text
+from grading.util.io import write_atomic
 
 #: GitHub's limit for one step summary is 1 MiB; keep a margin below it.
 MARKDOWN_LIMIT = 1024 * 1024 - 16 * 1024
@@ -236,5 +236,5 @@ def render_submission(results: dict[str, Any], out_dir: Path) -> dict[str, Path]
     rendered = render_reports(results, out_dir)
     written = {}
     for key, name in REPORT_FILES.items():
-        written[key] = atomic_write_text(out_dir / name, rendered[name])
+        written[key] = write_atomic(out_dir / name, rendered[name])
     return written

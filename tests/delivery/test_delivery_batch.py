@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import signal
@@ -15,6 +16,7 @@ import pytest
 from conftest import FAKE_GRADER, REPO, git
 
 from grading.private import cohort as batch
+from grading.util.io import write_json
 
 
 def make_repo(path: Path, commits: list[tuple[str, str]]) -> list[str]:
@@ -163,12 +165,12 @@ def test_batch_resumes_records_failures_and_kills_the_process_group(
         assert name in text
 
 
-def test_fallback_gradebook_without_report_code(tmp_path, fake_grader):
+def test_gradebook_lists_a_timed_out_student(tmp_path, fake_grader):
     clones = tmp_path / "clones"
     make_repo(clones / "alice", [("2026-01-01", "a")])
     out = tmp_path / "grades"
     batch.run_batch(batch.load_submissions(clones), out, progress=False)
-    batch.write_json_atomic(
+    write_json(
         out / "zoe" / "status.json",
         {
             "student": "zoe",
@@ -177,11 +179,12 @@ def test_fallback_gradebook_without_report_code(tmp_path, fake_grader):
             "seconds": 9,
         },
     )
-    path = batch.fallback_gradebook(out)
-    rows = path.read_text().splitlines()
-    assert rows[0].startswith("student,status,score,max_score")
-    assert rows[1].startswith("alice,graded,1.0,2.0")
-    assert rows[2] == "zoe,timeout,,,too slow"
+    batch.write_gradebook(out)
+    rows = list(csv.DictReader((out / "gradebook.csv").open(encoding="utf-8")))
+    by_student = {row["student"]: row for row in rows}
+    assert by_student["alice"]["status"] == "graded"
+    assert by_student["zoe"]["status"] == "timeout"
+    assert "too slow" in (out / "index.html").read_text(encoding="utf-8")
 
 
 KILL_SCRIPT = textwrap.dedent("""

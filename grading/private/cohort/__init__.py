@@ -40,6 +40,8 @@ from grading.pipeline.options import (
     DEFAULT_LAB,
     DEFAULT_TESTS_TIMEOUT,
 )
+from grading.util.git import GitError, run_git
+from grading.util.io import write_json
 from grading.util.paths import REPO_ROOT
 
 DEFAULT_TIMEOUT = DEFAULT_BATCH_TIMEOUT
@@ -246,19 +248,8 @@ def write_plan(subs: list[Submission], out: Path, **extra: Any) -> Path:
         "submissions": [asdict(s) for s in subs],
     }
     path = out / PLAN_NAME
-    write_json_atomic(path, data)
+    write_json(path, data)
     return path
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON to ``path`` through a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.chmod(tmp, 0o644)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=2)
-        handle.write("\n")
-    os.replace(tmp, path)
 
 
 # ---------------------------------------------------------------------------
@@ -267,27 +258,10 @@ def write_json_atomic(path: Path, data: Any) -> None:
 
 
 def _git(args: list[str], cwd: Path | None = None, timeout: float = 600) -> str:
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true"}
-    out = subprocess.run(
-        [
-            "git",
-            "-c",
-            "core.hooksPath=/dev/null",
-            "-c",
-            "advice.detachedHead=false",
-            *args,
-        ],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=timeout,
-    )
-    if out.returncode != 0:
-        raise BatchError(
-            f"git {' '.join(args[:2])} failed: {out.stderr.strip()[-500:]}"
-        )
-    return out.stdout.strip()
+    try:
+        return run_git(args, cwd, timeout=timeout)
+    except GitError as exc:
+        raise BatchError(str(exc)) from exc
 
 
 def _parse_deadline(text: str) -> dt.datetime | None:
@@ -521,7 +495,7 @@ def grade_one(
         seconds = round(time.monotonic() - start, 2)
         if log_path.exists():
             shutil.move(str(log_path), result_dir / "grade.log")
-        write_json_atomic(
+        write_json(
             result_dir / "submission.json",
             {
                 "student": sub.student,
@@ -544,7 +518,7 @@ def grade_one(
             partial = result_dir / "results.json"
             if partial.exists():
                 partial.rename(result_dir / "results.incomplete.json")
-            write_json_atomic(
+            write_json(
                 result_dir / "status.json",
                 {
                     "student": sub.student,
@@ -747,7 +721,7 @@ def run_batch(
                 outcome = future.result()
             except Exception as exc:  # a bug here must not stop the class
                 outcome = Outcome(sub.student, "error", 0.0, f"batch error: {exc!r}")
-                write_json_atomic(
+                write_json(
                     out / sub.student / "status.json",
                     {
                         "student": sub.student,
@@ -806,80 +780,20 @@ def clean_stale(out: Path) -> None:
 
 
 def write_gradebook(out: Path) -> list[Path]:
-    """Write the gradebook of ``out``; fall back to a plain CSV if needed.
+    """Write ``OUT/gradebook.csv`` and ``OUT/index.html``.
 
-    Uses :func:`grading.report.write_gradebook` (CSV and HTML index). If that
-    is unavailable or fails, writes ``OUT/gradebook.csv`` itself, so a batch
-    never ends without a CSV.
+    The CSV is written first, so a failure of the class page still leaves
+    the gradebook; the failure is printed and the batch goes on.
 
     Returns
     -------
     list of Path
         The files written.
     """
+    from grading.report import write_gradebook as report_gradebook
+
     try:
-        from grading.report import write_gradebook as report_gradebook
-    except ImportError:
-        report_gradebook = None
-    if report_gradebook is not None:
-        try:
-            written = report_gradebook(out)
-            if isinstance(written, (list, tuple)):
-                return [Path(p) for p in written]
-            return [
-                p for p in (out / "gradebook.csv", out / "index.html") if p.exists()
-            ]
-        except Exception as exc:  # keep the CSV whatever the report code does
-            print(
-                f"batch: the gradebook renderer failed ({exc!r}); "
-                "writing a plain gradebook.csv instead",
-                file=sys.stderr,
-            )
-    return [fallback_gradebook(out)]
-
-
-def fallback_gradebook(out: Path) -> Path:
-    """Write ``OUT/gradebook.csv`` from the per-student files alone."""
-    rows = []
-    item_ids: list[str] = []
-    for folder in sorted(
-        p for p in out.iterdir() if p.is_dir() and not p.name.startswith(".")
-    ):
-        row: dict[str, Any] = {"student": folder.name}
-        status_file, results_file = folder / "status.json", folder / "results.json"
-        if status_file.is_file():
-            try:
-                status = json.loads(status_file.read_text("utf-8"))
-            except ValueError:
-                status = {"status": "error", "message": "unreadable status.json"}
-            row.update(
-                status=status.get("status", "error"),
-                message=str(status.get("message", "")).splitlines()[0:1] or "",
-            )
-            row["message"] = row["message"][0] if row["message"] else ""
-        elif results_file.is_file():
-            try:
-                results = json.loads(results_file.read_text("utf-8"))
-            except ValueError:
-                continue
-            row.update(
-                status=results.get("status", "graded"),
-                score=results.get("score"),
-                max_score=results.get("max_score"),
-            )
-            for item in results.get("items", []):
-                if item["id"] not in item_ids:
-                    item_ids.append(item["id"])
-                row[item["id"]] = item.get("points")
-        else:
-            continue
-        rows.append(row)
-    path = out / "gradebook.csv"
-    fields = ["student", "status", "score", "max_score", *item_ids, "message"]
-    tmp = path.with_name(".gradebook.csv.tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
-    os.replace(tmp, path)
-    return path
+        return list(report_gradebook(out).values())
+    except Exception as exc:  # noqa: BLE001 - a batch must end with its CSV
+        print(f"batch: the class page could not be written ({exc!r})", file=sys.stderr)
+        return [p for p in (out / "gradebook.csv", out / "index.html") if p.exists()]

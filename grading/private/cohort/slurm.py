@@ -31,9 +31,9 @@ from grading.private.cohort import (
     is_done,
     is_url,
     write_gradebook,
-    write_json_atomic,
     write_plan,
 )
+from grading.util.io import write_json
 
 JOB_FILE = "job.json"
 
@@ -221,7 +221,7 @@ def submit(
         "plan": str(plan),
         "sbatch_exit": proc.returncode,
     }
-    write_json_atomic(out / "slurm" / JOB_FILE, record)
+    write_json(out / "slurm" / JOB_FILE, record)
     return record
 
 
@@ -283,7 +283,7 @@ def collect(out: Path, *, progress=print) -> dict[str, Any]:
             if log.is_file():
                 tail = "\n".join(log.read_text(errors="replace").splitlines()[-10:])
             status = "timeout" if "TIME LIMIT" in tail else "error"
-            write_json_atomic(
+            write_json(
                 out / sub.student / "status.json",
                 {
                     "student": sub.student,

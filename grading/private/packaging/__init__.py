@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import grading
+from grading.util.git import GitError, run_git
 from grading.util.paths import REPO_ROOT, STUDENT_TEMPLATE_DIR
 
 TEMPLATE_DIR = STUDENT_TEMPLATE_DIR
@@ -262,31 +263,10 @@ def _source_commit(source: Path) -> str:
 
 
 def _git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
-    full_env = {**os.environ, **(env or {})}
     try:
-        out = subprocess.run(
-            [
-                "git",
-                "-c",
-                "commit.gpgsign=false",
-                "-c",
-                "core.hooksPath=/dev/null",
-                *args,
-            ],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            check=True,
-            env=full_env,
-            timeout=120,
-        )
-    except FileNotFoundError as exc:
-        raise ReleaseError("git is not installed; install git and run again") from exc
-    except subprocess.CalledProcessError as exc:
-        raise ReleaseError(
-            f"git {' '.join(args)} failed in {cwd}: {exc.stderr.strip()}"
-        ) from exc
-    return out.stdout
+        return run_git(list(args), cwd, env=env, timeout=120)
+    except GitError as exc:
+        raise ReleaseError(str(exc)) from exc
 
 
 def release(
