@@ -7,6 +7,11 @@ that non-ASCII paths and messages arrive unquoted), one ``git ls-tree`` of
 through GitPython's ``repo.git`` with options that keep an untrusted
 repository's own configuration (external diff drivers, text conversion,
 signature checks) from running anything.
+
+The repository is untrusted input, so every read is bounded
+(:mod:`grading.history.bounded`): commits, bytes of output, file changes,
+bytes to diff and time per call all have limits, and anything over one is
+refused with :class:`TooLarge` naming it.
 """
 
 from __future__ import annotations
@@ -18,12 +23,15 @@ from pathlib import Path
 
 import git
 
+from grading.history.bounded import Limits, TooLarge, bounded_output, count_commits
+
 NULL_SHA = "0" * 40
 SUBMODULE_MODE = "160000"
 _HEX = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 _NUMSTAT = re.compile(r"^(\d+|-)\t(\d+|-)\t(.*)$", re.S)
 # One header per commit: fields separated by NUL, message last.
-_FORMAT = "%H%x00%P%x00%an%x00%ae%x00%aI%x00%B"
+_FORMAT = "%H%x00%T%x00%P%x00%an%x00%ae%x00%aI%x00%B"
+_HEADER_FIELDS = 7
 LFS_PREFIX = b"version https://git-lfs.github.com/spec/v1"
 
 
@@ -69,11 +77,13 @@ class Commit:
     date: str
     message: str
     changes: list[Change] = field(default_factory=list)
+    tree: str = ""
 
     @property
     def subject(self) -> str:
-        """First line of the message."""
-        return self.message.split("\n", 1)[0].strip()
+        """First line of the message (raw: rules read the normalised text)."""
+        end = self.message.find("\n")
+        return (self.message if end < 0 else self.message[:end]).strip()
 
     @property
     def is_merge(self) -> bool:
@@ -96,7 +106,7 @@ def _decode(raw: bytes) -> str:
     return raw.decode("utf-8", errors="replace")
 
 
-def open_repo(path: Path) -> git.Repo:
+def open_repo(path: Path, limits: Limits | None = None) -> git.Repo:
     """Open the repository whose top folder is ``path``.
 
     Raises
@@ -112,7 +122,9 @@ def open_repo(path: Path) -> git.Repo:
     if repo.bare:
         raise NotARepository(str(path))
     # Read-only commands on someone else's clone: trust this one folder, never
-    # quote paths, and always show the root commit's diff.
+    # quote paths, always show the root commit's diff, and never diff a file
+    # larger than the limit (it counts as binary: no line counts).
+    big = (limits or Limits()).diff_file_bytes
     repo.git.set_persistent_git_options(
         c=[
             f"safe.directory={Path(path).resolve()}",
@@ -120,6 +132,7 @@ def open_repo(path: Path) -> git.Repo:
             "log.showRoot=true",
             "log.showSignature=false",
             "diff.noprefix=false",
+            f"core.bigFileThreshold={big}",
         ]
     )
     return repo
@@ -154,33 +167,97 @@ def resolve(repo: git.Repo, rev: str) -> str | None:
         return None
 
 
-def read_log(repo: git.Repo, rev: str = "HEAD") -> list[Commit]:
+def read_log(
+    repo: git.Repo, rev: str = "HEAD", limits: Limits | None = None
+) -> list[Commit]:
     """Return every commit reachable from ``rev``, children before parents.
 
-    One ``git log --topo-order --raw --numstat -z`` call; merges are diffed
-    against their first parent, renames are split into delete + add.
+    Two bounded ``git log --topo-order -z`` calls: ``--raw`` (headers, trees,
+    messages, blob ids; cheap, no file is diffed), then, once the work it
+    implies is known to be within the limits, ``--numstat`` (line counts).
+    Merges are diffed against their first parent, renames are split into
+    delete + add.
+
+    Raises
+    ------
+    TooLarge
+        When the history has more commits than ``limits.max_commits``, more
+        file changes than ``limits.max_changes``, more to diff than
+        ``limits.max_diff_mb``, or a log over the byte or time limit.
     """
-    raw = repo.git.log(
-        rev,
-        "--topo-order",
-        f"--format={_FORMAT}",
-        "--raw",
-        "--numstat",
-        "-z",
-        "--no-abbrev",
-        "--no-renames",
-        "--no-ext-diff",
-        "--no-textconv",
-        "--no-color",
-        "--diff-merges=first-parent",
-        "--",
-        stdout_as_string=False,
+    limits = limits or Limits()
+    count = count_commits(repo, rev, limits.max_commits)
+    if count > limits.max_commits:
+        raise TooLarge(
+            "max_commits",
+            f"the history has more than {limits.max_commits:,} commits, the most "
+            "the grader reads (limit max_commits)",
+        )
+    common = [rev, "--topo-order", "-z", "--no-renames", "--no-ext-diff"]
+    common += ["--no-textconv", "--no-color", "--diff-merges=first-parent"]
+    raw = bounded_output(
+        repo,
+        "log",
+        [*common, f"--format={_FORMAT}", "--raw", "--no-abbrev", "--"],
+        limits,
+        "the history's log",
     )
-    return parse_log(raw)
+    commits = parse_log(raw)
+    _check_diff_work(repo, commits, limits)
+    stats = bounded_output(
+        repo,
+        "log",
+        [*common, "--format=%x01%H", "--numstat", "--"],
+        limits,
+        "the history's line counts",
+    )
+    _apply_numstat(commits, stats)
+    return commits
+
+
+def _check_diff_work(repo: git.Repo, commits: list[Commit], limits: Limits) -> None:
+    """Refuse histories whose line counts would cost too much to compute."""
+    changes = [ch for c in commits for ch in c.changes if ch.new_mode != SUBMODULE_MODE]
+    if len(changes) > limits.max_changes:
+        raise TooLarge(
+            "max_changes",
+            f"the history changes files {len(changes):,} times, more than the "
+            f"{limits.max_changes:,} the grader reads (limit max_changes)",
+        )
+    sizes = blob_sizes(repo, [s for ch in changes for s in (ch.old_sha, ch.new_sha)])
+    small = limits.diff_file_bytes
+    work = sum(
+        size
+        for ch in changes
+        for size in (sizes.get(ch.old_sha, 0), sizes.get(ch.new_sha, 0))
+        if size <= small
+    )
+    if work > limits.max_diff_bytes:
+        raise TooLarge(
+            "max_diff_mb",
+            f"the history's changes hold {work / 1048576:.1f} MB of text to "
+            f"compare, more than the {limits.max_diff_mb:g} MB the grader reads "
+            "(limit max_diff_mb)",
+        )
+
+
+def _apply_numstat(commits: list[Commit], raw: bytes) -> None:
+    """Set ``added``/``deleted`` of each change from ``--numstat -z`` output."""
+    by_sha = {c.sha: {ch.path: ch for ch in c.changes} for c in commits}
+    changes: dict[str, Change] = {}
+    for token in raw.decode("utf-8", errors="replace").split("\0"):
+        if token.startswith("\x01"):
+            changes = by_sha.get(token[1:].strip(), {})
+            continue
+        m = _NUMSTAT.match(token.lstrip("\n"))
+        change = changes.get(m.group(3)) if m else None
+        if change is not None:
+            change.added = None if m.group(1) == "-" else int(m.group(1))
+            change.deleted = None if m.group(2) == "-" else int(m.group(2))
 
 
 def parse_log(raw: bytes) -> list[Commit]:
-    """Parse the output of :func:`read_log` (exposed for tests)."""
+    """Parse ``git log --format=... --raw [--numstat] -z`` output (for tests too)."""
     tokens = raw.decode("utf-8", errors="replace").split("\0")
     commits: list[Commit] = []
     by_path: dict[str, Change] = {}
@@ -216,9 +293,9 @@ def parse_log(raw: bytes) -> list[Commit]:
                 change.deleted = None if m.group(2) == "-" else int(m.group(2))
             i += 1
             continue
-        # A commit header: sha, parents, author, email, date, message.
-        fields = tokens[i : i + 6]
-        while len(fields) < 6:
+        # A commit header: sha, tree, parents, author, email, date, message.
+        fields = tokens[i : i + _HEADER_FIELDS]
+        while len(fields) < _HEADER_FIELDS:
             fields.append("")
         sha = fields[0].strip()
         if not _HEX.match(sha):
@@ -226,21 +303,31 @@ def parse_log(raw: bytes) -> list[Commit]:
             continue
         current = Commit(
             sha=sha,
-            parents=fields[1].split(),
-            author=fields[2],
-            email=fields[3],
-            date=fields[4],
-            message=fields[5].rstrip("\n"),
+            tree=fields[1].strip(),
+            parents=fields[2].split(),
+            author=fields[3],
+            email=fields[4],
+            date=fields[5],
+            message=fields[6].rstrip("\n"),
         )
         commits.append(current)
         by_path = {}
-        i += 6
+        i += _HEADER_FIELDS
     return commits
 
 
-def ls_tree(repo: git.Repo, rev: str = "HEAD") -> dict[str, TreeEntry]:
-    """Return the files of ``rev`` by path, with blob sizes."""
-    raw = repo.git.ls_tree("-r", "-l", "-z", "--full-tree", rev, stdout_as_string=False)
+def ls_tree(
+    repo: git.Repo, rev: str = "HEAD", limits: Limits | None = None
+) -> dict[str, TreeEntry]:
+    """Return the files of ``rev`` by path, with blob sizes.
+
+    Raises
+    ------
+    TooLarge
+        When the listing is over the byte or time limit of ``limits``.
+    """
+    args = ["-r", "-l", "-z", "--full-tree", rev]
+    raw = bounded_output(repo, "ls_tree", args, limits or Limits(), "the file list")
     entries: dict[str, TreeEntry] = {}
     for rec in raw.split(b"\0"):
         if not rec:
@@ -279,9 +366,17 @@ def blob_sizes(repo: git.Repo, shas: list[str]) -> dict[str, int]:
     return sizes
 
 
-def read_blobs(repo: git.Repo, shas: list[str]) -> dict[str, bytes]:
-    """Return the content of small blobs (one ``cat-file --batch`` call)."""
-    shas = sorted({s for s in shas if s and s != NULL_SHA})
+def read_blobs(
+    repo: git.Repo, shas: list[str], max_size: int = 1024 * 1024
+) -> dict[str, bytes]:
+    """Return the content of the blobs of at most ``max_size`` bytes.
+
+    Larger blobs are left out unread (sizes first with ``--batch-check``, then
+    one ``cat-file --batch`` call for the rest), so a huge file committed
+    where a small one is expected costs no memory.
+    """
+    sizes = blob_sizes(repo, shas)
+    shas = sorted(s for s, size in sizes.items() if size <= max_size)
     if not shas:
         return {}
     out = _batch(repo, "--batch", shas)

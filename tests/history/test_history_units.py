@@ -53,6 +53,7 @@ def test_parse_log_handles_tricky_tokens():
         # Newest commit: a message with tabs and digits that look like
         # numstat, a path that looks like a sha, and a path with a tab.
         sha1,
+        "e" * 40,
         sha2,
         "Żaneta",
         "z@x.org",
@@ -66,6 +67,7 @@ def test_parse_log_handles_tricky_tokens():
         "-\t-\tdir/a\tb.py",
         # An empty commit with an empty message right after.
         sha2,
+        "e" * 40,
         "",
         "A",
         "a@x.org",
@@ -77,6 +79,7 @@ def test_parse_log_handles_tricky_tokens():
     assert [c.sha for c in commits] == [sha1, sha2]
     first = commits[0]
     assert first.author == "Żaneta" and first.subject == "l03: Fix 1\t2\tthings"
+    assert first.tree == "e" * 40 and first.parents == [sha2]
     assert [(c.path, c.added) for c in first.changes] == [
         ("d" * 40, 3),
         ("dir/a\tb.py", None),
