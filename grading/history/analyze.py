@@ -1,216 +1,57 @@
 """Analyse one repository: pick the student's commits, apply the rules, score.
 
-:func:`analyze` returns the JSON report that ``python -m grading history``
-prints and that the ``history`` check stores as its details.
+:func:`analyze` returns a :class:`grading.history.report.HistoryReport`;
+its ``to_dict()`` is what ``python -m grading history --json`` prints and
+what the ``history`` check stores as its details.
 """
 
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 
 import git
 
-from grading.history import base as basemod
-from grading.history import gitdata, rules, scoring
+from grading.history import gitdata, junk, scoring
+from grading.history.base import ancestors, decide_base, is_bot
+from grading.history.bounded import Limits, TooLarge
+from grading.history.config import HistoryConfigError, convention, load_config
+from grading.history.course import Catalogue, Origin, upstream_why
 from grading.history.gitdata import NULL_SHA, Change, Commit, NotARepository
-from grading.history.readme import forbidden_patterns
-from grading.pipeline.rubric import Rubric
-
-REQUIRED = (
-    "rule",
-    "convention",
-    "subject_max",
-    "generic",
-    "non_imperative",
-    "junk",
-    "size_limit_mb",
-    "giant_share",
-    "giant_min_lines",
-    "deduct",
-    "cap",
+from grading.history.messages import message_issues
+from grading.history.report import (
+    Base,
+    CommitRow,
+    HistoryReport,
+    IgnoredCommit,
+    Issue,
+    RepoIssue,
+    shown,
 )
+from grading.history.rules import author_issues, shape_issues
+
+__all__ = ["HistoryConfigError", "analyze", "load_config"]
+
 FETCH_HINT = (
     "The clone is shallow (GitHub Actions clones only the last commit by "
     "default). Fetch the whole history: in the workflow use "
     "`actions/checkout` with `fetch-depth: 0`; locally run `git fetch --unshallow`."
 )
-
-
-class HistoryConfigError(ValueError):
-    """The rubric's ``[history]`` section is missing or malformed."""
-
-
-def load_config(rubric: Rubric) -> tuple[dict, str, float]:
-    """Return ``(history section, item id, item points)`` from a rubric.
-
-    Raises
-    ------
-    HistoryConfigError
-        If the section, a required key or the item is missing; the message
-        names the rubric file.
-    """
-    where = rubric.path
-    cfg = rubric.section("history")
-    if not cfg:
-        raise HistoryConfigError(f"{where}: no [history] section with the scoring rule")
-    missing = [k for k in REQUIRED if k not in cfg]
-    if missing:
-        raise HistoryConfigError(f"{where}: [history] lacks {', '.join(missing)}")
-    try:
-        pattern = re.compile(cfg["convention"])
-    except re.error as exc:
-        raise HistoryConfigError(
-            f"{where}: [history] convention is not a regex: {exc}"
-        ) from exc
-    if "summary" not in pattern.groupindex:
-        raise HistoryConfigError(
-            f"{where}: [history] convention needs a (?P<summary>...) group"
-        )
-    cfg = dict(cfg)
-    if "summary_paths" not in cfg:
-        summary_dir = rubric.summary_dir or "summaries"
-        cfg["summary_paths"] = [summary_dir.rstrip("/") + "/"]
-    item_id = cfg.get("item", "git_history")
-    item = rubric.item(item_id)
-    if item is None:
-        raise HistoryConfigError(f"{where}: no item {item_id!r} for the history check")
-    return cfg, item_id, item.points
-
-
-def _commit_row(commit: Commit, issues: list[dict]) -> dict:
-    return {
-        "sha": commit.sha,
-        "short": commit.sha[:8],
-        "subject": commit.subject,
-        "author": f"{commit.author} <{commit.email}>",
-        "date": commit.date,
-        "merge": commit.is_merge,
-        "findings": issues,
-    }
-
-
-def _readme_rules(repo: git.Repo, rev: str, cfg: dict) -> list[dict]:
-    """Junk rules from the READMEs at ``rev`` (the template when known)."""
-    files = cfg.get("readme_files", [])
-    if not files:
-        return []
-    try:
-        raw = repo.git.ls_tree("-z", rev, "--", *files, stdout_as_string=False)
-    except git.GitCommandError:
-        return []
-    shas = {}
-    for rec in raw.split(b"\0"):
-        meta, _, path = rec.partition(b"\t")
-        parts = meta.decode("ascii", "replace").split()
-        if len(parts) == 3 and parts[1] == "blob":
-            shas[parts[2]] = path.decode("utf-8", "replace")
-    known = {r["pattern"] for r in cfg.get("junk", [])}
-    out = []
-    for sha, content in gitdata.read_blobs(repo, list(shas)).items():
-        text = content[:200_000].decode("utf-8", "replace")
-        for pattern, sentence in forbidden_patterns(text):
-            if pattern in known:
-                continue
-            known.add(pattern)
-            out.append(
-                {
-                    "pattern": pattern,
-                    "what": f"a path that {shas[sha]} asks not to commit "
-                    f'("{sentence}")',
-                }
-            )
-    return out
-
-
-def _shallow_boundary(repo: git.Repo) -> set[str]:
-    """Commits whose parents were cut off by a shallow clone."""
-    try:
-        text = (Path(repo.git_dir) / "shallow").read_text(encoding="ascii")
-    except OSError:
-        return set()
-    return {line.strip() for line in text.splitlines() if line.strip()}
-
-
-def _decide_base(
-    repo: git.Repo,
-    commits: list[Commit],
-    cfg: dict,
-    base_rev: str | None,
-    shallow: bool,
-    head: str,
-) -> basemod.Base:
-    notes: list[str] = []
-    fingerprint = None
-    blob = basemod.fingerprint_blob(commits)
-    if blob:
-        content = gitdata.read_blobs(repo, [blob]).get(blob)
-        if content is not None:
-            fingerprint, problem = basemod.load_fingerprint(content)
-            if problem:
-                notes.append(problem)
-    if base_rev:
-        sha = gitdata.resolve(repo, base_rev)
-        if sha is None:
-            notes.append(
-                f"--base {base_rev!r} is not a commit of this repository; "
-                "deciding the base automatically instead"
-            )
-        else:
-            if sha not in {c.sha for c in commits}:
-                try:
-                    sha = repo.git.merge_base(sha, head).strip()
-                    notes.append(
-                        f"--base {base_rev!r} is not in the history of HEAD; "
-                        f"using the common ancestor {sha[:8]}"
-                    )
-                except git.GitCommandError:
-                    notes.append(f"--base {base_rev!r} shares no history with HEAD")
-                    sha = None
-            if sha:
-                return basemod.Base(
-                    sha, "option", f"given with --base {base_rev}", notes, fingerprint
-                )
-    if fingerprint is not None:
-        sha, kind = basemod.match_fingerprint(
-            commits, fingerprint["files"], cfg.get("platform_paths", [])
-        )
-        if sha and kind == "recorded" and shallow:
-            # A cut-off commit lists every file as added: "holds all the
-            # template's files" says nothing about where the template ends.
-            sha = None
-        if sha:
-            how = (
-                "the newest commit whose files are exactly the template's"
-                if kind == "exact"
-                else "the first commit holding every template file unchanged"
-            )
-            version = fingerprint.get("template_version", "?")
-            return basemod.Base(
-                sha,
-                "fingerprint",
-                f"template fingerprint {basemod.FINGERPRINT_PATH} (version {version}): "
-                f"{how}",
-                notes,
-                fingerprint,
-            )
-        notes.append(
-            "no commit matches the template fingerprint (rebased or squashed "
-            "history?); falling back to heuristics"
-        )
-    sha, why = basemod.heuristic_base(commits, cfg, shallow)
-    if sha:
-        return basemod.Base(sha, "heuristic", why, notes, fingerprint)
-    why = "no base found: every commit counts as the student's"
-    if shallow:
-        why = "no base found in this shallow clone: every visible commit counts"
-    return basemod.Base(None, "none", why, notes, fingerprint)
+SHALLOW_CANNOT = [
+    "which commits are the student's, when the template commit is not in the clone",
+    "the shape of the history (one giant commit, code and summary together, merges)",
+    "which commit added each committed file",
+    FETCH_HINT,
+]
 
 
 def analyze(
-    path: str | Path, cfg: dict, max_points: float, base_rev: str | None = None
-) -> dict:
+    path: str | Path,
+    cfg: dict,
+    max_points: float,
+    base_rev: str | None = None,
+    catalogue: Catalogue | None = None,
+) -> HistoryReport:
     """Analyse the git history of a submission.
 
     Parameters
@@ -223,213 +64,269 @@ def analyze(
         Points of the history item.
     base_rev : str, optional
         The template's last commit, when the instructor knows it.
+    catalogue : Catalogue, optional
+        Template versions and commits of the original course (default:
+        ``grading/versions/``).
 
     Returns
     -------
-    dict
-        The report: ``status``, ``base``, ``student_commits``,
-        ``repo_findings``, ``score``, ``max_score``, ``deductions``,
-        ``rule``, ``judged`` (``full``, ``partial`` or ``none``) and
-        ``cannot_judge``.
+    HistoryReport
+        Status, base, the student's commits with their findings, repository
+        findings, score and deductions (``to_dict()`` for JSON).
     """
     started = time.perf_counter()
-    path = Path(path)
-    report: dict = {
-        "repository": str(path),
-        "status": "ok",
-        "head": None,
-        "branch": None,
-        "detached": False,
-        "shallow": False,
-        "judged": "full",
-        "cannot_judge": [],
-        "base": {"sha": None, "method": "none", "explanation": "", "notes": []},
-        "commit_count": 0,
-        "student_commits": [],
-        "ignored_commits": [],
-        "repo_findings": [],
-        "score": None,
-        "max_score": float(max_points),
-        "fraction": None,
-        "deductions": [],
-        "rule": " ".join(str(cfg["rule"]).split()),
-    }
+    report = HistoryReport(
+        repository=str(path),
+        max_score=float(max_points),
+        rule=" ".join(str(cfg["rule"]).split()),
+    )
+    limits = Limits.from_config(cfg)
     try:
-        repo = gitdata.open_repo(path)
+        repo = gitdata.open_repo(Path(path), limits)
     except NotARepository:
-        report.update(status="not_a_repository", judged="none")
-        report["cannot_judge"].append(
+        report.status, report.judged = "not_a_repository", "none"
+        report.cannot_judge.append(
             f"{path} is not the top folder of a git repository (no .git), so "
             "there is no history to judge. Submit the repository itself (a git "
             "clone), not a copy or an archive of its files."
         )
         return report
     with repo:
-        info = gitdata.head_info(repo)
-        report.update(
-            head=info["head"],
-            branch=info["branch"],
-            shallow=info["shallow"],
-            detached=bool(info["head"]) and info["branch"] is None,
-        )
-        if not info["head"]:
-            report.update(status="empty", score=0.0, fraction=0.0)
-            report["repo_findings"].append(
-                {
-                    "code": "no_commits",
-                    "message": "The repository has no commits.",
-                    "hint": "Commit your work (`git add <paths>`, `git commit -m "
-                    '"<area>: <Summary>"`) and push it.',
-                    "paths": [],
-                    "commits": [],
-                }
-            )
-            return report
-        commits = gitdata.read_log(repo, info["head"])
-        report["commit_count"] = len(commits)
-        base = _decide_base(repo, commits, cfg, base_rev, info["shallow"], info["head"])
-        report["base"] = {
-            "sha": base.sha,
-            "method": base.method,
-            "explanation": base.explanation,
-            "notes": base.notes,
-        }
-        template = basemod.ancestors(commits, base.sha) if base.sha else set()
-        bots = cfg.get("bot_authors", [])
-        own: list[Commit] = []
-        for commit in commits:
-            if commit.sha in template:
-                continue
-            if basemod.is_bot(commit, bots):
-                report["ignored_commits"].append(
-                    {
-                        "sha": commit.sha,
-                        "subject": commit.subject,
-                        "author": f"{commit.author} <{commit.email}>",
-                        "why": "made by a bot, not by the student",
-                    }
-                )
-                continue
-            own.append(commit)
-        shallow = info["shallow"]
-        boundary = _shallow_boundary(repo) if shallow else set()
-        head_tree = gitdata.ls_tree(repo, info["head"])
-        if shallow:
-            report["judged"] = "partial"
-            report["cannot_judge"] += [
-                "which commits are the student's, when the template commit is "
-                "not in the clone",
-                "the shape of the history (one giant commit, code and summary "
-                "together, merges)",
-                "which commit added each committed file",
-                FETCH_HINT,
-            ]
-            # The cut-off commits show every file as added: do not trust them.
-            fp_files = (base.fingerprint or {}).get("files", {})
-            base_paths = set(gitdata.ls_tree(repo, base.sha)) if base.sha else set()
-            pseudo = Commit(
-                sha="unknown",
-                parents=[],
-                author="",
-                email="",
-                date="",
-                message="(not in this shallow clone)",
-            )
-            pseudo.changes = [
-                Change(
-                    path=e.path,
-                    status="A",
-                    old_sha=NULL_SHA,
-                    new_sha=e.sha,
-                    new_mode=e.mode,
-                )
-                for e in head_tree.values()
-                if e.kind == "blob"
-                and fp_files.get(e.path) != e.sha
-                and e.path not in base_paths
-            ]
-            junk_source = [pseudo]
-        else:
-            junk_source = own
-        # Sizes and LFS status of every blob the student added.
-        added = [
-            ch
-            for c in junk_source
-            for ch in c.changes
-            if ch.new_sha != NULL_SHA and ch.status in ("A", "T")
-        ]
-        sizes = gitdata.blob_sizes(repo, [ch.new_sha for ch in added])
-        small = [
-            ch.new_sha
-            for ch in added
-            if sizes.get(ch.new_sha, 1 << 30) < 1024
-            and any(
-                r.get("lfs") and rules.patterns.match(r["pattern"], ch.path)
-                for r in cfg["junk"]
-            )
-        ]
-        lfs = {
-            sha
-            for sha, content in gitdata.read_blobs(repo, small).items()
-            if gitdata.is_lfs_pointer(content)
-        }
-        extra = _readme_rules(repo, base.sha or info["head"], cfg)
-        junk, junk_paths = rules.junk_issues(
-            junk_source, set(head_tree), cfg, sizes, lfs, extra
-        )
-        report["readme_rules"] = extra
-        shape = {} if shallow else rules.shape_issues(own, cfg, junk_paths)
-        codes: list[str] = []
-        rows = []
-        for commit in own:
-            issues = [] if commit.is_merge else rules.message_issues(commit, cfg)
-            issues += shape.get(commit.sha, [])
-            if commit.sha in boundary:
-                issues.append(
-                    {
-                        "code": "cut_off",
-                        "message": "The parents of this "
-                        "commit are not in the clone (shallow).",
-                        "hint": FETCH_HINT,
-                    }
-                )
-            codes += [i["code"] for i in issues]
-            rows.append(_commit_row(commit, issues))
-        repo_findings = junk + rules.author_issues(own, cfg)
-        codes += [f["code"] for f in repo_findings]
-        report["student_commits"] = rows
-        report["repo_findings"] = repo_findings
-        report["submodules"] = sorted(
-            e.path for e in head_tree.values() if e.mode == gitdata.SUBMODULE_MODE
-        )
-        report["lfs_files"] = sorted(ch.path for ch in added if ch.new_sha in lfs)
-        if not own and shallow:
-            report["status"] = "shallow"
-            report["cannot_judge"].insert(
-                0, "whether you made commits at all: none is visible in this clone"
-            )
-        elif not own:
-            report.update(status="no_student_commits", score=0.0, fraction=0.0)
-            report["repo_findings"].append(
-                {
-                    "code": "no_student_commits",
-                    "message": "There are no commits of yours after the template "
-                    f"({base.explanation}).",
-                    "hint": "Commit your work in small steps and push it. If your work "
-                    "is there, tell the instructor: the base may be wrong "
-                    "(they can grade with --base).",
-                    "paths": [],
-                    "commits": [],
-                }
-            )
-        else:
-            result = scoring.apply_rule(codes, cfg, max_points)
-            report.update(
-                score=result["points"],
-                fraction=result["fraction"],
-                deductions=result["deductions"],
-            )
-            if shallow:
-                report["status"] = "shallow"
-    report["seconds"] = round(time.perf_counter() - started, 4)
+        try:
+            _analyze_repo(repo, report, cfg, base_rev, catalogue, limits)
+        except TooLarge as exc:
+            _refuse(report, exc)
+    report.seconds = round(time.perf_counter() - started, 4)
     return report
+
+
+def _analyze_repo(
+    repo: git.Repo,
+    report: HistoryReport,
+    cfg: dict,
+    base_rev: str | None,
+    catalogue: Catalogue | None,
+    limits: Limits,
+) -> None:
+    info = gitdata.head_info(repo)
+    head, shallow = info["head"], info["shallow"]
+    report.head, report.branch, report.shallow = head, info["branch"], shallow
+    report.detached = bool(head) and info["branch"] is None
+    if not head:
+        report.status, report.score, report.fraction = "empty", 0.0, 0.0
+        report.repo_findings.append(
+            RepoIssue(
+                "no_commits",
+                "The repository has no commits.",
+                "Commit your work (`git add <paths>`, `git commit -m "
+                '"<area>: <Summary>"`) and push it.',
+            )
+        )
+        return
+    commits = gitdata.read_log(repo, head, limits)
+    report.commit_count = len(commits)
+    base, origin = decide_base(
+        repo, commits, cfg, catalogue or Catalogue.load(), base_rev, shallow
+    )
+    report.base = base
+    own = _student_commits(commits, base, origin, cfg, report)
+    head_tree = gitdata.ls_tree(repo, head, limits)
+    if shallow:
+        report.judged = "partial"
+        report.cannot_judge += SHALLOW_CANNOT
+        source = [_shallow_view(repo, base, head_tree, limits)]
+    else:
+        source = own
+    found, junk_paths = _committed_files(repo, report, source, head_tree, cfg, base)
+    shape = {} if shallow else shape_issues(own, cfg, junk_paths)
+    boundary = _shallow_boundary(repo) if shallow else set()
+    conv = convention(cfg, base.convention)
+    rows, codes = [], []
+    for commit in own:
+        issues = (
+            []
+            if commit.is_merge
+            else message_issues(commit, cfg, conv, limits.message_chars)
+        )
+        issues += shape.get(commit.sha, [])
+        if commit.sha in boundary:
+            issues.append(
+                Issue(
+                    "cut_off",
+                    "The parents of this commit are not in the clone (shallow).",
+                    FETCH_HINT,
+                )
+            )
+        codes += [i.code for i in issues]
+        rows.append(_row(commit, issues))
+    report.set_rows(rows)
+    report.repo_findings = found + author_issues(own, cfg)
+    codes += [f.code for f in report.repo_findings]
+    report.submodules = sorted(
+        shown(e.path) for e in head_tree.values() if e.mode == gitdata.SUBMODULE_MODE
+    )[:200]
+    _conclude(report, own, codes, cfg)
+
+
+def _row(commit: Commit, issues: list[Issue]) -> CommitRow:
+    return CommitRow(
+        sha=commit.sha,
+        subject=shown(commit.subject),
+        author=shown(f"{commit.author} <{commit.email}>"),
+        date=commit.date[:40],
+        merge=commit.is_merge,
+        findings=issues,
+    )
+
+
+def _student_commits(
+    commits: list[Commit],
+    base: Base,
+    origin: Origin | None,
+    cfg: dict,
+    report: HistoryReport,
+) -> list[Commit]:
+    """Return the student's commits (children first); record the others."""
+    template = ancestors(commits, base.sha) if base.sha else set()
+    if origin is not None:
+        template |= origin.present
+    bots = cfg.get("bot_authors", [])
+    own: list[Commit] = []
+    ignored: list[IgnoredCommit] = []
+    for commit in reversed(commits):  # parents before children
+        if commit.sha in template:
+            continue
+        why = ""
+        if is_bot(commit, bots):
+            why = "made by a bot, not by the student"
+        elif origin is not None:
+            why = upstream_why(commit, origin, template)
+            if why:
+                template.add(commit.sha)
+        if why:
+            ignored.append(
+                IgnoredCommit(
+                    commit.sha,
+                    shown(commit.subject),
+                    shown(f"{commit.author} <{commit.email}>"),
+                    why,
+                )
+            )
+            continue
+        own.append(commit)
+    for item in reversed(ignored):
+        report.add_ignored(item)
+    own.reverse()
+    return own
+
+
+def _shallow_view(
+    repo: git.Repo, base: Base, head_tree: dict, limits: Limits
+) -> Commit:
+    """One pseudo commit adding every file of ``HEAD`` that is not the template's.
+
+    The cut-off commits of a shallow clone show every file as added, so the
+    commit that added a file is unknown; junk at ``HEAD`` is still visible.
+    """
+    fp_files = (base.fingerprint or {}).get("files", {})
+    base_paths = set(gitdata.ls_tree(repo, base.sha, limits)) if base.sha else set()
+    pseudo = Commit(
+        sha="unknown",
+        parents=[],
+        author="",
+        email="",
+        date="",
+        message="(not in this shallow clone)",
+    )
+    pseudo.changes = [
+        Change(
+            path=e.path, status="A", old_sha=NULL_SHA, new_sha=e.sha, new_mode=e.mode
+        )
+        for e in head_tree.values()
+        if e.kind == "blob"
+        and fp_files.get(e.path) != e.sha
+        and e.path not in base_paths
+    ]
+    return pseudo
+
+
+def _committed_files(
+    repo: git.Repo,
+    report: HistoryReport,
+    source: list[Commit],
+    head_tree: dict,
+    cfg: dict,
+    base: Base,
+) -> tuple[list[RepoIssue], set[str]]:
+    """Junk, models and large files added by ``source``; LFS files noted."""
+    added = [
+        ch
+        for c in source
+        for ch in c.changes
+        if ch.new_sha != NULL_SHA and ch.status in ("A", "T")
+    ]
+    sizes = gitdata.blob_sizes(repo, [ch.new_sha for ch in added])
+    lfs = junk.lfs_blobs(repo, added, sizes, cfg)
+    extra = junk.readme_rules(repo, base.sha or report.head or "HEAD", cfg)
+    report.readme_rules = extra
+    report.lfs_files = sorted(shown(ch.path) for ch in added if ch.new_sha in lfs)[:200]
+    return junk.junk_issues(source, set(head_tree), cfg, sizes, lfs, extra)
+
+
+def _shallow_boundary(repo: git.Repo) -> set[str]:
+    """Commits whose parents were cut off by a shallow clone."""
+    try:
+        text = (Path(repo.git_dir) / "shallow").read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError):
+        return set()
+    return {line.strip() for line in text.splitlines() if line.strip()}
+
+
+def _conclude(
+    report: HistoryReport, own: list[Commit], codes: list[str], cfg: dict
+) -> None:
+    """Set the status and the score from the student's commits and the codes."""
+    if not own and report.shallow:
+        report.status = "shallow"
+        report.cannot_judge.insert(
+            0, "whether you made commits at all: none is visible in this clone"
+        )
+        return
+    if not own:
+        report.status, report.score, report.fraction = "no_student_commits", 0.0, 0.0
+        report.repo_findings.append(
+            RepoIssue(
+                "no_student_commits",
+                "There are no commits of yours after the template "
+                f"({report.base.explanation}).",
+                "Commit your work in small steps and push it. If your work is "
+                "there, tell the instructor: the base may be wrong (they can "
+                "grade with --base).",
+            )
+        )
+        return
+    # The shares need every commit of the student: unknown in a shallow clone.
+    plain = 0 if report.shallow else sum(1 for c in own if not c.is_merge)
+    points, report.deductions = scoring.apply_rule(codes, cfg, report.max_score, plain)
+    report.score = points
+    report.fraction = points / report.max_score if report.max_score else 0.0
+    if report.shallow:
+        report.status = "shallow"
+
+
+def _refuse(report: HistoryReport, exc: TooLarge) -> None:
+    """Refuse a history over a reading limit; the item waits for a person."""
+    report.status, report.judged = "too_large", "none"
+    report.score = report.fraction = None
+    report.student_commits, report.deductions = [], []
+    sentence = f"The grader did not read this history: {exc}."
+    report.cannot_judge = [sentence]
+    report.repo_findings = [
+        RepoIssue(
+            "too_large",
+            sentence,
+            "The instructor grades this item by hand. If this is not on purpose, "
+            "remove what makes the repository so large (generated files, a "
+            "history imported from elsewhere) and push again.",
+        )
+    ]

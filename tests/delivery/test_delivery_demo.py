@@ -86,7 +86,7 @@ def test_example_submission_follows_the_course_convention(tmp_path, released):
     rubric = tomllib.loads(
         (REPO / "grading" / "labs" / "l03_pruning_clustering.toml").read_text()
     )
-    convention = re.compile(rubric["history"]["convention"])
+    convention = re.compile(rubric["history"]["conventions"]["ours"]["convention"])
     log = git(dest, "log", "--format=%an|%s", "HEAD").splitlines()
     assert log[-1].startswith("Course Staff|")
     for line in log[:-1]:

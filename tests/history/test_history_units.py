@@ -6,10 +6,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from grading.history.config import convention
 from grading.history.gitdata import Commit, parse_log
+from grading.history.messages import message_issues
 from grading.history.patterns import match
 from grading.history.readme import forbidden_patterns
-from grading.history.rules import message_issues
 from grading.history.scoring import apply_rule, explain
 
 
@@ -87,26 +88,29 @@ def test_parse_log_handles_tricky_tokens():
     assert commits[1].message == "" and commits[1].changes == []
 
 
-def test_rule_caps_and_explains():
+def test_rule_caps_shares_and_explains():
     cfg = {
         "deduct": {"generic_message": 0.25, "convention": 0.1},
         "cap": {"generic_message": 0.5},
+        "share": {"generic_message": 1.75},
     }
-    result = apply_rule(["generic_message"] * 3 + ["convention", "unknown"], cfg, 2)
-    assert result["points"] == pytest.approx(1.4)
-    assert result["fraction"] == pytest.approx(0.7)
-    text = explain(result)
+    codes = ["generic_message"] * 3 + ["convention", "unknown"]
+    # 3 of 20 commits: the capped deduction (0.5) is more than the share (0.26).
+    points, deductions = apply_rule(codes, cfg, 2, commits=20)
+    assert points == pytest.approx(1.4)
+    text = explain(deductions)
     assert "-0.5 generic_message: 3 x 0.25 (capped)" in text
     assert "unknown" not in text
-    assert (
-        apply_rule(["generic_message"] * 40, {"deduct": {"generic_message": 1}}, 2)[
-            "points"
-        ]
-        == 0.0
-    )
+    # 3 of 4 commits: the share (1.75 x 3/4) is more than the capped deduction.
+    points, deductions = apply_rule(codes, cfg, 2, commits=4)
+    assert points == pytest.approx(2 - 1.3125 - 0.1, abs=0.005)
+    assert "3 commit(s), share x 1.75" in explain(deductions)
+    many = apply_rule(["generic_message"] * 40, {"deduct": {"generic_message": 1}}, 2)
+    assert many[0] == 0.0
 
 
 KNOWN_CODES = {
+    "invisible_characters",
     "empty_subject",
     "generic_message",
     "convention",
@@ -124,9 +128,10 @@ def test_any_message_gives_known_codes(config, message):
     commit = Commit(
         sha="f" * 40, parents=[], author="A", email="a@x.org", date="", message=message
     )
-    issues = message_issues(commit, cfg)
-    assert {i["code"] for i in issues} <= KNOWN_CODES
-    assert all(i["message"] and "rebase -i ffffffff^" in i["hint"] for i in issues)
+    for conv_id in ("ours", "course"):
+        issues = message_issues(commit, cfg, convention(cfg, conv_id))
+        assert {i.code for i in issues} <= KNOWN_CODES
+        assert all(i.message and "rebase -i ffffffff^" in i.hint for i in issues)
 
 
 @settings(max_examples=200, deadline=None)
