@@ -60,9 +60,9 @@ class Limits:
         Characters of a commit message that the rules read.
     """
 
-    max_commits: int = 10_000
+    max_commits: int = 5_000
     max_log_mb: float = 16.0
-    max_changes: int = 50_000
+    max_changes: int = 30_000
     max_diff_mb: float = 32.0
     max_seconds: float = 10.0
     diff_file_mb: float = 1.0
