@@ -41,6 +41,16 @@ def released(tmp_path_factory) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def grader_bundle(tmp_path_factory) -> Path:
+    """The grader bundle released from this repository (do not modify)."""
+    from grading.private.packaging import release_bundle
+
+    out = tmp_path_factory.mktemp("release") / "grader-bundle"
+    release_bundle(out)
+    return out
+
+
 @pytest.fixture
 def fake_grader(monkeypatch):
     """Make batches run tests/delivery/fake_grade.py instead of the real grader."""

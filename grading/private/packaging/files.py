@@ -4,10 +4,11 @@ The folder a file lives in decides who gets it, never a list of file names:
 
 - the student template gets the public part of the grader (everything under
   ``grading/`` but ``grading/hidden/`` and ``grading/private/``);
+- the grader bundle gets the public part and ``grading/hidden/``;
 - nothing under ``grading/private/`` is ever released.
 
-A release also gets course files (the course package, the pinned requirements) and
-the files of its own folder under ``grading/private/packaging/`` at its
+Both also get course files (the course package, the pinned requirements) and
+the files of their own folder under ``grading/private/packaging/`` at their
 top level. Caches and what the instructor repository's ``.gitignore``
 excludes are never copied.
 """
@@ -23,13 +24,14 @@ from grading.util.paths import REPO_ROOT
 
 #: The private part of the grader: never in any released repository.
 PRIVATE = "grading/private"
-#: The hidden part: never in the student template.
+#: The hidden part: in the grader bundle, never in the student template.
 HIDDEN = "grading/hidden"
 #: Rubrics are written by :mod:`.rubrics`, never copied as they are.
 LABS = "grading/labs"
 
-#: Folders of the grader the student template leaves out.
+#: Folders of the grader each released repository leaves out.
 TEMPLATE_EXCLUDES = (HIDDEN, PRIVATE)
+BUNDLE_EXCLUDES = (PRIVATE,)
 
 _SKIP_NAMES = {
     "__pycache__",
@@ -103,8 +105,8 @@ def collect_files(
     optional : iterable of str
         Those of ``course_paths`` that may be missing.
     excludes : iterable of str
-        Folders of ``grading/`` left out (:data:`TEMPLATE_EXCLUDES`);
-        ``grading/private`` always is.
+        Folders of ``grading/`` left out (:data:`TEMPLATE_EXCLUDES`,
+        :data:`BUNDLE_EXCLUDES`); ``grading/private`` always is.
     top_level : Path, optional
         A folder whose files go to the top of the released repository.
 

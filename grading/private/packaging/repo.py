@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import json
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 
 from grading.util.git import GitError, run_git
@@ -37,13 +38,23 @@ def source_commit(source: Path) -> str:
         return "unknown"
 
 
-def check_out_folder(out: Path, source: Path) -> None:
-    """Refuse an output folder that is, or lies inside, the instructor's files."""
+def check_out_folder(out: Path, source: Path, keep: Iterable[Path] = ()) -> None:
+    """Refuse an output folder that is, or lies inside, the instructor's files.
+
+    ``keep`` are further folders the output must not be (another output of
+    the same release).
+    """
     protected = [source / p for p in ("grading", "dl_in_iot_course", "summaries")]
     if out == source or any(out.is_relative_to(p) for p in protected):
         raise ReleaseError(
             f"{out} would overwrite the instructor repository; pick another folder"
         )
+    for other in keep:
+        if out == other or out.is_relative_to(other) or other.is_relative_to(out):
+            raise ReleaseError(
+                f"{out} and {other} overlap; the template and the grader bundle "
+                "need folders of their own"
+            )
     if out.exists() and not out.is_dir():
         raise ReleaseError(f"{out} exists and is not a folder")
 
@@ -58,6 +69,17 @@ def empty_out_folder(out: Path, force: bool) -> None:
             )
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
+
+
+def clear_work_tree(out: Path) -> None:
+    """Remove everything in ``out`` but its ``.git`` folder."""
+    for path in out.iterdir():
+        if path.name == ".git":
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
 
 
 def copy_files(files: dict[str, Path], out: Path) -> None:

@@ -26,7 +26,7 @@ from typing import Any
 import grading
 from grading.util.paths import REPO_ROOT, STUDENT_TEMPLATE_DIR
 
-from . import repo
+from . import guard, repo
 from .files import TEMPLATE_EXCLUDES, collect_files, packaging_dir
 from .rubrics import TEMPLATE_HEADER, public_rubric, write_rubrics
 
@@ -71,6 +71,7 @@ def release(
     template_version: str | None = None,
     released_at: dt.datetime | None = None,
     progress=None,
+    avoid: tuple[Path, ...] = (),
 ) -> dict[str, Any]:
     """Write the student template to ``out`` as a new git repository.
 
@@ -91,6 +92,8 @@ def release(
         Time of the release (and of the initial commit); now by default.
     progress : callable, optional
         Called with one line of text per stage.
+    avoid : tuple of Path
+        Folders ``out`` must not overlap (the grader bundle's).
 
     Returns
     -------
@@ -102,18 +105,20 @@ def release(
     ------
     ReleaseError
         If ``out`` is not empty and ``force`` is not set, or a needed file is
-        missing, or git fails.
+        missing, or a secret line would be released, or git fails.
     """
     say = progress or (lambda _msg: None)
     out = Path(out).resolve()
     source = Path(source).resolve()
-    repo.check_out_folder(out, source)
+    repo.check_out_folder(out, source, [Path(p).resolve() for p in avoid])
     repo.empty_out_folder(out, force)
     released_at = (released_at or dt.datetime.now(dt.UTC)).replace(microsecond=0)
 
     say(f"release: collecting the student files from {source}")
     repo.copy_files(template_files(source), out)
     write_rubrics(source, out, public_rubric, TEMPLATE_HEADER)
+    secrets = {**guard.reference_secrets(source), **guard.hidden_secrets(source)}
+    guard.refuse_leaks(out, secrets, "student template")
     record = {
         "course": course,
         "template_version": template_version or grading.__version__,
