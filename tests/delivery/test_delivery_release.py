@@ -31,7 +31,7 @@ from grading.private.packaging import (
     release_bundle,
 )
 from grading.private.packaging.files import ignored_by_git, walk_files
-from grading.report.classroom import classroom_result, encode_classroom
+from grading.report.classroom import classroom_result, encode_classroom, run_status
 
 
 def released_files(root: Path) -> list[Path]:
@@ -286,8 +286,53 @@ def test_classroom_result_has_partial_scores_and_no_test_source():
         assert set(test) == {"name", "status", "score", "message", "duration"}
     decoded = json.loads(base64.b64decode(encode_classroom(result)))
     assert decoded == result
-    errored = classroom_result({**RESULTS, "status": "timeout"})
+    errored = classroom_result({**RESULTS, "status": "error", "items": []})
     assert errored["status"] == "error" and errored["tests"][0]["status"] == "error"
+    assert errored["tests"][0]["name"] == "grading"
+
+
+def test_a_timeout_is_an_error_in_classroom_never_a_failure():
+    items = [dict(i) for i in RESULTS["items"]]
+    items[1] = {**items[1], "status": "timeout", "points": 0.0, "findings": []}
+    timed = {**RESULTS, "status": "timeout", "items": items}
+    assert run_status(timed) == "timeout"
+    assert run_status({**timed, "status": "graded"}) == "timeout"  # an item did
+    assert run_status(RESULTS) == "graded"
+    assert run_status({**RESULTS, "status": "error"}) == "error"
+    assert run_status({**RESULTS, "status": "strange"}) == "error"
+    result = classroom_result(timed)
+    assert result["status"] == "error"
+    by = {t["name"]: t for t in result["tests"]}
+    assert by["PrunedModel"]["status"] == "error"
+    assert "could not check: time limit" in by["PrunedModel"]["message"]
+    assert by["ClusteredModel"]["score"] == 2.5  # what was checked still counts
+    assert result["max_score"] == 10.0
+    only_top = classroom_result({**RESULTS, "status": "timeout", "items": []})
+    assert only_top["status"] == "error" and "time limit" in json.dumps(only_top)
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (json.dumps({**RESULTS, "status": "timeout"}), "timeout"),
+        (json.dumps(RESULTS), "graded"),
+        ("[1, 2]", "error"),
+        ("{not json", "error"),
+        (None, "error"),
+    ],
+)
+def test_classroom_verb_prints_how_the_run_ended(tmp_path, content, expected):
+    path = tmp_path / "results.json"
+    if content is not None:
+        path.write_text(content)
+    proc = subprocess.run(
+        [sys.executable, "-m", "grading", "classroom", "--status", str(path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0 and proc.stdout.strip() == expected
 
 
 @pytest.mark.parametrize("content", ["{not json", None])
