@@ -118,12 +118,13 @@ def _tail(path: Path, lines: int = 8) -> str:
 
 
 @pytest.fixture(scope="session")
-def slurm_cluster(tmp_path_factory):
-    """A one-node Slurm (munged, slurmctld, slurmd) on 127.0.0.1, or a skip.
+def slurm_cluster(tmp_path_factory, unavailable):
+    """A one-node Slurm (munged, slurmctld, slurmd) on 127.0.0.1.
 
     Needs Debian's ``slurm-wlm`` and ``munge`` and root (slurmd runs jobs as
-    their user). Yields the environment to run Slurm clients with; stops every
-    daemon it started at the end.
+    their user); without them the test is skipped, or fails in CI
+    (``unavailable`` of tests/conftest.py). Yields the environment to run
+    Slurm clients with; stops every daemon it started at the end.
     """
     needed = ["munged", "slurmctld", "slurmd", "sbatch", "sinfo", "squeue"]
     missing = [
@@ -132,12 +133,12 @@ def slurm_cluster(tmp_path_factory):
         if shutil.which(name) is None and not Path("/usr/sbin", name).exists()
     ]
     if missing:
-        pytest.skip(
+        unavailable(
             f"Slurm is not installed ({', '.join(missing)} missing); "
             "apt-get install slurm-wlm munge to run this test"
         )
     if os.geteuid() != 0:
-        pytest.skip(
+        unavailable(
             "the one-node Slurm fixture needs root (slurmd runs jobs as their user)"
         )
     base = tmp_path_factory.mktemp("slurm")
@@ -221,13 +222,13 @@ def slurm_cluster(tmp_path_factory):
             time.sleep(0.5)
         if state != "idle":
             stop()
-            pytest.skip(
+            unavailable(
                 f"the one-node Slurm did not come up (node state {state!r}); "
                 f"slurmctld: {_tail(base / 'slurmctld.log')}; "
                 f"slurmd: {_tail(base / 'slurmd.log')}"
             )
     except OSError as exc:
         stop()
-        pytest.skip(f"could not start Slurm: {exc}")
+        unavailable(f"could not start Slurm: {exc}")
     yield env
     stop()
