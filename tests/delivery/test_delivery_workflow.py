@@ -50,10 +50,12 @@ def test_workflows_pass_actionlint(path, unavailable):
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def test_instructor_workflow_runs_the_project_tests():
+def test_instructor_workflow_runs_the_readme_commands_on_debian():
     flow = yaml.safe_load(WORKFLOWS[1].read_text())
-    runs = [s.get("run", "") for s in flow["jobs"]["test"]["steps"]]
-    assert "./run test" in runs
+    job = flow["jobs"]["test"]
+    runs = [s.get("run", "") for s in job["steps"]]
+    assert "./run lint" in runs and "./run test" in runs
+    assert job["container"]["image"].startswith("debian:bookworm")  # Debian's python3
 
 
 def student_flow() -> dict:
