@@ -17,6 +17,9 @@ student workflow runs:
   echo "result=$(python -m grading classroom OUT/results.json)" >> "$GITHUB_OUTPUT"
 
 With --json the decoded JSON is printed instead (to read it yourself).
+With --status only how the run ended is printed: graded, error or timeout
+(a time limit stopped it, at the top or for one item); the workflow reruns a
+timeout once and reports a second one to Classroom as an error, not a failure.
 """
 
 
@@ -37,6 +40,11 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--json", action="store_true", help="print the JSON itself, not base64"
     )
+    parser.add_argument(
+        "--status",
+        action="store_true",
+        help="print only how the run ended: graded, error or timeout",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -45,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
         classroom_error,
         classroom_result,
         encode_classroom,
+        run_status,
     )
 
     if args.error is not None:
@@ -55,8 +64,14 @@ def run(args: argparse.Namespace) -> int:
     else:
         try:
             data = json.loads(args.results.read_text(encoding="utf-8"))
+            if args.status:
+                print(run_status(data))
+                return 0
             result = classroom_result(data)
         except (OSError, ValueError, AttributeError, TypeError) as exc:
+            if args.status:
+                print("error")
+                return 0
             result = classroom_error(f"could not read {args.results}: {exc}")
     print(json.dumps(result, indent=2) if args.json else encode_classroom(result))
     return 0

@@ -41,6 +41,16 @@ def released(tmp_path_factory) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def grader_bundle(tmp_path_factory) -> Path:
+    """The grader bundle released from this repository (do not modify)."""
+    from grading.private.packaging import release_bundle
+
+    out = tmp_path_factory.mktemp("release") / "grader-bundle"
+    release_bundle(out)
+    return out
+
+
 @pytest.fixture
 def fake_grader(monkeypatch):
     """Make batches run tests/delivery/fake_grade.py instead of the real grader."""
@@ -107,29 +117,58 @@ def _tail(path: Path, lines: int = 8) -> str:
         return "(no log)"
 
 
-@pytest.fixture(scope="session")
-def slurm_cluster(tmp_path_factory):
-    """A one-node Slurm (munged, slurmctld, slurmd) on 127.0.0.1, or a skip.
+class _Daemons:
+    """The Slurm daemons the fixture starts, each logging to its own file."""
 
-    Needs Debian's ``slurm-wlm`` and ``munge`` and root (slurmd runs jobs as
-    their user). Yields the environment to run Slurm clients with; stops every
-    daemon it started at the end.
-    """
-    needed = ["munged", "slurmctld", "slurmd", "sbatch", "sinfo", "squeue"]
-    missing = [
-        name
-        for name in needed
-        if shutil.which(name) is None and not Path("/usr/sbin", name).exists()
-    ]
-    if missing:
-        pytest.skip(
-            f"Slurm is not installed ({', '.join(missing)} missing); "
-            "apt-get install slurm-wlm munge to run this test"
+    def __init__(self, base: Path, env: dict[str, str]):
+        self.base, self.env = base, env
+        self.procs: list[subprocess.Popen] = []
+
+    def start(self, args: list[str], log: str) -> None:
+        handle = open(self.base / log, "wb")  # noqa: SIM115 - closed at teardown
+        self.procs.append(
+            subprocess.Popen(
+                args,
+                env=self.env,
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
         )
-    if os.geteuid() != 0:
-        pytest.skip(
-            "the one-node Slurm fixture needs root (slurmd runs jobs as their user)"
-        )
+
+    def stop(self) -> None:
+        for proc in reversed(self.procs):
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in reversed(self.procs):
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)
+
+    def wait_until_idle(self, seconds: float = 30) -> str:
+        """Return the node state once it is idle, a daemon died, or time is up."""
+        deadline = time.monotonic() + seconds
+        state = ""
+        while time.monotonic() < deadline:
+            if any(p.poll() is not None for p in self.procs):
+                break
+            out = subprocess.run(
+                ["sinfo", "--noheader", "--format=%T"],
+                env=self.env,
+                capture_output=True,
+                text=True,
+            )
+            state = out.stdout.strip()
+            if state == "idle":
+                break
+            time.sleep(0.5)
+        return state
+
+
+def _slurm_folder(tmp_path_factory) -> tuple[Path, Path, Path]:
+    """A folder with state, spool, a munge key and slurm.conf; return them."""
     base = tmp_path_factory.mktemp("slurm")
     os.chmod(base, 0o755)
     for sub in ("state", "spool"):
@@ -148,76 +187,65 @@ def slurm_cluster(tmp_path_factory):
             cpus=os.cpu_count() or 1,
         )
     )
+    return base, key, conf
+
+
+@pytest.fixture(scope="session")
+def slurm_cluster(tmp_path_factory, unavailable):
+    """A one-node Slurm (munged, slurmctld, slurmd) on 127.0.0.1.
+
+    Needs Debian's ``slurm-wlm`` and ``munge`` and root (slurmd runs jobs as
+    their user); without them the test is skipped, or fails in CI
+    (``unavailable`` of tests/conftest.py). Yields the environment to run
+    Slurm clients with; stops every daemon it started at the end.
+    """
+    needed = ["munged", "slurmctld", "slurmd", "sbatch", "sinfo", "squeue"]
+    missing = [
+        name
+        for name in needed
+        if shutil.which(name) is None and not Path("/usr/sbin", name).exists()
+    ]
+    if missing:
+        unavailable(
+            f"Slurm is not installed ({', '.join(missing)} missing); "
+            "apt-get install slurm-wlm munge to run this test"
+        )
+    if os.geteuid() != 0:
+        unavailable(
+            "the one-node Slurm fixture needs root (slurmd runs jobs as their user)"
+        )
+    base, key, conf = _slurm_folder(tmp_path_factory)
     env = {**os.environ, "SLURM_CONF": str(conf)}
     sbin = lambda name: shutil.which(name) or f"/usr/sbin/{name}"  # noqa: E731
-    procs: list[subprocess.Popen] = []
-
-    def start(args, log):
-        handle = open(base / log, "wb")  # noqa: SIM115 - closed at teardown
-        proc = subprocess.Popen(
-            args,
-            env=env,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-        procs.append(proc)
-        return proc
-
-    def stop():
-        for proc in reversed(procs):
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in reversed(procs):
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
-
+    daemons = _Daemons(base, env)
     try:
-        start(
-            [
-                sbin("munged"),
-                "-F",
-                "--force",
-                f"--key-file={key}",
-                f"--socket={base}/munge.sock",
-                f"--pid-file={base}/munged.pid",
-                f"--log-file={base}/munged.log",
-                f"--seed-file={base}/munge.seed",
-            ],
-            "munged.out",
-        )
+        munged = [
+            sbin("munged"),
+            "-F",
+            "--force",
+            f"--key-file={key}",
+            f"--socket={base}/munge.sock",
+            f"--pid-file={base}/munged.pid",
+            f"--log-file={base}/munged.log",
+            f"--seed-file={base}/munge.seed",
+        ]
+        daemons.start(munged, "munged.out")
         time.sleep(0.5)
-        start([sbin("slurmctld"), "-D", "-f", str(conf)], "slurmctld.out")
+        daemons.start([sbin("slurmctld"), "-D", "-f", str(conf)], "slurmctld.out")
         time.sleep(1.0)
-        start([sbin("slurmd"), "-D", "-N", "gradenode", "-f", str(conf)], "slurmd.out")
-        deadline = time.monotonic() + 30
-        state = ""
-        while time.monotonic() < deadline:
-            dead = [p.args[0] for p in procs if p.poll() is not None]
-            if dead:
-                break
-            out = subprocess.run(
-                ["sinfo", "--noheader", "--format=%T"],
-                env=env,
-                capture_output=True,
-                text=True,
-            )
-            state = out.stdout.strip()
-            if state == "idle":
-                break
-            time.sleep(0.5)
+        daemons.start(
+            [sbin("slurmd"), "-D", "-N", "gradenode", "-f", str(conf)], "slurmd.out"
+        )
+        state = daemons.wait_until_idle()
         if state != "idle":
-            stop()
-            pytest.skip(
+            daemons.stop()
+            unavailable(
                 f"the one-node Slurm did not come up (node state {state!r}); "
                 f"slurmctld: {_tail(base / 'slurmctld.log')}; "
                 f"slurmd: {_tail(base / 'slurmd.log')}"
             )
     except OSError as exc:
-        stop()
-        pytest.skip(f"could not start Slurm: {exc}")
+        daemons.stop()
+        unavailable(f"could not start Slurm: {exc}")
     yield env
-    stop()
+    daemons.stop()

@@ -1,4 +1,9 @@
-"""The student template: contents, secrets left out, template record, Classroom."""
+"""The releases: the student template, the grader bundle, the Classroom result.
+
+The folder rule: the template holds the public part of the grader, the
+bundle the public and the hidden part, and neither anything of the private
+part; no reference file and no line of one is in either.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import ast
 import base64
 import json
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -15,8 +21,17 @@ import pytest
 from conftest import REPO, git
 
 from grading.pipeline.rubric import load_rubric
-from grading.private.packaging import git_blob_sha, public_rubric
-from grading.report.classroom import classroom_result, encode_classroom
+from grading.private.packaging import (
+    ReleaseError,
+    bundle_rubric,
+    git_blob_sha,
+    guard,
+    public_rubric,
+    release,
+    release_bundle,
+)
+from grading.private.packaging.files import ignored_by_git, walk_files
+from grading.report.classroom import classroom_result, encode_classroom, run_status
 
 
 def released_files(root: Path) -> list[Path]:
@@ -271,8 +286,53 @@ def test_classroom_result_has_partial_scores_and_no_test_source():
         assert set(test) == {"name", "status", "score", "message", "duration"}
     decoded = json.loads(base64.b64decode(encode_classroom(result)))
     assert decoded == result
-    errored = classroom_result({**RESULTS, "status": "timeout"})
+    errored = classroom_result({**RESULTS, "status": "error", "items": []})
     assert errored["status"] == "error" and errored["tests"][0]["status"] == "error"
+    assert errored["tests"][0]["name"] == "grading"
+
+
+def test_a_timeout_is_an_error_in_classroom_never_a_failure():
+    items = [dict(i) for i in RESULTS["items"]]
+    items[1] = {**items[1], "status": "timeout", "points": 0.0, "findings": []}
+    timed = {**RESULTS, "status": "timeout", "items": items}
+    assert run_status(timed) == "timeout"
+    assert run_status({**timed, "status": "graded"}) == "timeout"  # an item did
+    assert run_status(RESULTS) == "graded"
+    assert run_status({**RESULTS, "status": "error"}) == "error"
+    assert run_status({**RESULTS, "status": "strange"}) == "error"
+    result = classroom_result(timed)
+    assert result["status"] == "error"
+    by = {t["name"]: t for t in result["tests"]}
+    assert by["PrunedModel"]["status"] == "error"
+    assert "could not check: time limit" in by["PrunedModel"]["message"]
+    assert by["ClusteredModel"]["score"] == 2.5  # what was checked still counts
+    assert result["max_score"] == 10.0
+    only_top = classroom_result({**RESULTS, "status": "timeout", "items": []})
+    assert only_top["status"] == "error" and "time limit" in json.dumps(only_top)
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (json.dumps({**RESULTS, "status": "timeout"}), "timeout"),
+        (json.dumps(RESULTS), "graded"),
+        ("[1, 2]", "error"),
+        ("{not json", "error"),
+        (None, "error"),
+    ],
+)
+def test_classroom_verb_prints_how_the_run_ended(tmp_path, content, expected):
+    path = tmp_path / "results.json"
+    if content is not None:
+        path.write_text(content)
+    proc = subprocess.run(
+        [sys.executable, "-m", "grading", "classroom", "--status", str(path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0 and proc.stdout.strip() == expected
 
 
 @pytest.mark.parametrize("content", ["{not json", None])
@@ -293,3 +353,179 @@ def test_classroom_verb_always_prints_a_result(tmp_path, content):
         result["status"] == "error"
         and "could not read" in result["tests"][0]["message"]
     )
+
+
+# ---------------------------------------------------------------------------
+# The grader bundle
+# ---------------------------------------------------------------------------
+
+
+def source_grader_files() -> dict[str, str]:
+    """``grading/`` files of this repository that git keeps: path -> part."""
+    found = {}
+    for _path, rel in walk_files(REPO / "grading", REPO):
+        part = "public"
+        if rel.startswith("grading/hidden/"):
+            part = "hidden"
+        elif rel.startswith("grading/private/"):
+            part = "private"
+        found[rel] = part
+    ignored = ignored_by_git(REPO, list(found))
+    return {rel: part for rel, part in found.items() if rel not in ignored}
+
+
+def tracked(root: Path) -> set[str]:
+    """What a released repository commits (what a push sends)."""
+    return set(git(root, "ls-files").splitlines())
+
+
+def grader_part(root: Path) -> set[str]:
+    return {rel for rel in tracked(root) if rel.startswith("grading/")}
+
+
+def test_folder_rule_template_public_bundle_public_and_hidden(released, grader_bundle):
+    parts = source_grader_files()
+    assert {"public", "hidden", "private"} <= set(parts.values())
+    want_public = {r for r, p in parts.items() if p == "public"}
+    want_hidden = {r for r, p in parts.items() if p == "hidden"}
+    assert grader_part(released) == want_public
+    assert grader_part(grader_bundle) == want_public | want_hidden
+    for root in (released, grader_bundle):
+        assert not any(r.startswith("grading/private") for r in tracked(root))
+    for rel in want_public | want_hidden:  # copied as they are, but the rubrics
+        if not rel.startswith("grading/labs/"):
+            assert (grader_bundle / rel).read_bytes() == (REPO / rel).read_bytes()
+    course = {rel for _p, rel in walk_files(REPO / "dl_in_iot_course", REPO)}
+    assert course <= tracked(grader_bundle)
+
+
+def test_no_reference_file_and_no_line_of_one_in_the_bundle(grader_bundle):
+    secret = guard.reference_secrets(REPO)
+    assert len(secret) >= 40, "expected the reference solutions' lines"
+    assert any("strip_clustering(" in line for line in secret)
+    assert any("prune_low_magnitude(" in line for line in secret)
+    reference = [
+        p for p, _ in walk_files(REPO / "grading" / "private" / "reference", REPO)
+    ]
+    shas = {git_blob_sha(p.read_bytes()) for p in reference if p.stat().st_size}
+    texts = {}
+    for path in released_files(grader_bundle):
+        rel = path.relative_to(grader_bundle).as_posix()
+        assert git_blob_sha(path.read_bytes()) not in shas, f"{rel} is a reference"
+        texts[rel] = guard.normal(path.read_bytes().decode("utf-8", "replace"))
+    for line, where in secret.items():
+        found = [rel for rel, text in texts.items() if line in text]
+        assert not found, f"line {where} of a reference solution is in {found}"
+    for where, body in reference_bodies().items():
+        found = [rel for rel, text in texts.items() if body in text]
+        assert not found, f"reference body of {where} appears in {found}"
+    # ... and the bundle does carry what it is for: the hidden tests.
+    suites = "".join(t for r, t in texts.items() if r.startswith("grading/hidden/"))
+    assert all(name in suites for name in hidden_test_names())
+
+
+def test_bundle_rubric_is_full_without_instructor_notes(grader_bundle, tmp_path):
+    source = REPO / "grading" / "labs" / "l03_pruning_clustering.toml"
+    path = grader_bundle / "grading" / "labs" / "l03_pruning_clustering.toml"
+    assert tomllib.loads(path.read_text()) == bundle_rubric(source)
+    mine, shipped = load_rubric(source), load_rubric(path)
+    assert shipped.max_score == mine.max_score
+    assert [i.checks for i in shipped.items] == [i.checks for i in mine.items]
+    assert "[hidden_tests]" in path.read_text() and "hidden." in path.read_text()
+    body = path.read_text().splitlines()[2:]  # after the two header lines
+    assert not [line for line in body if line.lstrip().startswith("#")]  # comments
+    noted = tmp_path / "noted.toml"
+    noted.write_text(
+        source.read_text() + '\n[instructor]\nnote = "students often forget strip"\n'
+    )
+    text = noted.read_text().replace(
+        'kind = "auto"\n', 'kind = "auto"\ninstructor_notes = "watch for k=3"\n', 1
+    )
+    noted.write_text(text)
+    for rubric in (bundle_rubric(noted), public_rubric(noted)):
+        dumped = json.dumps(rubric)
+        assert "instructor" not in rubric and "watch for k=3" not in dumped
+        assert "students often forget" not in dumped
+        assert rubric["items"][0]["points"] == 2
+
+
+def copy_source(tmp_path: Path) -> Path:
+    """A copy of this repository's released parts, to plant things in."""
+    source = tmp_path / "source"
+    for name in ("grading", "dl_in_iot_course", "summaries"):
+        shutil.copytree(
+            REPO / name,
+            source / name,
+            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+        )
+    shutil.copy2(REPO / "requirements.txt", source / "requirements.txt")
+    return source
+
+
+def test_a_reference_line_in_the_hidden_suites_stops_the_release(tmp_path):
+    source = copy_source(tmp_path)
+    secret = guard.reference_secrets(source)
+    line = next(line for line in secret if "strip_clustering(" in line)
+    helpers = next((source / "grading" / "hidden" / "suites").rglob("*helpers.py"))
+    helpers.write_text(helpers.read_text() + f"\n# {line.upper()}\n#  {line}\n")
+    with pytest.raises(ReleaseError, match="refusing to release the grader bundle"):
+        release_bundle(tmp_path / "bundle", source=source)
+    with pytest.raises(ReleaseError, match=helpers.name):
+        release_bundle(tmp_path / "bundle", source=source, force=True)
+    # The template leaves the hidden part out, so it is not stopped by it ...
+    release(tmp_path / "template", source=source)
+    # ... but a line of a hidden suite in the public grader stops it.
+    hidden = guard.hidden_secrets(source)
+    test_line = next(line for line in hidden if "assert" in line)
+    public = source / "grading" / "report" / "classroom.py"
+    public.write_text(public.read_text() + f"\n# {test_line}\n")
+    with pytest.raises(ReleaseError, match="classroom.py holds line"):
+        release(tmp_path / "template2", source=source)
+
+
+def test_releasing_into_a_bundle_adds_to_its_history(tmp_path):
+    source = copy_source(tmp_path)
+    out = tmp_path / "bundle"
+    first = release_bundle(out, source=source)
+    assert first["changed"] and git(out, "rev-list", "--count", "HEAD") == "1"
+    assert git(out, "log", "-1", "--format=%an|%s").startswith(
+        "Course Staff|course: Release the grader bundle"
+    )
+    again = release_bundle(out, source=source)
+    assert not again["changed"] and again["commit"] == first["commit"]
+    suite = next((source / "grading" / "hidden" / "suites").rglob("test_*.py"))
+    suite.write_text(suite.read_text() + "\n# one more check next week\n")
+    (source / "grading" / "hidden" / "gone.py").write_text("X = 1\n")
+    release_bundle(out, source=source)
+    (source / "grading" / "hidden" / "gone.py").unlink()
+    third = release_bundle(out, source=source)
+    assert third["changed"] and git(out, "rev-list", "--count", "HEAD") == "3"
+    assert git(out, "rev-parse", "HEAD~2") == first["commit"]  # a fast-forward
+    assert not (out / "grading" / "hidden" / "gone.py").exists()
+    assert git(out, "status", "--porcelain") == ""
+    record = json.loads((out / ".course" / "bundle.json").read_text())
+    tracked = dict(
+        (line.split("\t")[1], line.split()[1])
+        for line in git(out, "ls-files", "-s").splitlines()
+    )
+    tracked.pop(".course/bundle.json")
+    assert record["files"] == tracked
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "keep.txt").write_text("mine")
+    with pytest.raises(ReleaseError, match="is not empty; pass --force"):
+        release_bundle(other, source=source)
+    assert (other / "keep.txt").read_text() == "mine"
+
+
+def test_release_verb_writes_both_and_refuses_overlaps(tmp_path):
+    out = tmp_path / "lab-template"
+    cmd = [sys.executable, "-m", "grading", "release", "--out", str(out)]
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    bundle = tmp_path / "lab-template-grader-bundle"
+    assert (bundle / ".course" / "bundle.json").is_file()
+    assert f"Grader bundle: {bundle}" in proc.stdout and "private" in proc.stdout
+    inside = cmd + ["--force", "--bundle-out", str(out / "bundle")]
+    proc = subprocess.run(inside, cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1 and "overlap" in proc.stderr

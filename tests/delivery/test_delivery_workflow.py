@@ -1,19 +1,31 @@
-"""GitHub workflows: actionlint, and the student workflow's run: steps executed."""
+"""GitHub workflows: actionlint, and the student workflow's run: steps executed.
+
+The student workflow is run step by step as GitHub's runner would: each
+``run:`` script in bash with a fake ``GITHUB_*`` environment, the
+``actions/checkout`` of the grader bundle replaced by a copy of a bundle (the
+real one released from this repository, or a fake one whose ``grade`` verb
+plays a scenario), and a fake token. What lands in the job summary
+(``$GITHUB_STEP_SUMMARY``) and the step outputs (``$GITHUB_OUTPUT``) is then
+searched for the token (plain, base64 and hex), the bundle's name and place,
+and the source of the hidden tests.
+"""
 
 from __future__ import annotations
 
 import base64
 import json
-import os
 import re
 import shutil
 import subprocess
 import sys
+import urllib.parse
 from pathlib import Path
 
 import pytest
 import yaml
 from conftest import REPO, git
+
+from grading.private.packaging import guard
 
 WORKFLOWS = [
     REPO / "grading/private/packaging/student_template/.github/workflows/grade.yml",
@@ -21,11 +33,14 @@ WORKFLOWS = [
 ]
 ACTIONLINT = Path(sys.executable).with_name("actionlint")
 
+TOKEN = "github_pat_11FAKE0TOKEN0Zq8w3Xr5Lm2Vn7Tb1Kc9Hd4Pj6Sg0Ya"
+BUNDLE_NAME = "course-staff/dl-iot-grader-bundle-2026"
+
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
-def test_workflows_pass_actionlint(path):
+def test_workflows_pass_actionlint(path, unavailable):
     if not ACTIONLINT.exists():
-        pytest.skip("actionlint is not installed (pip install -r requirements-dev.txt)")
+        unavailable("actionlint is not installed (pip install -r requirements-dev.txt)")
     proc = subprocess.run(
         [str(ACTIONLINT), "-no-color", str(path)],
         capture_output=True,
@@ -35,14 +50,20 @@ def test_workflows_pass_actionlint(path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def test_instructor_workflow_runs_the_project_tests():
+def test_instructor_workflow_runs_the_readme_commands_on_debian():
     flow = yaml.safe_load(WORKFLOWS[1].read_text())
-    runs = [s.get("run", "") for s in flow["jobs"]["test"]["steps"]]
-    assert "./run test" in runs
+    job = flow["jobs"]["test"]
+    runs = [s.get("run", "") for s in job["steps"]]
+    assert "./run lint" in runs and "./run test" in runs
+    assert job["container"]["image"].startswith("debian:bookworm")  # Debian's python3
+
+
+def student_flow() -> dict:
+    return yaml.safe_load(WORKFLOWS[0].read_text())
 
 
 def test_student_workflow_shape():
-    flow = yaml.safe_load(WORKFLOWS[0].read_text())
+    flow = student_flow()
     assert "push" in flow[True]  # YAML 1.1 reads the key "on" as True
     steps = flow["jobs"]["grade"]["steps"]
     checkout = steps[0]
@@ -56,19 +77,36 @@ def test_student_workflow_shape():
         s.get("run", "").strip() == "python -m pip install -r requirements.txt"
         for s in steps
     )
-    private = next(s for s in steps if s.get("with", {}).get("token"))
-    assert "secrets.GRADER_TOKEN" in private["with"]["token"]
-    assert "vars.GRADER_REPOSITORY" in private["with"]["repository"]
+    bundle = next(s for s in steps if s.get("id") == "bundle")
+    assert bundle["with"]["token"] == "${{ secrets.GRADER_BUNDLE_TOKEN }}"
+    assert bundle["with"]["repository"] == "${{ vars.GRADER_BUNDLE_REPOSITORY }}"
+    assert bundle["with"]["persist-credentials"] is False
+    names = [s.get("id") for s in steps]
+    assert names.index("own-tests") < names.index("bundle") < names.index("grade")
     upload = next(s for s in steps if "upload-artifact" in s.get("uses", ""))
     assert "report.html" in upload["with"]["path"]
     for step in steps:  # no expression is pasted into a script (injection)
         assert "${{" not in step.get("run", "")
+    # The token and the bundle's name reach nothing but the checkout: the
+    # scripts only learn whether they are set.
+    text = WORKFLOWS[0].read_text()
+    uses = re.findall(r"\$\{\{\s*(secrets\.\w+|vars\.\w+)([^}]*)\}\}", text)
+    for name, rest in uses:
+        if rest.strip() != "!= ''":
+            assert (name, rest.strip()) in {
+                ("secrets.GRADER_BUNDLE_TOKEN", ""),
+                ("vars.GRADER_BUNDLE_REPOSITORY", ""),
+            }
+    assert text.count("secrets.GRADER_BUNDLE_TOKEN }}") == 1
+    assert text.count("vars.GRADER_BUNDLE_REPOSITORY }}") == 1
+    grade = next(s for s in steps if s.get("id") == "grade")
+    assert "bundle_flags=()" in grade["run"]  # where the sandbox flag goes
 
 
 # "python" of the workflow steps: this interpreter without the editable install
 # of the instructor repository, so that the released template's public grader
-# must work with what it ships (as on GitHub, where only requirements.txt is
-# installed).
+# (or the bundle's) must work with what it ships (as on GitHub, where only
+# requirements.txt is installed).
 PYTHON_WRAPPER = """#!{python}
 import os, runpy, sys
 sys.meta_path[:] = [
@@ -90,15 +128,24 @@ else:
 
 
 class StepRunner:
-    """Execute the run: steps of a workflow job like GitHub's runner does."""
+    """Execute a workflow job like GitHub's runner: run: steps in bash.
 
-    def __init__(self, job: dict, workspace: Path, temp: Path, context: dict):
+    ``uses:`` steps are skipped, except those given in ``actions`` (step id
+    -> callable(step, runner) returning the step's outcome), which stand in
+    for them when the step's ``if:`` holds.
+    """
+
+    def __init__(self, job, workspace: Path, temp: Path, context, actions=None):
         self.job, self.workspace, self.temp = job, workspace, temp
         self.context = context  # "secrets.X", "vars.X" -> value
+        self.actions = actions or {}
         self.outputs: dict[str, dict[str, str]] = {}
+        self.outcomes: dict[str, str] = {}
+        self.output_files: list[Path] = []
         self.summary = temp / "step_summary.md"
         self.summary.write_text("")
         self.logs: dict[str, str] = {}
+        self.job_env: dict[str, str] = {}
 
     def expr(self, text: str) -> str:
         def value(match):
@@ -114,34 +161,67 @@ class StepRunner:
         step = re.fullmatch(r"steps\.([\w-]+)\.outputs\.([\w-]+)", name)
         if step:
             return self.outputs.get(step.group(1), {}).get(step.group(2), "")
+        if name.startswith("env."):
+            return self.job_env.get(name[4:], "")
         if name in self.context:
             return self.context[name]
         raise AssertionError(f"the test does not know the expression {name!r}")
 
-    def run(self, skip=lambda step: False) -> None:
+    def holds(self, condition: str) -> bool:
+        """Evaluate an ``if:`` made of ``a == 'x'`` / ``a != ''`` joined by &&."""
+        for part in condition.split("&&"):
+            part = part.strip()
+            if part == "always()":
+                continue
+            left, op, right = re.fullmatch(r"(\S+) (==|!=) '(.*)'", part).groups()
+            if (self.lookup(left) == right) != (op == "=="):
+                return False
+        return True
+
+    def base_env(self) -> dict[str, str]:
         bin_dir = self.temp / "bin"
         bin_dir.mkdir(exist_ok=True)
         (bin_dir / "python").write_text(PYTHON_WRAPPER.format(python=sys.executable))
         (bin_dir / "python").chmod(0o755)
-        base_env = {
+        return {
             "PATH": f"{bin_dir}:{Path(sys.executable).parent}:/usr/bin:/bin",
             "HOME": str(self.temp / "home"),
             "CI": "true",
             "GITHUB_ACTIONS": "true",
             "GITHUB_WORKSPACE": str(self.workspace),
+            "GITHUB_REPOSITORY": "course-org/lab03-ada-student",
+            "GITHUB_REPOSITORY_OWNER": "course-org",
+            "GITHUB_SHA": "0" * 40,
+            "GITHUB_REF": "refs/heads/main",
+            "GITHUB_EVENT_NAME": "push",
+            "GITHUB_RUN_ID": "4242",
+            "GITHUB_SERVER_URL": "https://github.com",
+            "GITHUB_ACTOR": "ada-student",
+            "RUNNER_OS": "Linux",
             "RUNNER_TEMP": str(self.temp),
             "GITHUB_STEP_SUMMARY": str(self.summary),
-            "GITHUB_ACTOR": "ada-student",
         }
-        job_env = {k: self.expr(v) for k, v in self.job.get("env", {}).items()}
+
+    def run(self, skip=lambda step: False) -> None:
+        base = self.base_env()
+        self.job_env = {k: self.expr(v) for k, v in self.job.get("env", {}).items()}
         for number, step in enumerate(self.job["steps"]):
-            if "run" not in step or skip(step):
+            key = step.get("id", step.get("name"))
+            if "if" in step and not self.holds(step["if"]):
+                self.outcomes[key] = "skipped"
+                continue
+            if "run" not in step:
+                if key in self.actions:
+                    self.outcomes[key] = self.actions[key](step, self)
+                continue
+            if skip(step):
                 continue
             output = self.temp / f"output-{number}"
             output.write_text("")
+            self.output_files.append(output)
             env = {
-                **base_env,
-                **job_env,
+                **base,
+                **self.job_env,
                 "GITHUB_OUTPUT": str(output),
                 **{k: self.expr(v) for k, v in step.get("env", {}).items()},
             }
@@ -153,7 +233,7 @@ class StepRunner:
                 text=True,
                 timeout=900,
             )
-            self.logs[step.get("id", step["name"])] = proc.stdout + proc.stderr
+            self.logs[key] = proc.stdout + proc.stderr
             if proc.returncode and not step.get("continue-on-error"):
                 raise AssertionError(
                     f"step {step['name']!r} failed ({proc.returncode}):"
@@ -168,22 +248,103 @@ class StepRunner:
                 self.outputs[step["id"]] = values
 
 
-def run_student_workflow(workspace: Path, temp: Path, context: dict) -> StepRunner:
-    flow = yaml.safe_load(WORKFLOWS[0].read_text())
-    runner = StepRunner(flow["jobs"]["grade"], workspace, temp, context)
+def fake_checkout(bundle: Path | None):
+    """Stand-in for actions/checkout of the bundle: copy ``bundle`` to its path.
+
+    The copy gets a ``.git/config`` holding the token as actions/checkout
+    writes it with ``persist-credentials: true`` (the worst case), so a test
+    can prove that the workflow leaves no copy of it on disk.
+    """
+
+    def action(step, runner):
+        assert runner.expr(step["with"]["token"]) == TOKEN
+        assert runner.expr(step["with"]["repository"]) == BUNDLE_NAME
+        if bundle is None:
+            return "failure"  # a token that cannot read the repository
+        dest = runner.workspace / step["with"]["path"]
+        shutil.copytree(bundle, dest, ignore=shutil.ignore_patterns(".git"))
+        basic = base64.b64encode(f"x-access-token:{TOKEN}".encode()).decode()
+        (dest / ".git").mkdir()
+        (dest / ".git" / "config").write_text(
+            '[http "https://github.com/"]\n'
+            f"\textraheader = AUTHORIZATION: basic {basic}\n"
+        )
+        return "success"
+
+    return action
+
+
+def run_student_workflow(workspace, temp, context, bundle=None, checkout=True):
+    """Run the student workflow's steps; ``bundle`` is what the checkout gets."""
+    job = student_flow()["jobs"]["grade"]
+    (temp / "home").mkdir(parents=True, exist_ok=True)
+    actions = {"bundle": fake_checkout(bundle if checkout else None)}
+    runner = StepRunner(job, workspace, temp, context, actions)
     # The pinned requirements are installed in this interpreter already.
     runner.run(skip=lambda step: "pip install" in step["run"])
     return runner
+
+
+def with_bundle(token=TOKEN, name=BUNDLE_NAME, old_token=""):
+    return {
+        "secrets.GRADER_BUNDLE_TOKEN": token,
+        "vars.GRADER_BUNDLE_REPOSITORY": name,
+        "secrets.GRADER_TOKEN": old_token,
+    }
 
 
 def decode(runner: StepRunner) -> dict:
     return json.loads(base64.b64decode(runner.outputs["grade"]["result"]))
 
 
-@pytest.mark.slow
-def test_student_workflow_without_the_instructor_grader(tmp_path, released):
+def token_forms(token: str) -> list[str]:
+    """The token as a student's edited step might print it to dodge masking."""
+    forms = {token, token[::-1], token.encode().hex(), token.encode().hex().upper()}
+    forms.add(urllib.parse.quote(token))
+    for raw in (token.encode(), f"x-access-token:{token}".encode()):
+        for shift in range(3):  # base64 of the token at every alignment
+            encoded = base64.b64encode(b"\0" * shift + raw).decode()
+            forms.add(encoded[4 if shift else 0 : -4])
+    return sorted(f for f in forms if len(f) >= 12)
+
+
+def public_outputs(runner: StepRunner) -> str:
+    """Everything the student sees besides the logs: summary, outputs, result."""
+    texts = [runner.summary.read_text()]
+    texts += [p.read_text() for p in runner.output_files]
+    if runner.outputs.get("grade", {}).get("result"):
+        texts.append(json.dumps(decode(runner)))
+    return "\n".join(texts)
+
+
+def assert_nothing_leaks(runner: StepRunner, bundle_dir: Path, hidden: dict):
+    shown = public_outputs(runner)
+    for form in token_forms(TOKEN):
+        assert form not in shown, f"the token leaks as {form!r}"
+    assert BUNDLE_NAME not in shown and BUNDLE_NAME.split("/")[1] not in shown
+    assert str(bundle_dir) not in shown
+    assert str(runner.temp / "grader-bundle") not in shown
+    found = [where for line, where in hidden.items() if line in guard.normal(shown)]
+    assert not found, f"hidden test source in the summary or outputs: {found[:5]}"
+    # ... nor on disk, where the student's code (run by the hidden tests)
+    # could read it: actions/checkout's credentials are gone.
+    for root in (runner.workspace, runner.temp):
+        for path in root.rglob("*"):
+            if path.is_file() and not path.is_symlink():
+                data = path.read_bytes()
+                for form in token_forms(TOKEN):
+                    assert form.encode() not in data, f"{path} holds the token"
+
+
+def clone_template(released: Path, tmp_path: Path) -> Path:
     workspace = tmp_path / "workspace"
     git(tmp_path, "clone", "-q", str(released), str(workspace))
+    return workspace
+
+
+@pytest.mark.slow
+def test_student_workflow_without_the_bundle(tmp_path, released):
+    workspace = clone_template(released, tmp_path)
     summary_dir = workspace / "summaries" / "l03_pruning_clustering"
     summary_dir.mkdir(parents=True)
     (summary_dir / "README.md").write_text("# Lab 03 summary\n\nWork in progress.\n")
@@ -191,19 +352,19 @@ def test_student_workflow_without_the_instructor_grader(tmp_path, released):
     (workspace / "tests" / "test_mine.py").write_text("def test_no():\n    assert 0\n")
     git(workspace, "add", "summaries", "tests")
     git(workspace, "commit", "-q", "-m", "summary: Start the lab 03 summary")
-    (tmp_path / "temp" / "home").mkdir(parents=True)
     runner = run_student_workflow(
-        workspace,
-        tmp_path / "temp",
-        {"secrets.GRADER_TOKEN": "", "vars.GRADER_REPOSITORY": ""},
+        workspace, tmp_path / "temp", with_bundle(token="", name="")
     )
 
+    assert runner.outcomes["bundle"] == "skipped"
     summary = runner.summary.read_text()
     report = (tmp_path / "temp" / "grade" / "report.md").read_text()
     notice = summary.index("**Checks that did not run:** the hidden tests")
     assert notice < summary.index(report[:200])  # said first, then the report
-    assert "GRADER_TOKEN is not set" in summary and "forks" in summary
+    assert "GRADER_BUNDLE_TOKEN is not set" in summary and "forks" in summary
     assert runner.outputs["grade"]["mode"] == "public"
+    assert runner.outputs["grade"]["ended"] == "graded"
+    assert runner.outputs["grade"]["rerun"] == "no"
     assert Path(runner.outputs["grade"]["out"], "report.html").is_file()
     assert runner.outputs["own-tests"]["status"] == "1"
     assert "**Your own tests** under tests/ failed (pytest exit code 1)" in summary
@@ -221,43 +382,212 @@ def test_student_workflow_without_the_instructor_grader(tmp_path, released):
 
 
 @pytest.mark.slow
-def test_student_workflow_with_the_instructor_grader(tmp_path, released):
-    workspace = tmp_path / "workspace"
-    git(tmp_path, "clone", "-q", str(released), str(workspace))
-    # What actions/checkout puts in .instructor-grader when the token works.
-    grader = workspace / ".instructor-grader"
-    shutil.copytree(
-        REPO / "grading",
-        grader / "grading",
-        ignore=shutil.ignore_patterns("__pycache__"),
-    )
-    shutil.copytree(
-        REPO / "dl_in_iot_course",
-        grader / "dl_in_iot_course",
-        ignore=shutil.ignore_patterns("__pycache__"),
-    )
+def test_student_workflow_with_the_bundle(tmp_path, released, grader_bundle):
+    """The real bundle, a fake token: hidden tests run and nothing leaks."""
+    workspace = clone_template(released, tmp_path)
     (workspace / "tests").mkdir()
     (workspace / "tests" / "test_mine.py").write_text(
         "def test_ok():\n    assert True\n"
     )
-    (tmp_path / "temp" / "home").mkdir(parents=True)
     runner = run_student_workflow(
-        workspace,
-        tmp_path / "temp",
-        {"secrets.GRADER_TOKEN": "ghp_x", "vars.GRADER_REPOSITORY": "staff/grader"},
+        workspace, tmp_path / "temp", with_bundle(), bundle=grader_bundle
     )
+    assert runner.outcomes["bundle"] == "success"
     assert runner.outputs["grade"]["mode"] == "full"
     assert runner.outputs["own-tests"]["status"] == "0"
-    assert not grader.exists()  # moved out of the graded tree
+    assert not (workspace / ".grader-bundle").exists()  # moved out of the tree
+    assert not (tmp_path / "temp" / "grader-bundle" / ".git").exists()
     summary = runner.summary.read_text()
     assert "Checks that did not run" not in summary
+    assert "GRADER_TOKEN" not in summary  # no old secret in this repository
     assert summary.startswith("## Score")
     result = decode(runner)
     names = {t["name"] for t in result["tests"]}
     assert any("ClusteredModel" in n for n in names)
+    hidden = guard.hidden_secrets(REPO)
+    assert len(hidden) > 100
+    assert_nothing_leaks(runner, grader_bundle, hidden)
+    out = Path(runner.outputs["grade"]["out"])
+    for name in ("report.html", "results.json"):  # the uploaded artifact
+        text = guard.normal((out / name).read_text())
+        assert not [where for line, where in hidden.items() if line in text], name
     suites = REPO / "grading" / "hidden" / "suites"
-    hidden = {p.stem for p in suites.rglob("test_*.py")}
-    blob = json.dumps(result) + summary + "".join(runner.logs.values())
-    for name in hidden:
-        assert name not in blob  # no test source or test file names in public output
-    assert os.environ.get("GRADER_TOKEN") is None
+    test_names = {p.stem for p in suites.rglob("test_*.py")}
+    blob = public_outputs(runner) + "".join(runner.logs.values())
+    for name in test_names:
+        assert name not in blob  # no test file names in public output or logs
+    for form in token_forms(TOKEN):
+        assert form not in "".join(runner.logs.values())
+
+
+# ---------------------------------------------------------------------------
+# A fake bundle: the released public grader with a `grade` verb that plays a
+# scenario (the statuses of its runs, in order) and counts its calls.
+# ---------------------------------------------------------------------------
+
+FAKE_GRADE = '''\
+"""Stand-in for the bundle's grade verb: plays SCENARIO (one status per run)."""
+
+import json
+import sys
+from pathlib import Path
+
+NAME = "grade"
+HELP = "fake grade"
+ROOT = Path(__file__).resolve().parents[2]
+MARKER = "assert fake_secret_probe(model) == 4, 'hidden check of the fake suite'"
+
+
+def register(parser):
+    parser.add_argument("submission")
+    parser.add_argument("--lab")
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--student")
+    parser.add_argument("--unsafe-no-sandbox", action="store_true")
+
+
+def item(ident, title, status, points, max_points, message):
+    finding = {"passed": status == "pass", "message": message, "audience": "student"}
+    return {"id": ident, "title": title, "points": points, "max_points": max_points,
+            "kind": "auto", "status": status, "source": "check",
+            "findings": [finding]}
+
+
+def run(args):
+    calls = ROOT / "calls.txt"
+    done = len(calls.read_text().split()) if calls.exists() else 0
+    calls.write_text(calls.read_text() + " x" if calls.exists() else "x")
+    scenario = json.loads((ROOT / "scenario.json").read_text())
+    status = scenario[min(done, len(scenario) - 1)]
+    # What a careless grader might print: stays in the log, never the summary.
+    print(f"hidden suite in {ROOT}: {MARKER}", file=sys.stderr)
+    timed = status == "timeout"
+    items = [
+        item("clustered_model", "ClusteredModel", "timeout" if timed else "pass",
+             0.0 if timed else 4.0, 4.0,
+             "The hidden tests were stopped by the time limit." if timed
+             else "Clustering works."),
+        item("git_history", "Git history quality", "pass", 2.0, 2.0, "Fine."),
+    ]
+    score = sum(i["points"] for i in items)
+    results = {"schema": 1, "status": status, "score": score, "max_score": 6.0,
+               "lab": args.lab, "items": items}
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps(results))
+    (args.out / "report.md").write_text(
+        f"## Score {score:g}/6 (run {done + 1}, {status})\\n")
+    (args.out / "report.html").write_text("<p>report</p>")
+    return 0
+'''
+
+
+def fake_bundle(tmp_path: Path, released: Path, scenario: list[str]) -> Path:
+    bundle = tmp_path / "fake-bundle"
+    shutil.copytree(released / "grading", bundle / "grading")
+    (bundle / "grading" / "commands" / "grade.py").write_text(FAKE_GRADE)
+    suite = bundle / "grading" / "hidden" / "suites" / "fake_lab"
+    suite.mkdir(parents=True)
+    marker = re.search(r'MARKER = "(.*)"', FAKE_GRADE).group(1)
+    (suite / "test_fake_probe.py").write_text(
+        f"def test_fake_probe(model):\n    {marker}\n"
+    )
+    (bundle / ".course").mkdir()
+    (bundle / ".course" / "bundle.json").write_text('{"course": "fake"}\n')
+    (bundle / "scenario.json").write_text(json.dumps(scenario))
+    return bundle
+
+
+def fake_hidden_lines(bundle: Path) -> dict[str, str]:
+    suites = bundle / "grading" / "hidden" / "suites"
+    return guard.secret_lines(suites, set())
+
+
+def calls(runner: StepRunner) -> int:
+    return len((runner.temp / "grader-bundle" / "calls.txt").read_text().split())
+
+
+@pytest.mark.slow
+def test_a_timeout_is_rerun_once_and_reported_as_an_error(tmp_path, released):
+    bundle = fake_bundle(tmp_path, released, ["timeout", "timeout", "graded"])
+    workspace = clone_template(released, tmp_path)
+    runner = run_student_workflow(
+        workspace, tmp_path / "temp", with_bundle(), bundle=bundle
+    )
+    assert calls(runner) == 2  # the first run and one rerun, no more
+    assert runner.outputs["grade"]["mode"] == "full"
+    assert runner.outputs["grade"]["rerun"] == "yes"
+    assert runner.outputs["grade"]["ended"] == "timeout"
+    assert "running it once more" in runner.logs["grade"]
+    summary = runner.summary.read_text()
+    assert "**Time limit, twice:**" in summary and "(run 2, timeout)" in summary
+    assert "not the same as failed" in summary and "grade of record" in summary
+    result = decode(runner)
+    assert result["status"] == "error"  # not "fail"
+    by = {t["name"]: t for t in result["tests"]}
+    assert by["ClusteredModel"]["status"] == "error"
+    assert "could not check: time limit" in by["ClusteredModel"]["message"]
+    assert by["Git history quality"] == {**by["Git history quality"], "score": 2.0}
+    assert result["max_score"] == 6.0
+    assert "hidden suite in" in runner.logs["grade"]  # the fake did print it ...
+    assert_nothing_leaks(runner, bundle, fake_hidden_lines(bundle))  # ... not here
+
+
+@pytest.mark.slow
+def test_a_timeout_that_passes_on_the_rerun_is_graded(tmp_path, released):
+    bundle = fake_bundle(tmp_path, released, ["timeout", "graded"])
+    workspace = clone_template(released, tmp_path)
+    runner = run_student_workflow(
+        workspace, tmp_path / "temp", with_bundle(old_token="ghp_old"), bundle=bundle
+    )
+    assert calls(runner) == 2
+    assert runner.outputs["grade"]["ended"] == "graded"
+    summary = runner.summary.read_text()
+    assert "the result below is from the second run" in summary
+    assert "(run 2, graded)" in summary and "Time limit, twice" not in summary
+    assert "the secret GRADER_TOKEN is still set" in summary  # tell the staff
+    assert "ghp_old" not in public_outputs(runner)
+    result = decode(runner)
+    assert result["status"] == "pass" and result["tests"][0]["score"] == 4.0
+    assert_nothing_leaks(runner, bundle, fake_hidden_lines(bundle))
+
+
+@pytest.mark.slow
+def test_a_graded_run_is_not_rerun(tmp_path, released):
+    bundle = fake_bundle(tmp_path, released, ["graded"])
+    workspace = clone_template(released, tmp_path)
+    runner = run_student_workflow(
+        workspace, tmp_path / "temp", with_bundle(), bundle=bundle
+    )
+    assert calls(runner) == 1
+    assert runner.outputs["grade"]["rerun"] == "no"
+    assert "once more" not in runner.summary.read_text()
+
+
+@pytest.mark.slow
+def test_the_instructor_repository_is_refused_as_a_bundle(tmp_path, released):
+    """A variable pointing at the instructor repository: public checks only."""
+    instructor = tmp_path / "instructor"
+    shutil.copytree(released / "grading", instructor / "grading")
+    (instructor / "grading" / "private" / "reference").mkdir(parents=True)
+    (instructor / "grading" / "hidden" / "suites").mkdir(parents=True)
+    workspace = clone_template(released, tmp_path)
+    runner = run_student_workflow(
+        workspace, tmp_path / "temp", with_bundle(), bundle=instructor
+    )
+    assert runner.outputs["grade"]["mode"] == "public"
+    summary = runner.summary.read_text()
+    assert "is not a grader bundle" in summary
+    assert not (tmp_path / "temp" / "grader-bundle").exists()  # removed at once
+    assert_nothing_leaks(runner, instructor, {})
+
+
+@pytest.mark.slow
+def test_a_token_that_cannot_read_the_bundle(tmp_path, released):
+    workspace = clone_template(released, tmp_path)
+    runner = run_student_workflow(
+        workspace, tmp_path / "temp", with_bundle(), checkout=False
+    )
+    assert runner.outcomes["bundle"] == "failure"
+    assert runner.outputs["grade"]["mode"] == "public"
+    assert "could not be checked out" in runner.summary.read_text()
+    assert_nothing_leaks(runner, tmp_path / "nowhere", {})

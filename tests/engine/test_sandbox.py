@@ -185,11 +185,11 @@ def test_exit_paths_do_not_break_the_grader(tmp_path):
         assert not result.timed_out
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to switch users")
-def test_drops_to_unprivileged_user_when_root(tmp_path):
+@pytest.mark.needs("root")
+def test_drops_to_unprivileged_user_when_root(tmp_path, unavailable):
     system_python = "/usr/bin/python3"
     if not sandbox._reachable_by_others(Path(system_python)):
-        pytest.skip("no interpreter readable by other users")
+        unavailable("no interpreter readable by other users (/usr/bin/python3)")
     work = tmp_path / "work"
     work.mkdir()
     sandbox.grant_access(work)
