@@ -9,7 +9,8 @@ from markdown_it import MarkdownIt
 
 from grading.report import render_reports, render_submission
 from grading.report.render import MARKDOWN_LIMIT, render_markdown
-from grading.report.views import scrub_student_text, submission_view
+from grading.report.scrub import scrub_student_text
+from grading.report.views import submission_view
 
 from .conftest import FIXTURE_NAMES, load_fixture, write_png
 
