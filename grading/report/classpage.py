@@ -19,14 +19,24 @@ from grading.report.labels import STATUS_LABELS
 from grading.report.plots import histogram_svg
 from grading.report.render import REPORT_FILES
 
-#: Statuses shown in an item's pass-rate bar, in order.
+#: Statuses shown in an item's pass-rate bar, in order (over graded rows only:
+#: a row with an item out of time is not graded).
 RATE_STATUSES = ("pass", "partial", "fail", "error", "manual")
+#: Badge class of a row's status.
+ROW_CLASSES = {
+    "graded": "ok",
+    "error": "error",
+    "timeout": "timeout",
+    "not_graded": "error",
+}
 #: Most common problems listed on the class page.
 COMMON_LIMIT = 12
 
 
-def _link(student: str, name: str, folder: Path) -> str:
-    return f"{quote(student)}/{name}" if (folder / name).is_file() else ""
+def _link(student: str, name: str, folder: Path | None) -> str:
+    if folder is None or not (folder / name).is_file():
+        return ""
+    return f"{quote(student)}/{name}"
 
 
 def _item_of(row: dict, item_id: str) -> dict | None:
@@ -111,18 +121,30 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'s' if count != 1 else ''}"
 
 
+def _timeout_reason(record: dict) -> str:
+    """Return what a time limit stopped: never a score, so it needs a person."""
+    seconds = record["seconds"]
+    words = (
+        "Timed out"
+        + (f" after {fmt_seconds(seconds)}" if seconds is not None else "")
+        + (f": {record['message']}" if record["message"] else "")
+    )
+    res = record["results"]
+    late = [i["title"] for i in res["items"] if i["status"] == "timeout"] if res else []
+    if late:
+        words += f" (not checked: {'; '.join(late)})"
+    return words
+
+
 def _status_reason(row: dict) -> str:
     """Return why a submission's grading did not complete, or ``""``."""
     record = row["record"]
     if row["status"] == "timeout":
-        seconds = record["seconds"]
-        return (
-            "Timed out"
-            + (f" after {fmt_seconds(seconds)}" if seconds is not None else "")
-            + (f": {record['message']}" if record["message"] else "")
-        )
+        return _timeout_reason(record)
     if row["status"] == "error":
         return f"Grading failed: {record['message'] or 'no reason given'}"
+    if row["status"] == "not_graded":
+        return f"Not graded: {record['message']}"
     return ""
 
 
@@ -174,13 +196,11 @@ def _entry(row: dict, columns: list[dict[str, Any]]) -> dict[str, Any]:
     folder = record["folder"]
     student = row["student"]
     reasons, rank = _reasons(row)
-    has_report = (folder / REPORT_FILES["instructor_html"]).is_file()
+    has_report = bool(_link(student, REPORT_FILES["instructor_html"], folder))
     return {
         "student": student,
         "status": row["status"],
-        "status_class": {"graded": "ok", "error": "error", "timeout": "error"}[
-            row["status"]
-        ],
+        "status_class": ROW_CLASSES[row["status"]],
         "score": f"{row['total']} / {row['max']}" if row["total"] else "\u2013",
         "reasons": reasons,
         "instructor_link": _link(student, REPORT_FILES["instructor_html"], folder)
@@ -201,6 +221,11 @@ def _stats(rows: list[dict], scores: list[float], max_score: float) -> list[dict
         {"value": counts["graded"], "label": "graded"},
         {"value": counts["error"], "label": "grading errors"},
         {"value": counts["timeout"], "label": "timeouts"},
+        *(
+            [{"value": counts["not_graded"], "label": "not graded"}]
+            if counts["not_graded"]
+            else []
+        ),
         {
             "value": fmt_points(statistics.fmean(scores)) if scores else "\u2013",
             "label": f"mean of {fmt_points(max_score)} points",

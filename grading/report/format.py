@@ -23,6 +23,11 @@ def text(value: Any) -> str:
     return str(value)
 
 
+def displayable(name: str) -> str:
+    """Return a file name with undecodable bytes replaced (safe to write as UTF-8)."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def number(value: Any, default: float = 0.0) -> float:
     """Return ``value`` as a finite float, or ``default``."""
     try:

@@ -2,10 +2,16 @@
 
 Both are built from a grades folder in which every submission has its own
 sub-folder ``<grades_dir>/<student>/`` holding ``results.json`` (written by
-``grade``) and/or ``status.json`` (written by ``batch`` when grading itself
-failed: ``{"student", "status": "error"|"timeout", "message", "seconds"}``).
-A missing or corrupt file never stops the gradebook: that row says ``error``
-and why.
+``grade``) and/or ``status.json`` (written by ``batch`` when the grading did
+not complete: ``{"student", "status": "error"|"timeout", "message",
+"seconds"}``), plus ``not-graded.json``: the submissions a batch could not
+grade at all (``{"submissions": [{"student", "source", "message"}]}``, for
+a student id that is not usable as a folder name).
+
+A row's status is ``graded``, ``error``, ``timeout`` (a time limit stopped
+some checks: that is not a score, so the row has no total) or
+``not_graded``. A missing or corrupt file never stops the gradebook: that
+row says ``error`` and why.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from grading.report.classpage import index_view
-from grading.report.format import fmt_points, number, text
+from grading.report.format import displayable, fmt_points, number, text
 from grading.report.labels import lab_title
 from grading.report.normalize import normalize_results
 from grading.report.render import render_template
@@ -25,7 +31,11 @@ from grading.util.io import read_json, write_atomic
 
 GRADEBOOK_CSV = "gradebook.csv"
 INDEX_HTML = "index.html"
-SUMMARY_COLUMNS = ("total", "max", "status", "manual_open")
+STATUS_JSON = "status.json"
+NOT_GRADED_JSON = "not-graded.json"
+SUMMARY_COLUMNS = ("total", "max", "status", "manual_open", "reason")
+#: Longest reason in a CSV cell, in characters.
+REASON_LIMIT = 300
 #: Folders of a grades folder that belong to the batch, not to a student.
 RESERVED_DIRS = frozenset({"slurm"})
 
@@ -61,9 +71,9 @@ def load_submission(folder: Path) -> dict[str, Any]:
     """
     folder = Path(folder)
     results_path = folder / "results.json"
-    status_path = folder / "status.json"
+    status_path = folder / STATUS_JSON
     record: dict[str, Any] = {
-        "student": folder.name,
+        "student": displayable(folder.name),
         "folder": folder,
         "status": "error",
         "message": "",
@@ -104,6 +114,41 @@ def load_submission(folder: Path) -> dict[str, Any]:
         reasons.append(f"{status_path} is not a JSON object")
     record["message"] = "; ".join(reasons) or "no results.json or status.json"
     return record
+
+
+def not_graded_records(grades_dir: Path) -> list[dict[str, Any]]:
+    """Read ``not-graded.json`` into gradebook records (status ``not_graded``).
+
+    A corrupt file becomes one ``error`` row that names it, never nothing.
+    """
+    path = Path(grades_dir) / NOT_GRADED_JSON
+    if not path.exists():
+        return []
+    data, problem = read_json(path)
+    entries = data.get("submissions") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        return [
+            {
+                "student": NOT_GRADED_JSON,
+                "folder": None,
+                "status": "error",
+                "message": problem or f"{path} holds no 'submissions' list",
+                "seconds": None,
+                "results": None,
+            }
+        ]
+    return [
+        {
+            "student": text(entry.get("student")) or "(no name)",
+            "folder": None,
+            "status": "not_graded",
+            "message": text(entry.get("message")) or "not graded",
+            "seconds": None,
+            "results": None,
+        }
+        for entry in entries
+        if isinstance(entry, dict)
+    ]
 
 
 def _rubric_columns(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -182,12 +227,23 @@ def build_rows(
     return rows
 
 
+def _reason(row: dict) -> str:
+    """Return the first line of why a row has no grade, capped, or ``""``."""
+    if row["status"] == "graded":
+        return ""
+    first = (row["record"]["message"] or row["status"]).strip().splitlines()
+    line = first[0] if first else row["status"]
+    return line if len(line) <= REASON_LIMIT else line[: REASON_LIMIT - 3] + "..."
+
+
 def gradebook_csv(rows: list[dict], columns: list[dict[str, Any]]) -> str:
     """Return the gradebook as CSV text (header + one line per submission).
 
     Columns: ``student``, one per rubric item (its id, in rubric order),
-    ``total``, ``max``, ``status`` (graded, error, timeout), ``manual_open``
-    (items with points still waiting for a person; their cells are empty).
+    ``total``, ``max``, ``status`` (graded, error, timeout, not_graded),
+    ``manual_open`` (items with points still waiting for a person; their
+    cells are empty), ``reason`` (why a row that is not graded has no total;
+    empty for graded rows).
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -201,6 +257,7 @@ def gradebook_csv(rows: list[dict], columns: list[dict[str, Any]]) -> str:
                 row["max"],
                 row["status"],
                 row["manual_open"],
+                _csv_text(_reason(row)),
             ]
         )
     return buffer.getvalue()
@@ -229,6 +286,8 @@ def write_gradebook(grades_dir: Path) -> dict[str, Path]:
     if not grades_dir.is_dir():
         raise FileNotFoundError(f"{grades_dir} is not a folder of graded submissions")
     records = [load_submission(folder) for folder in submission_dirs(grades_dir)]
+    records += not_graded_records(grades_dir)
+    records.sort(key=lambda r: r["student"])
     columns = _rubric_columns(records)
     rows = build_rows(records, columns)
     labs = Counter(r["results"]["lab"] for r in records if r["results"])

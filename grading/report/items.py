@@ -29,9 +29,13 @@ DETAILS_LIMIT = 30_000
 
 
 def finding_state(finding: dict[str, Any], item_status: str = "") -> str:
-    """Return ``ok``, ``partial``, ``fail``, ``review``, ``warning`` or ``info``."""
+    """Return ``ok``, ``partial``, ``fail``, ``review``, ``warning``, ``info``
+    or ``timeout`` (a check a time limit stopped: neither passed nor failed).
+    """
     if finding["audience"] == "instructor" and finding["passed"] is not True:
         return "warning"
+    if finding["code"] == "timeout" and finding["passed"] is not True:
+        return "timeout"
     earned = finding["score"]
     if earned is None and finding["passed"] is not None:
         earned = 1.0 if finding["passed"] else 0.0
@@ -93,13 +97,15 @@ def _source_text(item: dict[str, Any]) -> tuple[str, str]:
         return "waiting", "Not part of the score"
     if item["status"] == "manual":
         return "waiting", "Waiting for a person"
+    if item["status"] == "timeout":
+        return "waiting", "Not scored: a time limit stopped its checks"
     return "check", "Scored by automatic checks"
 
 
 def _points_text(item: dict[str, Any]) -> str:
-    """Return ``"1.5 / 4"``, ``"– / 1"`` (awaiting review) or ``"–"`` (no points)."""
+    """Return ``"1.5 / 4"``, ``"– / 1"`` (not scored yet) or ``"–"`` (no points)."""
     maximum = fmt_points(item["max_points"])
-    if item["status"] == "manual":
+    if item["status"] in ("manual", "timeout"):
         return "\u2013" if item["max_points"] == 0 else f"\u2013 / {maximum}"
     return f"{fmt_points(item['points'])} / {maximum}"
 
@@ -148,7 +154,15 @@ def merge_repeats(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return merged
 
 
-_STATE_ORDER = {"warning": 0, "fail": 1, "partial": 2, "review": 3, "info": 4, "ok": 5}
+_STATE_ORDER = {
+    "warning": 0,
+    "fail": 1,
+    "partial": 2,
+    "timeout": 3,
+    "review": 4,
+    "info": 5,
+    "ok": 6,
+}
 
 
 def item_view(

@@ -16,6 +16,7 @@ STATUS_LABELS = {
     "fail": ("fail", "\u2717", "Not yet"),
     "manual": ("manual", "\u25cb", "Awaiting review"),
     "error": ("error", "!", "Could not check"),
+    "timeout": ("timeout", "\u29d6", "Out of time"),
 }
 FINDING_LABELS = {
     "ok": ("\u2713", "Passed"),
@@ -24,6 +25,7 @@ FINDING_LABELS = {
     "info": ("i", "Note"),
     "review": ("\u25cb", "For review"),
     "warning": ("!", "Warning"),
+    "timeout": ("\u29d6", "Out of time"),
 }
 EVIDENCE_LABELS = {
     "hidden": "Test output",
@@ -42,9 +44,11 @@ BANNERS = {
     ),
     "timeout": (
         "Grading ran out of time",
-        "The checks took longer than the grader allows. Items whose checks did "
-        "not finish earn nothing for now; look for an endless loop or a training "
-        "run on the full data set where the task asks for a small one.",
+        "The checks took longer than the grader allows, so the items whose "
+        "checks did not finish could not be checked: they are not scored, "
+        "neither as passed nor as failed, until they are graded again. Look for "
+        "an endless loop or a training run on the full data set where the task "
+        "asks for a small one.",
     ),
 }
 
@@ -57,6 +61,13 @@ SECTIONS = (
         "These items lost points. Each finding says what was expected, what the "
         "grader saw, and what to do.",
         ("fail", "partial", "error"),
+    ),
+    (
+        "timeout",
+        "Not checked in time",
+        "A time limit stopped these checks before they finished. That is not a "
+        "score: these items are graded again with more time, or by a person.",
+        ("timeout",),
     ),
     (
         "review",
@@ -74,6 +85,7 @@ CHIPS = (
     ("partial", "partly done"),
     ("fail", "to fix"),
     ("error", "could not be checked"),
+    ("timeout", "not checked in time"),
     ("manual", "awaiting review"),
 )
 

@@ -70,6 +70,8 @@ def normalize_results(results: Any) -> dict[str, Any]:
     env = results.get("environment")
     status = text(results.get("status")) or "graded"
     items = [normalize_item(raw, i) for i, raw in enumerate(items_raw)]
+    if status == "graded" and any(i["status"] == "timeout" for i in items):
+        status = "timeout"  # an item a time limit stopped is not a grade
     max_score = results.get("max_score")
     return {
         "lab": text(results.get("lab")),

@@ -166,7 +166,9 @@ def _banner(res: dict[str, Any], student: bool) -> dict[str, Any] | None:
 
 def _score_view(res: dict[str, Any]) -> dict[str, Any]:
     """Return the score, its bar and the points still waiting for a person."""
-    pending = sum(i["max_points"] for i in res["items"] if i["status"] == "manual")
+    pending = sum(
+        i["max_points"] for i in res["items"] if i["status"] in ("manual", "timeout")
+    )
     max_score = res["max_score"]
     percent = round(100 * res["score"] / max_score) if max_score > 0 else 0
     return {
