@@ -153,8 +153,18 @@ def test_corpus_has_at_least_15_cases():
     assert len({c.id for c in CASES}) == len(CASES)
 
 
+def _not_graded(corpus: Corpus) -> int:
+    """Rows of the corpus's gradebook without a grade (a batch's exit status)."""
+    if corpus.verb != "batch":
+        return 0
+    with (corpus.out / "gradebook.csv").open(encoding="utf-8") as handle:
+        return sum(row["status"] != "graded" for row in csv.DictReader(handle))
+
+
 def test_batch_completes(corpus: Corpus):
-    assert corpus.returncode == 0, (
+    # The batch's exit status counts the submissions without a grade (a
+    # hostile one may time out or fail); it never means the batch stopped.
+    assert corpus.returncode == min(100, _not_graded(corpus)), (
         f"{corpus.verb} exited {corpus.returncode}:\n{corpus.stderr[-3000:]}"
     )
     missing = [i for i in ALL_IDS if corpus.results.get(i) is None]
