@@ -314,3 +314,20 @@ def test_identical_findings_are_shown_once():
         "This check did not run"
     )
     assert "hidden.clustered_model.c2" in out["report-instructor.html"]
+
+
+def test_new_fields_in_check_details_are_shown_not_read(results):
+    """Readers may add fields to checks.<name>.details: the instructor view
+    shows them raw, and nothing else depends on their shape."""
+    data = results("full_marks")
+    data["checks"] = {
+        "summary": {"seconds": "n/a", "details": {"new_field": [1, {"x": None}]}},
+        "history": {"details": "just a string"},
+        "hidden_tests": None,
+        "odd": {"seconds": 1.5, "details": {"nested": {"deep": ["<b>"] * 3}}},
+    }
+    student = render_reports(data)
+    assert "new_field" not in student["report.html"]
+    instructor = student["report-instructor.html"]
+    assert "new_field" in instructor and "just a string" in instructor
+    assert "&lt;b&gt;" in instructor and '<b>"' not in instructor
