@@ -131,11 +131,19 @@ def make_class(root: Path, count: int) -> list[str]:
 
 
 def grade(clones: Path, out: Path, jobs: int, timeout: float) -> dict:
-    subs = batch.load_submissions(clones)
+    subs = batch.load_submissions(clones).submissions
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
+    # One pass only: the regrade of timeouts would blur jobs 1 against jobs 2;
+    # timeouts are counted as failed below.
     outcomes = batch.run_batch(
-        subs, out, jobs=jobs, lab=LAB, timeout=timeout, progress=True
+        subs,
+        out,
+        jobs=jobs,
+        lab=LAB,
+        timeout=timeout,
+        progress=True,
+        regrade_timeouts=False,
     )
     wall = time.monotonic() - start
     cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)

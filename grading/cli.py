@@ -81,11 +81,21 @@ def main(argv: list[str] | None = None) -> int:
     -------
     int
         Exit code: 0 on success, 2 on usage errors, other values per verb.
+
+    Notes
+    -----
+    A verb module with ``PASS_THROUGH = True`` receives the options it does
+    not know in ``args.passthrough`` (the batch passes them on to ``grade``)
+    instead of a usage error.
     """
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
     module = getattr(args, "_module", None)
+    if unknown and not getattr(module, "PASS_THROUGH", False):
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     if module is None:
         parser.print_help(sys.stderr)
         return 2
+    if getattr(module, "PASS_THROUGH", False):
+        args.passthrough = unknown
     return int(module.run(args) or 0)

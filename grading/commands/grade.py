@@ -68,6 +68,12 @@ def register(parser: argparse.ArgumentParser) -> None:
         help="wall-time limit of the sandboxed test run",
     )
     parser.add_argument(
+        "--test-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="wall-time limit of one hidden test (default: the rubric's)",
+    )
+    parser.add_argument(
         "--memory-mb",
         type=int,
         metavar="MB",
@@ -97,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
     options = GradeOptions(
         base=args.base,
         timeout=args.timeout,
+        test_timeout=args.test_timeout,
         memory_mb=args.memory_mb,
         keep_workdir=args.keep_workdir,
     )

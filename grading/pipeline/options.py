@@ -16,6 +16,9 @@ from typing import Any
 DEFAULT_LAB = "l03_pruning_clustering"
 #: Wall-time limit of one submission in a batch (every check), seconds.
 DEFAULT_BATCH_TIMEOUT = 1800.0
+#: Factor on every time limit when a batch grades a timed-out submission
+#: again (once, at the end, one submission at a time).
+REGRADE_TIME_FACTOR = 2.0
 #: Hidden-test limits used when the rubric's ``[hidden_tests]`` gives none.
 DEFAULT_TESTS_TIMEOUT = 300.0
 DEFAULT_TEST_TIMEOUT = 150.0

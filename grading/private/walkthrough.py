@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from grading.pipeline.options import DEFAULT_BATCH_TIMEOUT, DEFAULT_LAB
-from grading.private.cohort import Submission, grade_one, write_gradebook
+from grading.private.cohort import Submission, run_batch, write_gradebook
 from grading.private.packaging import release
 from grading.util.git import GitError, run_git
 from grading.util.paths import REPO_ROOT
@@ -421,8 +421,14 @@ def run_demo(
 
     start = _stage(4, "grading the example submission (hidden tests, summary, history)")
     grades = out / "grades"
-    outcome = grade_one(
-        Submission(STUDENT, str(submission)), grades, lab=LAB, timeout=timeout
+    # As a batch of one: a grading a time limit stopped is graded once more
+    # with doubled limits, never shown as a lower score.
+    (outcome,) = run_batch(
+        [Submission(STUDENT, str(submission))],
+        grades,
+        lab=LAB,
+        timeout=timeout,
+        progress=False,
     )
     if outcome.status != "graded":
         raise DemoError(

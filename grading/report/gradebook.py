@@ -2,30 +2,40 @@
 
 Both are built from a grades folder in which every submission has its own
 sub-folder ``<grades_dir>/<student>/`` holding ``results.json`` (written by
-``grade``) and/or ``status.json`` (written by ``batch`` when grading itself
-failed: ``{"student", "status": "error"|"timeout", "message", "seconds"}``).
-A missing or corrupt file never stops the gradebook: that row says ``error``
-and why.
+``grade``) and/or ``status.json`` (written by ``batch`` when the grading did
+not complete: ``{"student", "status": "error"|"timeout", "message",
+"seconds"}``), plus ``not-graded.json``: the submissions a batch could not
+grade at all (``{"submissions": [{"student", "source", "message"}]}``, for
+a student id that is not usable as a folder name).
+
+A row's status is ``graded``, ``error``, ``timeout`` (a time limit stopped
+some checks: that is not a score, so the row has no total) or
+``not_graded``. A missing or corrupt file never stops the gradebook: that
+row says ``error`` and why.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import statistics
 from collections import Counter
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
-from grading.report import views
-from grading.report.plots import histogram_svg
-from grading.report.render import REPORT_FILES, render_template
+from grading.report.classpage import index_view
+from grading.report.format import displayable, fmt_points, number, text
+from grading.report.labels import lab_title
+from grading.report.normalize import normalize_results
+from grading.report.render import render_template
 from grading.util.io import read_json, write_atomic
 
 GRADEBOOK_CSV = "gradebook.csv"
 INDEX_HTML = "index.html"
-SUMMARY_COLUMNS = ("total", "max", "status", "manual_open")
+STATUS_JSON = "status.json"
+NOT_GRADED_JSON = "not-graded.json"
+SUMMARY_COLUMNS = ("total", "max", "status", "manual_open", "reason")
+#: Longest reason in a CSV cell, in characters.
+REASON_LIMIT = 300
 #: Folders of a grades folder that belong to the batch, not to a student.
 RESERVED_DIRS = frozenset({"slurm"})
 
@@ -57,13 +67,13 @@ def load_submission(folder: Path) -> dict[str, Any]:
     dict
         ``{"student", "folder", "status", "message", "seconds", "results"}``
         where ``results`` is the normalised ``results.json`` (see
-        :func:`grading.report.views.normalize_results`) or ``None``.
+        :func:`grading.report.normalize_results`) or ``None``.
     """
     folder = Path(folder)
     results_path = folder / "results.json"
-    status_path = folder / "status.json"
+    status_path = folder / STATUS_JSON
     record: dict[str, Any] = {
-        "student": folder.name,
+        "student": displayable(folder.name),
         "folder": folder,
         "status": "error",
         "message": "",
@@ -82,16 +92,16 @@ def load_submission(folder: Path) -> dict[str, Any]:
         or status_path.stat().st_mtime >= results_path.stat().st_mtime
     )
     if isinstance(status, dict) and status_newer:
-        state = views.text(status.get("status"))
+        state = text(status.get("status"))
         record["status"] = state if state in ("error", "timeout") else "error"
-        record["message"] = views.text(status.get("message")) or f"grading {state}"
+        record["message"] = text(status.get("message")) or f"grading {state}"
         if status.get("seconds") is not None:
-            record["seconds"] = views.number(status.get("seconds"))
+            record["seconds"] = number(status.get("seconds"))
         if results_ok:
-            record["results"] = views.normalize_results(results)
+            record["results"] = normalize_results(results)
         return record
     if results_ok:
-        normalized = views.normalize_results(results)
+        normalized = normalize_results(results)
         record["results"] = normalized
         record["status"] = normalized["status"]
         record["message"] = normalized["message"]
@@ -104,6 +114,41 @@ def load_submission(folder: Path) -> dict[str, Any]:
         reasons.append(f"{status_path} is not a JSON object")
     record["message"] = "; ".join(reasons) or "no results.json or status.json"
     return record
+
+
+def not_graded_records(grades_dir: Path) -> list[dict[str, Any]]:
+    """Read ``not-graded.json`` into gradebook records (status ``not_graded``).
+
+    A corrupt file becomes one ``error`` row that names it, never nothing.
+    """
+    path = Path(grades_dir) / NOT_GRADED_JSON
+    if not path.exists():
+        return []
+    data, problem = read_json(path)
+    entries = data.get("submissions") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        return [
+            {
+                "student": NOT_GRADED_JSON,
+                "folder": None,
+                "status": "error",
+                "message": problem or f"{path} holds no 'submissions' list",
+                "seconds": None,
+                "results": None,
+            }
+        ]
+    return [
+        {
+            "student": text(entry.get("student")) or "(no name)",
+            "folder": None,
+            "status": "not_graded",
+            "message": text(entry.get("message")) or "not graded",
+            "seconds": None,
+            "results": None,
+        }
+        for entry in entries
+        if isinstance(entry, dict)
+    ]
 
 
 def _rubric_columns(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -162,7 +207,7 @@ def build_rows(
             if not graded or item is None or item["status"] == "manual":
                 cells[column["id"]] = ""
             else:
-                cells[column["id"]] = views.fmt_points(item["points"])
+                cells[column["id"]] = fmt_points(item["points"])
         manual_open = [
             i for i in by_id.values() if i["status"] == "manual" and i["max_points"] > 0
         ]
@@ -170,9 +215,9 @@ def build_rows(
             {
                 "student": record["student"],
                 "cells": cells,
-                "total": views.fmt_points(res["score"]) if graded else "",
+                "total": fmt_points(res["score"]) if graded else "",
                 "score": res["score"] if graded else None,
-                "max": views.fmt_points(res["max_score"] if res else default_max),
+                "max": fmt_points(res["max_score"] if res else default_max),
                 "status": record["status"],
                 "manual_open": len(manual_open) if graded else 0,
                 "manual_titles": [i["title"] for i in manual_open],
@@ -182,12 +227,23 @@ def build_rows(
     return rows
 
 
+def _reason(row: dict) -> str:
+    """Return the first line of why a row has no grade, capped, or ``""``."""
+    if row["status"] == "graded":
+        return ""
+    first = (row["record"]["message"] or row["status"]).strip().splitlines()
+    line = first[0] if first else row["status"]
+    return line if len(line) <= REASON_LIMIT else line[: REASON_LIMIT - 3] + "..."
+
+
 def gradebook_csv(rows: list[dict], columns: list[dict[str, Any]]) -> str:
     """Return the gradebook as CSV text (header + one line per submission).
 
     Columns: ``student``, one per rubric item (its id, in rubric order),
-    ``total``, ``max``, ``status`` (graded, error, timeout), ``manual_open``
-    (items with points still waiting for a person; their cells are empty).
+    ``total``, ``max``, ``status`` (graded, error, timeout, not_graded),
+    ``manual_open`` (items with points still waiting for a person; their
+    cells are empty), ``reason`` (why a row that is not graded has no total;
+    empty for graded rows).
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -201,214 +257,10 @@ def gradebook_csv(rows: list[dict], columns: list[dict[str, Any]]) -> str:
                 row["max"],
                 row["status"],
                 row["manual_open"],
+                _csv_text(_reason(row)),
             ]
         )
     return buffer.getvalue()
-
-
-def _link(student: str, name: str, folder: Path) -> str:
-    return f"{quote(student)}/{name}" if (folder / name).is_file() else ""
-
-
-def index_view(rows: list[dict], columns: list[dict[str, Any]], title: str) -> dict:
-    """Build the view model of ``index.html`` (the class overview)."""
-    graded = [r for r in rows if r["score"] is not None]
-    scores = [r["score"] for r in graded]
-    max_score = max((views.number(r["max"]) for r in rows), default=0.0)
-    # Pass rate per item, over the graded submissions that have it.
-    rates = []
-    for column in columns:
-        counts = Counter()
-        for row in graded:
-            item = next(
-                (
-                    i
-                    for i in row["record"]["results"]["items"]
-                    if i["id"] == column["id"]
-                ),
-                None,
-            )
-            if item is not None:
-                counts[item["status"]] += 1
-        total = sum(counts.values())
-        parts = []
-        for status in ("pass", "partial", "fail", "error", "manual"):
-            if counts[status]:
-                parts.append(
-                    {
-                        "status": views.STATUS_LABELS[status][0],
-                        "width": round(100 * counts[status] / total, 2),
-                        "label": f"{views.STATUS_LABELS[status][2]}: {counts[status]}",
-                    }
-                )
-        decided = total - counts["manual"]
-        if column["max_points"] == 0:
-            summary = "not scored (0 points)"
-        elif decided:
-            summary = (
-                f"{round(100 * counts['pass'] / decided)} % passed of {decided}"
-                + (f" · {counts['manual']} awaiting review" if counts["manual"] else "")
-            )
-        else:
-            summary = f"awaiting review: {counts['manual']}"
-        rates.append(
-            {
-                "title": column["title"],
-                "id": column["id"],
-                "parts": parts,
-                "summary": summary,
-            }
-        )
-    # Most common problems: grouped by check and reason, counted per submission.
-    problems: dict[tuple[str, str], dict[str, Any]] = {}
-    titles = {c["id"]: c["title"] for c in columns}
-    for row in graded:
-        res = row["record"]["results"]
-        seen: set[tuple[str, str]] = set()
-        for item in res["items"]:
-            for f in item["findings"]:
-                state = views.finding_state(f, item["status"])
-                if state not in ("fail", "partial", "warning"):
-                    continue
-                key = (f["check"], f["code"] or f["message"][:80])
-                if key in seen:
-                    continue
-                seen.add(key)
-                entry = problems.setdefault(
-                    key,
-                    {
-                        "check": f["check"],
-                        "code": f["code"],
-                        "message": f["message"],
-                        "item": titles.get(item["id"], item["title"]),
-                        "count": 0,
-                        "instructor_only": f["audience"] == "instructor",
-                    },
-                )
-                entry["count"] += 1
-    common = sorted(problems.values(), key=lambda e: (-e["count"], e["check"]))[:12]
-    for entry in common:
-        entry["share"] = (
-            f"{round(100 * entry['count'] / len(graded))} %" if graded else ""
-        )
-        entry["message"] = views.shorten(entry["message"], 300)[0]
-    # Who needs attention, most urgent first.
-    attention = []
-    table = []
-    for row in rows:
-        record = row["record"]
-        res = record["results"]
-        reasons = []
-        rank = 9
-        if row["status"] == "timeout":
-            seconds = record["seconds"]
-            reasons.append(
-                "Timed out"
-                + (
-                    f" after {views.fmt_seconds(seconds)}"
-                    if seconds is not None
-                    else ""
-                )
-                + (f": {record['message']}" if record["message"] else "")
-            )
-            rank = 0
-        elif row["status"] == "error":
-            reasons.append(f"Grading failed: {record['message'] or 'no reason given'}")
-            rank = 0
-        warnings = []
-        item_errors = []
-        if res is not None:
-            for item in res["items"]:
-                warnings += [
-                    f
-                    for f in item["findings"]
-                    if f["audience"] == "instructor" and f["passed"] is not True
-                ]
-                if item["status"] == "error":
-                    item_errors.append(item["title"])
-            warnings += [
-                f
-                for f in res["unassigned"]
-                if f["audience"] == "instructor" and f["passed"] is not True
-            ]
-        if item_errors and row["status"] == "graded":
-            reasons.append("Could not check: " + "; ".join(item_errors))
-            rank = min(rank, 1)
-        if warnings:
-            first = views.shorten(warnings[0]["message"], 160)[0]
-            more = f" (+{len(warnings) - 1} more)" if len(warnings) > 1 else ""
-            reasons.append(
-                f"{len(warnings)} plausibility warning"
-                f"{'s' if len(warnings) != 1 else ''}: {first}{more}"
-            )
-            rank = min(rank, 2)
-        if row["manual_titles"]:
-            reasons.append(
-                f"{len(row['manual_titles'])} item"
-                f"{'s' if len(row['manual_titles']) != 1 else ''} awaiting "
-                "review: " + "; ".join(row["manual_titles"])
-            )
-            rank = min(rank, 3)
-        state_class = {"graded": "ok", "error": "error", "timeout": "error"}[
-            row["status"]
-        ]
-        entry = {
-            "student": row["student"],
-            "status": row["status"],
-            "status_class": state_class,
-            "score": f"{row['total']} / {row['max']}" if row["total"] else "\u2013",
-            "reasons": reasons,
-            "instructor_link": _link(
-                row["student"], REPORT_FILES["instructor_html"], record["folder"]
-            )
-            or _link(row["student"], "grade.log", record["folder"])
-            or _link(row["student"], "status.json", record["folder"]),
-            "instructor_label": "instructor"
-            if (record["folder"] / REPORT_FILES["instructor_html"]).is_file()
-            else "grading log",
-            "student_link": _link(
-                row["student"], REPORT_FILES["html"], record["folder"]
-            ),
-            "cells": [row["cells"][c["id"]] or "\u2013" for c in columns],
-            "rank": rank,
-        }
-        table.append(entry)
-        if reasons:
-            attention.append(entry)
-    attention.sort(key=lambda e: (e["rank"], e["student"]))
-    counts = Counter(r["status"] for r in rows)
-    return {
-        "title": title,
-        "stats": [
-            {"value": len(rows), "label": "submissions"},
-            {"value": counts["graded"], "label": "graded"},
-            {"value": counts["error"], "label": "grading errors"},
-            {"value": counts["timeout"], "label": "timeouts"},
-            {
-                "value": views.fmt_points(statistics.fmean(scores))
-                if scores
-                else "\u2013",
-                "label": f"mean of {views.fmt_points(max_score)} points",
-            },
-            {
-                "value": views.fmt_points(statistics.median(scores))
-                if scores
-                else "\u2013",
-                "label": "median",
-            },
-            {
-                "value": sum(1 for r in rows if r["manual_open"]),
-                "label": "with items awaiting review",
-            },
-        ],
-        "histogram": histogram_svg(scores, max_score) if rows else "",
-        "rates": rates,
-        "common": common,
-        "attention": attention,
-        "table": table,
-        "columns": columns,
-        "gradebook_csv": GRADEBOOK_CSV,
-    }
 
 
 def write_gradebook(grades_dir: Path) -> dict[str, Path]:
@@ -434,11 +286,14 @@ def write_gradebook(grades_dir: Path) -> dict[str, Path]:
     if not grades_dir.is_dir():
         raise FileNotFoundError(f"{grades_dir} is not a folder of graded submissions")
     records = [load_submission(folder) for folder in submission_dirs(grades_dir)]
+    records += not_graded_records(grades_dir)
+    records.sort(key=lambda r: r["student"])
     columns = _rubric_columns(records)
     rows = build_rows(records, columns)
     labs = Counter(r["results"]["lab"] for r in records if r["results"])
-    title = views.lab_title(labs.most_common(1)[0][0]) if labs else "Gradebook"
+    title = lab_title(labs.most_common(1)[0][0]) if labs else "Gradebook"
     csv_path = write_atomic(grades_dir / GRADEBOOK_CSV, gradebook_csv(rows, columns))
-    html = render_template("index.html.j2", **index_view(rows, columns, title))
+    view = index_view(rows, columns, title, GRADEBOOK_CSV)
+    html = render_template("index.html.j2", **view)
     index_path = write_atomic(grades_dir / INDEX_HTML, html)
     return {"csv": csv_path, "index": index_path}

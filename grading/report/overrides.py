@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grading.report import views
+from grading.report.format import fmt_points, number, text
 from grading.report.gradebook import submission_dirs, write_gradebook
 from grading.report.render import render_reports
 from grading.util.io import read_json, write_atomic, write_json
@@ -89,9 +89,9 @@ def _decision(
 ) -> Decision | None:
     """Validate the fields of one decision; append problems to ``errors``."""
     problems = []
-    submission = views.text(entry.get("submission")).strip()
-    item = views.text(entry.get("item")).strip()
-    reviewer = views.text(entry.get("reviewer")).strip() or default_reviewer
+    submission = text(entry.get("submission")).strip()
+    item = text(entry.get("item")).strip()
+    reviewer = text(entry.get("reviewer")).strip() or default_reviewer
     if not submission:
         problems.append("'submission' is empty")
     if not item:
@@ -118,7 +118,7 @@ def _decision(
         submission,
         item,
         float(points),
-        views.text(entry.get("comment")).strip(),
+        text(entry.get("comment")).strip(),
         reviewer,
         where,
     )
@@ -141,7 +141,7 @@ def _load_toml(path: Path, content: str, errors: list[str]) -> list[Decision]:
         raise OverrideError(f"{path}: write each decision as a [[decision]] table")
     header = re.compile(rf"^[ \t]*\[\[[ \t]*{key}[ \t]*\]\]", re.MULTILINE)
     lines = [content.count("\n", 0, m.start()) + 1 for m in header.finditer(content)]
-    default = views.text(data.get("reviewer")).strip()
+    default = text(data.get("reviewer")).strip()
     decisions = []
     for index, entry in enumerate(entries):
         line = lines[index] if index < len(lines) else None
@@ -247,7 +247,7 @@ def _merge(results: dict[str, Any], decisions: list[Decision]) -> dict[str, Any]
         decision = by_item.get(item.get("id"))
         if decision is None:
             continue
-        maximum = views.number(item.get("max_points"))
+        maximum = number(item.get("max_points"))
         item["points"] = decision.points
         item["source"] = "override"
         item["override"] = decision.as_override()
@@ -258,10 +258,18 @@ def _merge(results: dict[str, Any], decisions: list[Decision]) -> dict[str, Any]
             if decision.points > 0
             else "fail"
         )
-    merged["score"] = round(
-        sum(views.number(i.get("points")) for i in merged["items"]), 2
-    )
+    merged["score"] = round(sum(number(i.get("points")) for i in merged["items"]), 2)
+    if merged.get("status") == "timeout" and _late(results) and not _late(merged):
+        # A person decided every item a time limit kept from being checked.
+        merged["status"] = "graded"
     return merged
+
+
+def _late(results: dict[str, Any]) -> bool:
+    """Return True if an item of ``results`` is out of time (not a score)."""
+    return any(
+        isinstance(i, dict) and i.get("status") == "timeout" for i in results["items"]
+    )
 
 
 def rerender(
@@ -300,59 +308,8 @@ def rerender(
     decisions, errors = (
         _parse(overrides_file) if overrides_file is not None else ([], [])
     )
-    loaded: dict[str, dict[str, Any]] = {}
-    unreadable: dict[str, str] = {}
-    for folder in submission_dirs(grades_dir):
-        data, problem = read_json(folder / "results.json")
-        if isinstance(data, dict) and isinstance(data.get("items"), list):
-            loaded[folder.name] = data
-        else:
-            unreadable[folder.name] = problem or "results.json holds no 'items' list"
-
-    seen: dict[tuple[str, str], str] = {}
-    per_submission: dict[str, list[Decision]] = {}
-    known = ", ".join(sorted(loaded)[:8]) + (" ..." if len(loaded) > 8 else "")
-    for d in decisions:
-        if d.submission not in loaded:
-            if d.submission in unreadable:
-                errors.append(
-                    f"{d.where}: submission {d.submission!r} has no usable "
-                    f"results ({unreadable[d.submission]}); grade it again first"
-                )
-            else:
-                errors.append(
-                    f"{d.where}: unknown submission {d.submission!r}: no folder "
-                    f"{grades_dir / d.submission} with results.json "
-                    f"(known: {known or 'none'})"
-                )
-            continue
-        items = {
-            views.text(i.get("id")): i
-            for i in loaded[d.submission]["items"]
-            if isinstance(i, dict)
-        }
-        if d.item not in items:
-            errors.append(
-                f"{d.where}: unknown item {d.item!r} for {d.submission!r} "
-                f"(items: {', '.join(items)})"
-            )
-            continue
-        maximum = views.number(items[d.item].get("max_points"))
-        if d.points > maximum + 1e-9:
-            errors.append(
-                f"{d.where}: {views.fmt_points(d.points)} points for "
-                f"{d.item!r} is over its maximum of {views.fmt_points(maximum)}"
-            )
-            continue
-        key = (d.submission, d.item)
-        if key in seen:
-            errors.append(
-                f"{d.where}: {d.submission!r} / {d.item!r} is already decided "
-                f"at {seen[key]}; keep one decision"
-            )
-            continue
-        seen[key] = d.where
-        per_submission.setdefault(d.submission, []).append(d)
+    loaded, unreadable = _load_all(grades_dir)
+    per_submission = _validate(decisions, loaded, unreadable, grades_dir, errors)
     if errors:
         raise OverrideError(_error_text(errors))
 
@@ -380,6 +337,83 @@ def rerender(
         "reports": total,
         "skipped": len(unreadable),
     }
+
+
+def _load_all(grades_dir: Path) -> tuple[dict[str, dict], dict[str, str]]:
+    """Return the usable results by folder name, and why the others are not."""
+    loaded: dict[str, dict[str, Any]] = {}
+    unreadable: dict[str, str] = {}
+    for folder in submission_dirs(grades_dir):
+        data, problem = read_json(folder / "results.json")
+        if isinstance(data, dict) and isinstance(data.get("items"), list):
+            loaded[folder.name] = data
+        else:
+            unreadable[folder.name] = problem or "results.json holds no 'items' list"
+    return loaded, unreadable
+
+
+def _check_decision(
+    d: Decision,
+    loaded: dict[str, dict],
+    unreadable: dict[str, str],
+    grades_dir: Path,
+) -> str:
+    """Return what is wrong with one decision, or ``""``."""
+    if d.submission not in loaded:
+        if d.submission in unreadable:
+            return (
+                f"{d.where}: submission {d.submission!r} has no usable "
+                f"results ({unreadable[d.submission]}); grade it again first"
+            )
+        known = ", ".join(sorted(loaded)[:8]) + (" ..." if len(loaded) > 8 else "")
+        return (
+            f"{d.where}: unknown submission {d.submission!r}: no folder "
+            f"{grades_dir / d.submission} with results.json "
+            f"(known: {known or 'none'})"
+        )
+    items = {
+        text(i.get("id")): i
+        for i in loaded[d.submission]["items"]
+        if isinstance(i, dict)
+    }
+    if d.item not in items:
+        return (
+            f"{d.where}: unknown item {d.item!r} for {d.submission!r} "
+            f"(items: {', '.join(items)})"
+        )
+    maximum = number(items[d.item].get("max_points"))
+    if d.points > maximum + 1e-9:
+        return (
+            f"{d.where}: {fmt_points(d.points)} points for "
+            f"{d.item!r} is over its maximum of {fmt_points(maximum)}"
+        )
+    return ""
+
+
+def _validate(
+    decisions: list[Decision],
+    loaded: dict[str, dict],
+    unreadable: dict[str, str],
+    grades_dir: Path,
+    errors: list[str],
+) -> dict[str, list[Decision]]:
+    """Check every decision (appending to ``errors``); group the valid ones."""
+    seen: dict[tuple[str, str], str] = {}
+    per_submission: dict[str, list[Decision]] = {}
+    for d in decisions:
+        problem = _check_decision(d, loaded, unreadable, grades_dir)
+        key = (d.submission, d.item)
+        if not problem and key in seen:
+            problem = (
+                f"{d.where}: {d.submission!r} / {d.item!r} is already decided "
+                f"at {seen[key]}; keep one decision"
+            )
+        if problem:
+            errors.append(problem)
+            continue
+        seen[key] = d.where
+        per_submission.setdefault(d.submission, []).append(d)
+    return per_submission
 
 
 def apply_overrides(grades_dir: Path, overrides_file: Path | None) -> None:

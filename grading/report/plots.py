@@ -11,7 +11,7 @@ import statistics
 
 from markupsafe import Markup, escape
 
-from grading.report.views import fmt_points
+from grading.report.format import fmt_points
 
 WIDTH, HEIGHT = 900, 280
 LEFT, RIGHT, TOP, BOTTOM = 44, 14, 40, 44

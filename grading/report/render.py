@@ -20,7 +20,8 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from grading.report import views
+from grading.report.format import shorten, text
+from grading.report.views import submission_view
 from grading.util.io import write_atomic
 
 #: GitHub's limit for one step summary is 1 MiB; keep a margin below it.
@@ -126,7 +127,7 @@ def _shorten_view(view: dict[str, Any], level: int) -> dict[str, Any]:
             limit = passage_limit if section["key"] == "review" else evidence_limit
             for finding in item["findings"]:
                 finding["images"] = []
-                short, cut = views.shorten(finding["evidence"], limit)
+                short, cut = shorten(finding["evidence"], limit)
                 finding["evidence"] = short
                 if cut:
                     finding["evidence_note"] = (
@@ -148,17 +149,17 @@ def render_markdown(view: dict[str, Any], limit: int = MARKDOWN_LIMIT) -> str:
     cut, passed findings and notes are dropped, and as a last resort the text
     is cut at a line end; each step adds a note pointing to ``report.html``.
     """
-    text = ""
+    rendered = ""
     for level in range(len(_MD_LEVELS)):
-        text = render_template("report.md.j2", **_shorten_view(view, level))
-        if len(text.encode("utf-8")) <= limit:
-            return text
+        rendered = render_template("report.md.j2", **_shorten_view(view, level))
+        if len(rendered.encode("utf-8")) <= limit:
+            return rendered
     note = (
         "\n\n**The rest of this report was cut to fit the GitHub summary limit. "
         "Download report.html from the run's artifacts for everything.**\n"
     )
     budget = limit - len(note.encode("utf-8"))
-    raw = text.encode("utf-8")[:budget].decode("utf-8", errors="ignore")
+    raw = rendered.encode("utf-8")[:budget].decode("utf-8", errors="ignore")
     cut = raw.rfind("\n")
     raw = raw[: cut if cut > 0 else len(raw)]
     # An unclosed fence would swallow the note: close it.
@@ -193,15 +194,13 @@ def render_reports(
     if links_base is None:
         links_base = _links_base()
     roots: list[Path] = []
-    submission = (
-        views.text(results.get("submission")) if isinstance(results, dict) else ""
-    )
+    submission = text(results.get("submission")) if isinstance(results, dict) else ""
     if submission:
         roots.append(Path(submission))
     if out_dir is not None:
         roots.append(Path(out_dir))
-    student = views.submission_view(results, "student", roots, links_base)
-    instructor = views.submission_view(results, "instructor", roots, links_base)
+    student = submission_view(results, "student", roots, links_base)
+    instructor = submission_view(results, "instructor", roots, links_base)
     return {
         REPORT_FILES["html"]: render_template("report.html.j2", **student),
         REPORT_FILES["markdown"]: render_markdown(student),

@@ -7,7 +7,15 @@ It behaves according to the student id:
 - ``forker``: starts a grandchild that sleeps, writes its pid to
   ``OUT/forker.pid``, then hangs (the batch must kill both);
 - ``nowrite``: exits 0 without writing results.json;
+- ``lateonce``: without ``--test-timeout`` (a first grading), writes
+  results.json with status ``timeout`` and one item out of time; with it (the
+  batch's regrade with doubled limits), grades normally;
+- ``alwayslate``: always writes results.json with status ``timeout``;
+- ``slowonce``: without ``--test-timeout``, hangs (the batch's own limit
+  stops it); with it, grades normally;
 - anyone else: writes a small results.json naming the commit it graded.
+
+Every results.json records the options it was given (``argv``).
 """
 
 import argparse
@@ -24,7 +32,9 @@ parser.add_argument("--out", type=Path)
 parser.add_argument("--student")
 parser.add_argument("--lab")
 parser.add_argument("--timeout", type=float)  # the batch may pass the sandbox limit
-args = parser.parse_args()
+parser.add_argument("--test-timeout", type=float)
+args, unknown = parser.parse_known_args()
+regrade = args.test_timeout is not None
 
 if args.student == "slow":
     time.sleep(60)
@@ -38,6 +48,18 @@ if args.student == "forker":
     time.sleep(120)
 if args.student == "nowrite":
     sys.exit(0)
+if args.student == "slowonce" and not regrade:
+    time.sleep(60)
+late = args.student == "alwayslate" or (args.student == "lateonce" and not regrade)
+item = {
+    "id": "code",
+    "title": "Code",
+    "points": 0.0 if late else 1.0,
+    "max_points": 1.0,
+    "kind": "auto",
+    "status": "timeout" if late else "pass",
+    "findings": [],
+}
 
 head = subprocess.run(
     ["git", "rev-parse", "HEAD"], cwd=args.submission, capture_output=True, text=True
@@ -50,14 +72,15 @@ args.out.mkdir(parents=True, exist_ok=True)
             "schema": 1,
             "lab": args.lab,
             "student": args.student,
-            "status": "graded",
-            "score": 1.0,
+            "status": "timeout" if late else "graded",
+            "score": 0.0 if late else 1.0,
             "max_score": 2.0,
-            "items": [],
+            "items": [item] if args.student in ("lateonce", "alwayslate") else [],
             "submission": str(args.submission),
             "head": head,
             "files": files,
             "cpus": sorted(os.sched_getaffinity(0)),
+            "argv": sys.argv[1:],
         }
     )
 )

@@ -61,7 +61,7 @@ def test_roster_csv_header_relative_paths_and_errors(tmp_path):
         "alice,repos/alice,2026-01-10T00:00:00Z\n"
         "bob,https://example.org/bob.git,\n"
     )
-    subs = batch.read_roster(roster)
+    subs = batch.read_roster(roster).submissions
     assert [s.student for s in subs] == ["alice", "bob"]
     assert subs[0].source == str((tmp_path / "repos" / "alice").resolve())
     assert subs[0].deadline == "2026-01-10T00:00:00Z"
@@ -70,9 +70,12 @@ def test_roster_csv_header_relative_paths_and_errors(tmp_path):
     roster.write_text("carol,/x/carol\ncarol,/x/carol2\n")  # no header, duplicate
     with pytest.raises(batch.BatchError, match="line 2.*listed twice"):
         batch.read_roster(roster)
-    roster.write_text("../etc,/x\n")
-    with pytest.raises(batch.BatchError, match="not usable as a folder name"):
-        batch.read_roster(roster)
+    roster.write_text("../etc,/x\n-rf,/x\nok,/x\n")  # reported, not an error
+    read = batch.read_roster(roster)
+    assert [s.student for s in read.submissions] == ["ok"]
+    assert [r.student for r in read.rejected] == ["../etc", "-rf"]
+    assert "line 2" in read.rejected[1].source
+    assert "starts with a dash" in read.rejected[1].message
     roster.write_text("dave\n")
     with pytest.raises(batch.BatchError, match="line 1: needs a student id and a repo"):
         batch.read_roster(roster)
@@ -115,7 +118,7 @@ def test_batch_resumes_records_failures_and_kills_the_process_group(
     for name in ("alice", "boom", "forker", "nowrite"):
         make_repo(clones / name, [("2026-01-01", name)])
     out = tmp_path / "grades"
-    subs = batch.load_submissions(clones)
+    subs = batch.load_submissions(clones).submissions
     todo, skipped = batch.select(subs, out)
     assert len(todo) == 4 and not skipped
     outcomes = batch.run_batch(todo, out, jobs=2, timeout=4, progress=False)
@@ -169,7 +172,7 @@ def test_gradebook_lists_a_timed_out_student(tmp_path, fake_grader):
     clones = tmp_path / "clones"
     make_repo(clones / "alice", [("2026-01-01", "a")])
     out = tmp_path / "grades"
-    batch.run_batch(batch.load_submissions(clones), out, progress=False)
+    batch.run_batch(batch.load_submissions(clones).submissions, out, progress=False)
     write_json(
         out / "zoe" / "status.json",
         {
@@ -188,15 +191,12 @@ def test_gradebook_lists_a_timed_out_student(tmp_path, fake_grader):
 
 
 KILL_SCRIPT = textwrap.dedent("""
-    import sys
-    sys.path.insert(0, {tests!r})
+    import os, sys
+    from pathlib import Path
+    os.environ["GRADING_GRADE_COMMAND"] = f"{{sys.executable}} {fake}"
     import grading.private.cohort as batch
-    def command(work, result_dir, student, lab, extra=()):
-        return [sys.executable, {fake!r}, str(work), "--out", str(result_dir),
-                "--student", student, "--lab", lab]
-    batch.grade_command = command
-    subs = batch.load_submissions(__import__("pathlib").Path({clones!r}))
-    batch.run_batch(subs, __import__("pathlib").Path({out!r}), jobs=2, progress=False)
+    subs = batch.load_submissions(Path({clones!r})).submissions
+    batch.run_batch(subs, Path({out!r}), jobs=2, progress=False)
 """)
 
 
@@ -206,7 +206,6 @@ def test_a_killed_batch_loses_nothing_finished(tmp_path):
     make_repo(clones / "slow", [("2026-01-01", "s")])
     out = tmp_path / "grades"
     script = KILL_SCRIPT.format(
-        tests=str(Path(__file__).parent),
         fake=str(FAKE_GRADER),
         clones=str(clones),
         out=str(out),
@@ -220,7 +219,7 @@ def test_a_killed_batch_loses_nothing_finished(tmp_path):
     proc.wait()
     assert json.loads((out / "fast" / "results.json").read_text())["status"] == "graded"
     assert not (out / "slow").exists()  # never half-written
-    subs = batch.load_submissions(clones)
+    subs = batch.load_submissions(clones).submissions
     todo, skipped = batch.select(subs, out)
     assert [s.student for s in todo] == ["slow"]
     assert [s.student for s in skipped] == ["fast"]
@@ -276,11 +275,22 @@ def test_short_batch_timeout_is_passed_down_to_the_sandbox():
     from grading.pipeline.rubric import load_rubric
 
     lab = "l03_pruning_clustering"
-    limit = float(load_rubric(lab).section("hidden_tests")["timeout"])
+    section = load_rubric(lab).section("hidden_tests")
+    limit, test_limit = float(section["timeout"]), float(section["test_timeout"])
     # Plenty of room: grade keeps the rubric's own limit.
-    assert batch.sandbox_timeout_args(limit * 10, lab) == []
+    assert batch.limit_args(limit * 10, lab) == []
     # Too little room: the sandbox stops first, so grade still writes results.
-    args = batch.sandbox_timeout_args(limit / 2, lab)
+    args = batch.limit_args(limit / 2, lab)
     assert args[0] == "--timeout" and float(args[1]) < limit / 2
-    # An explicit choice of the instructor wins.
-    assert batch.sandbox_timeout_args(limit / 2, lab, ["--timeout", "7"]) == []
+    # An explicit choice of the instructor wins when it fits.
+    assert batch.limit_args(limit / 2, lab, ["--timeout", "7"]) == []
+    # The regrade doubles every limit, the instructor's too (the last wins).
+    doubled = batch.limit_args(limit * 10, lab, scale=2)
+    assert doubled == [
+        "--timeout",
+        f"{2 * limit:g}",
+        "--test-timeout",
+        f"{2 * test_limit:g}",
+    ]
+    mine = batch.limit_args(limit * 10, lab, ["--timeout=7", "--test-timeout", "3"], 2)
+    assert mine == ["--timeout", "14", "--test-timeout", "6"]

@@ -30,7 +30,8 @@ def test_job_script_runs_each_task_in_the_singularity_image(tmp_path):
     lines = script.splitlines()
     assert lines[0] == "#!/bin/bash"
     assert "#SBATCH --array=0-2%2" in lines
-    assert "#SBATCH --time=15" in lines  # 10 min timeout + margin
+    # 10 min for the grading, 20 for the regrade of a timeout, and a margin.
+    assert "#SBATCH --time=35" in lines
     assert "#SBATCH --partition=short" in lines and "#SBATCH --mem=8192M" in lines
     run = shlex.split(lines[-1].replace('"$SLURM_ARRAY_TASK_ID"', "7"))
     assert run[:3] == ["exec", "singularity", "exec"]
@@ -57,6 +58,8 @@ def test_slurm_job_array_then_collect(tmp_path, slurm_cluster, monkeypatch):
         "bob,repos/bob,\n"
         "boom,repos/bob,\n"
         "ghost,repos/nobody,\n"
+        "lateonce,repos/bob,\n"
+        "-2+3,repos/bob,\n"
     )
     out = tmp_path / "grades"
     proc = subprocess.run(
@@ -73,6 +76,7 @@ def test_slurm_job_array_then_collect(tmp_path, slurm_cluster, monkeypatch):
             "--wait",
             "--timeout",
             "60",
+            "--memory-mb=2048",
         ],
         cwd=REPO,
         capture_output=True,
@@ -80,13 +84,22 @@ def test_slurm_job_array_then_collect(tmp_path, slurm_cluster, monkeypatch):
         timeout=180,
     )
     assert "submitted Slurm job array" in proc.stderr, proc.stderr
-    assert proc.returncode == 1, proc.stderr  # boom and ghost failed
+    # boom and ghost failed, -2+3 is not graded: the exit status counts them.
+    assert proc.returncode == 3, proc.stderr
+    assert "the id '-2+3' is not usable" in proc.stderr
     job = json.loads((out / "slurm" / "job.json").read_text())
-    assert job["tasks"] == 4
+    assert job["tasks"] == 5
     logs = sorted(p.name for p in (out / "slurm" / "logs").iterdir())
-    assert logs == [f"{job['job_id']}_{i}.log" for i in range(4)]
+    assert logs == [f"{job['job_id']}_{i}.log" for i in range(5)]
     alice = json.loads((out / "alice" / "results.json").read_text())
     assert alice["files"] == [".git", "work.txt"]
+    assert "--memory-mb=2048" in alice["argv"]  # grade's options reach the task
+    # A task that timed out graded it again at once, with doubled limits.
+    late = json.loads((out / "lateonce" / "results.json").read_text())
+    assert late["status"] == "graded" and "--test-timeout" in late["argv"]
+    assert (
+        json.loads((out / "lateonce" / "submission.json").read_text())["attempt"] == 2
+    )
     first = subprocess.run(
         ["git", "rev-list", "--max-parents=0", "HEAD"],
         cwd=tmp_path / "repos" / "alice",
@@ -100,6 +113,7 @@ def test_slurm_job_array_then_collect(tmp_path, slurm_cluster, monkeypatch):
     assert "does not exist" in ghost["message"]
     gradebook = (out / "gradebook.csv").read_text()
     assert all(name in gradebook for name in ("alice", "bob", "boom", "ghost"))
+    assert "'-2+3," in gradebook and "not_graded" in gradebook
 
     # A task that left nothing (lost node) is recorded by collect.
     import shutil
@@ -112,8 +126,10 @@ def test_slurm_job_array_then_collect(tmp_path, slurm_cluster, monkeypatch):
         text=True,
         timeout=60,
     )
-    assert done.returncode == 1
-    assert "graded 1, failed 2, no result 1" in done.stderr
+    assert done.returncode == 4  # boom, ghost, bob and -2+3 have no grade
+    assert "graded 2, failed 2, no result 1, still running 0, not graded 1" in (
+        done.stderr
+    )
     bob = json.loads((out / "bob" / "status.json").read_text())
     assert bob["status"] == "error" and "Slurm task 1 left no result" in bob["message"]
     assert Path(done.stdout.split("Gradebook: ")[1].split()[0]).is_file()

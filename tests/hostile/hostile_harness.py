@@ -40,6 +40,10 @@ LAB = "l03_pruning_clustering"
 TIMEOUT = int(os.environ.get("HOSTILE_TIMEOUT", "75"))
 #: Limit of one whole grading in the batch (a safety net above TIMEOUT).
 BATCH_TIMEOUT = 600
+#: Limit of the whole corpus batch, an outer guard only: the batch grades
+#: every timed-out submission again, one at a time with doubled limits, which
+#: on a loaded 2-core machine took more than 15 minutes for the corpus.
+CORPUS_TIMEOUT = 3600
 #: Address-space limit given to the batch, in MiB (the hog goes far beyond).
 MEMORY_MB = int(os.environ.get("HOSTILE_MEMORY_MB", "6144"))
 #: Slack on top of the time limit for ending a process tree.
@@ -290,7 +294,12 @@ def run_batch(
             *opts,
         ]
         proc = subprocess.run(
-            cmd, cwd=grader, env=env, capture_output=True, text=True, timeout=900
+            cmd,
+            cwd=grader,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=CORPUS_TIMEOUT,
         )
         log.write_text(
             f"$ {' '.join(cmd)}\n{proc.stdout}\n{proc.stderr}", encoding="utf-8"
@@ -321,7 +330,12 @@ def run_batch(
             *opts,
         ]
         return subprocess.run(
-            cmd, cwd=grader, env=env, capture_output=True, text=True, timeout=900
+            cmd,
+            cwd=grader,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=CORPUS_TIMEOUT,
         )
 
     with ThreadPoolExecutor(2) as pool:

@@ -20,11 +20,25 @@ def _rows(grades_dir):
         return list(csv.reader(handle))
 
 
+def _records(grades_dir) -> dict[str, dict[str, str]]:
+    """The gradebook rows by student, each a dict by column name."""
+    with open(grades_dir / "gradebook.csv", encoding="utf-8", newline="") as handle:
+        return {row["student"]: row for row in csv.DictReader(handle)}
+
+
 def test_csv_has_one_row_per_submission_in_rubric_order(class_dir):
     rows = _rows(class_dir)
     header, body = rows[0], rows[1:]
     item_ids = [item.id for item in load_rubric(LAB).items]
-    assert header == ["student", *item_ids, "total", "max", "status", "manual_open"]
+    assert header == [
+        "student",
+        *item_ids,
+        "total",
+        "max",
+        "status",
+        "manual_open",
+        "reason",
+    ]
     assert len(body) == 204  # 200 graded + error, timeout, corrupt, empty
     folders = sorted(
         p.name
@@ -48,15 +62,21 @@ def test_csv_has_one_row_per_submission_in_rubric_order(class_dir):
 
 
 def test_csv_failure_rows_and_statuses(class_dir):
-    by_student = {r[0]: r for r in _rows(class_dir)[1:]}
-    assert by_student["x-error"][-2] == "error"
-    assert by_student["x-timeout"][-2] == "timeout"
-    assert by_student["x-corrupt"][-2] == "error"
-    assert by_student["x-empty"][-2] == "error"
+    by_student = _records(class_dir)
+    assert by_student["x-error"]["status"] == "error"
+    assert by_student["x-timeout"]["status"] == "timeout"
+    assert by_student["x-corrupt"]["status"] == "error"
+    assert by_student["x-empty"]["status"] == "error"
     for student in ("x-error", "x-timeout", "x-corrupt", "x-empty"):
         row = by_student[student]
-        assert row[-4] == ""  # no total for an ungraded submission
-        assert row[-3] == "18"  # max still known from the rubric
+        assert row["total"] == ""  # no total for an ungraded submission
+        assert row["max"] == "18"  # max still known from the rubric
+    # Each says why it has no total, in one line.
+    assert by_student["x-error"]["reason"] == "git clone failed: repository not found"
+    assert by_student["x-timeout"]["reason"] == "killed after the limit"
+    assert "is not valid JSON" in by_student["x-corrupt"]["reason"]
+    assert by_student["x-empty"]["reason"].startswith("no results.json")
+    assert by_student["s000"]["reason"] == ""
 
 
 def test_csv_is_utf8_and_neutralises_formulas(class_dir):
@@ -101,8 +121,10 @@ def test_index_overview(class_dir):
 
 
 def test_histogram_counts_every_graded_score(class_dir):
-    rows = _rows(class_dir)[1:]
-    scores = [float(r[-4]) for r in rows if r[-2] == "graded"]
+    rows = _rows(class_dir)
+    header = rows[0]
+    total, status = header.index("total"), header.index("status")
+    scores = [float(r[total]) for r in rows[1:] if r[status] == "graded"]
     bins = histogram_bins(scores, 18)
     assert sum(b["count"] for b in bins) == 200
     assert len(bins) == 18
@@ -145,8 +167,8 @@ def test_status_json_newer_than_results_wins(tmp_path, results):
         )
     )
     write_gradebook(tmp_path)
-    assert _rows(tmp_path)[1][-2] == "timeout"
+    assert _records(tmp_path)["ola"]["status"] == "timeout"
     # A later successful regrade wins over the old status.json.
     os.utime(status, (1, 1))
     write_gradebook(tmp_path)
-    assert _rows(tmp_path)[1][-2] == "graded"
+    assert _records(tmp_path)["ola"]["status"] == "graded"

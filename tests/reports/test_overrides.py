@@ -234,3 +234,45 @@ def test_every_problem_is_listed_in_line_order(grades, tmp_path):
     lines = str(info.value).splitlines()
     assert lines[0] == "3 problem(s) in the decisions; nothing was changed:"
     assert [line.split(":")[1] for line in lines[1:]] == ["2", "3", "4"]
+
+
+def test_deciding_every_item_out_of_time_completes_the_grade(tmp_path):
+    data = load_fixture("full_marks")
+    data["status"] = "timeout"
+    late = data["items"][0]
+    late["status"], late["points"] = "timeout", 0.0
+    folder = tmp_path / "zoe"
+    folder.mkdir()
+    (folder / "results.json").write_text(json.dumps(data))
+    (folder / "status.json").write_text(
+        json.dumps({"student": "zoe", "status": "timeout", "message": "slow"})
+    )
+    decisions = tmp_path / "decisions.toml"
+    decisions.write_text(
+        f'reviewer = "mk"\n[[decision]]\nsubmission = "zoe"\nitem = "{late["id"]}"\n'
+        f'points = {late["max_points"]}\ncomment = "Ran it myself: it works."\n'
+    )
+    apply_overrides(tmp_path, decisions)
+    merged = json.loads((folder / "results.json").read_text())
+    assert merged["status"] == "graded"
+    with open(tmp_path / "gradebook.csv", encoding="utf-8") as handle:
+        row = next(csv.DictReader(handle))
+    assert row["status"] == "graded" and row["total"] == "18"
+
+
+def test_a_timeout_without_items_out_of_time_stays_a_timeout(tmp_path):
+    """An older results.json marks the run, not the items: a decision on one
+    item must not turn the other items' time-limited checks into a score."""
+    data = load_fixture("full_marks")
+    data["status"] = "timeout"
+    folder = tmp_path / "zoe"
+    folder.mkdir()
+    (folder / "results.json").write_text(json.dumps(data))
+    decisions = tmp_path / "decisions.toml"
+    item = data["items"][0]["id"]
+    decisions.write_text(
+        f'reviewer = "mk"\n[[decision]]\nsubmission = "zoe"\nitem = "{item}"\n'
+        'points = 1\ncomment = "ok"\n'
+    )
+    apply_overrides(tmp_path, decisions)
+    assert json.loads((folder / "results.json").read_text())["status"] == "timeout"

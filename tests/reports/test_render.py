@@ -9,7 +9,8 @@ from markdown_it import MarkdownIt
 
 from grading.report import render_reports, render_submission
 from grading.report.render import MARKDOWN_LIMIT, render_markdown
-from grading.report.views import scrub_student_text, submission_view
+from grading.report.scrub import scrub_student_text
+from grading.report.views import submission_view
 
 from .conftest import FIXTURE_NAMES, load_fixture, write_png
 
@@ -313,3 +314,20 @@ def test_identical_findings_are_shown_once():
         "This check did not run"
     )
     assert "hidden.clustered_model.c2" in out["report-instructor.html"]
+
+
+def test_new_fields_in_check_details_are_shown_not_read(results):
+    """Readers may add fields to checks.<name>.details: the instructor view
+    shows them raw, and nothing else depends on their shape."""
+    data = results("full_marks")
+    data["checks"] = {
+        "summary": {"seconds": "n/a", "details": {"new_field": [1, {"x": None}]}},
+        "history": {"details": "just a string"},
+        "hidden_tests": None,
+        "odd": {"seconds": 1.5, "details": {"nested": {"deep": ["<b>"] * 3}}},
+    }
+    student = render_reports(data)
+    assert "new_field" not in student["report.html"]
+    instructor = student["report-instructor.html"]
+    assert "new_field" in instructor and "just a string" in instructor
+    assert "&lt;b&gt;" in instructor and '<b>"' not in instructor

@@ -8,6 +8,11 @@ batch for one submission (``python -m grading batch OUT/batch-plan.json
 an image is given. ``OUT`` must be on a file system that every node sees.
 ``python -m grading collect OUT`` then records the tasks that left nothing
 and writes the gradebook.
+
+A task whose grading times out grades it again at once, with every time
+limit doubled: a task already has its own CPUs, which is what the local
+batch's regrade at the end gets by running alone. Slurm's time limit of a
+task covers both attempts.
 """
 
 from __future__ import annotations
@@ -19,23 +24,82 @@ import shlex
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from grading.private.cohort import (
+from grading.pipeline.options import REGRADE_TIME_FACTOR
+from grading.private.cohort.loop import write_gradebook
+from grading.private.cohort.roster import (
     PLAN_NAME,
-    REPO_ROOT,
     BatchError,
+    Rejected,
     Submission,
-    has_failed,
-    is_done,
     is_url,
-    write_gradebook,
+    read_plan,
     write_plan,
 )
+from grading.private.cohort.single import grade_one
+from grading.private.cohort.status import (
+    Outcome,
+    has_failed,
+    is_done,
+    write_not_graded,
+    write_status,
+)
 from grading.util.io import write_json
+from grading.util.paths import REPO_ROOT
 
 JOB_FILE = "job.json"
+#: Minutes Slurm adds to a task's limit for start-up and the container.
+SLURM_MARGIN_MIN = 5
+
+
+def task_minutes(timeout: float) -> int:
+    """Return Slurm's ``--time`` of a task: a grading and its regrade, plus margin."""
+    seconds = timeout * (1 + REGRADE_TIME_FACTOR)
+    return max(2, math.ceil(seconds / 60) + SLURM_MARGIN_MIN)
+
+
+def _task_command(
+    out: Path, lab: str, timeout: float, grade_args: list[str]
+) -> list[str]:
+    """Return the arguments after the interpreter of one array task."""
+    return [
+        "-m",
+        "grading",
+        "batch",
+        str(out / PLAN_NAME),
+        "--out",
+        str(out),
+        "--lab",
+        lab,
+        "--timeout",
+        f"{timeout:g}",
+        "--task-index",
+        "$SLURM_ARRAY_TASK_ID",
+        *grade_args,
+    ]
+
+
+def _header(out: Path, count: int, lab: str, timeout: float, opts: dict) -> list:
+    array = f"0-{count - 1}" + (
+        f"%{opts['max_parallel']}" if opts.get("max_parallel") else ""
+    )
+    lines = [
+        "#!/bin/bash",
+        f"#SBATCH --job-name=grade-{lab}",
+        f"#SBATCH --array={array}",
+        f"#SBATCH --output={out / 'slurm' / 'logs'}/%A_%a.log",
+        f"#SBATCH --time={task_minutes(timeout)}",
+        "#SBATCH --cpus-per-task=1",
+        "#SBATCH --ntasks=1",
+    ]
+    if opts.get("partition"):
+        lines.append(f"#SBATCH --partition={opts['partition']}")
+    if opts.get("memory_mb"):
+        lines.append(f"#SBATCH --mem={int(opts['memory_mb'])}M")
+    return lines
 
 
 def job_script(
@@ -50,6 +114,7 @@ def job_script(
     partition: str | None = None,
     memory_mb: int | None = None,
     binds: list[str] | None = None,
+    grade_args: list[str] | None = None,
 ) -> str:
     """Return the ``sbatch`` script of a job array grading ``count`` submissions.
 
@@ -60,7 +125,8 @@ def job_script(
     count : int
         Number of submissions in the plan; tasks are ``0 .. count-1``.
     lab, timeout : str, float
-        Passed to each task; Slurm's time limit is the timeout plus a margin.
+        Passed to each task; Slurm's time limit covers a grading and its
+        regrade (:func:`task_minutes`).
     image : str, optional
         A Singularity image (``.sif``): the task runs ``singularity exec``.
     python : str, optional
@@ -73,50 +139,21 @@ def job_script(
         Memory per task.
     binds : list of str, optional
         Extra folders to bind into the container (the students' clones).
+    grade_args : list of str, optional
+        Options of ``grade`` every task passes on.
     """
     out = Path(out).resolve()
-    logs = out / "slurm" / "logs"
-    minutes = max(2, math.ceil(timeout / 60) + 5)
-    array = f"0-{count - 1}" + (f"%{max_parallel}" if max_parallel else "")
-    lines = [
-        "#!/bin/bash",
-        f"#SBATCH --job-name=grade-{lab}",
-        f"#SBATCH --array={array}",
-        f"#SBATCH --output={logs}/%A_%a.log",
-        f"#SBATCH --time={minutes}",
-        "#SBATCH --cpus-per-task=1",
-        "#SBATCH --ntasks=1",
-    ]
-    if partition:
-        lines.append(f"#SBATCH --partition={partition}")
-    if memory_mb:
-        lines.append(f"#SBATCH --mem={int(memory_mb)}M")
-    task = [
-        "-m",
-        "grading",
-        "batch",
-        str(out / PLAN_NAME),
-        "--out",
-        str(out),
-        "--lab",
-        lab,
-        "--timeout",
-        f"{timeout:g}",
-        "--task-index",
-        "$SLURM_ARRAY_TASK_ID",
-    ]
+    opts = {
+        "max_parallel": max_parallel,
+        "partition": partition,
+        "memory_mb": memory_mb,
+    }
+    lines = _header(out, count, lab, timeout, opts)
+    task = _task_command(out, lab, timeout, list(grade_args or []))
     if image:
-        bind = [str(out), *(binds or [])]
-        prefix = [
-            "singularity",
-            "exec",
-            "--cleanenv",
-            "--no-home",
-            "--bind",
-            ",".join(dict.fromkeys(bind)),
-            image,
-            "python",
-        ]
+        bind = ",".join(dict.fromkeys([str(out), *(binds or [])]))
+        prefix = ["singularity", "exec", "--cleanenv", "--no-home"]
+        prefix += ["--bind", bind, image, "python"]
         cd = ""
     else:
         prefix = [python or sys.executable]
@@ -140,39 +177,7 @@ def job_script(
     return "\n".join(lines) + "\n"
 
 
-def submit(
-    subs: list[Submission],
-    out: Path,
-    *,
-    lab: str,
-    timeout: float,
-    image: str | None = None,
-    max_parallel: int | None = None,
-    partition: str | None = None,
-    memory_mb: int | None = None,
-    wait: bool = False,
-) -> dict[str, Any]:
-    """Write the plan and the job script, and submit one job array.
-
-    Parameters
-    ----------
-    subs : list of Submission
-        Submissions to grade (the plan keeps them in this order; task ``i``
-        grades ``subs[i]``).
-    wait : bool
-        Block until every task has ended (``sbatch --wait``).
-
-    Returns
-    -------
-    dict
-        ``{"job_id", "tasks", "script", "plan"}``, also written to
-        ``OUT/slurm/job.json``.
-
-    Raises
-    ------
-    BatchError
-        If ``sbatch`` is missing or refuses the job.
-    """
+def _check_submittable(subs: list[Submission], image: str | None) -> None:
     if not subs:
         raise BatchError(
             "nothing to submit: every submission is already graded "
@@ -188,9 +193,61 @@ def submit(
             f"--image {image} does not exist; build it with "
             "'singularity build grader.sif Singularity.def'"
         )
+
+
+def submit(
+    subs: list[Submission],
+    out: Path,
+    *,
+    lab: str,
+    timeout: float,
+    image: str | None = None,
+    max_parallel: int | None = None,
+    partition: str | None = None,
+    memory_mb: int | None = None,
+    wait: bool = False,
+    grade_args: list[str] | None = None,
+    rejected: list[Rejected] | None = None,
+) -> dict[str, Any]:
+    """Write the plan and the job script, and submit one job array.
+
+    Parameters
+    ----------
+    subs : list of Submission
+        Submissions to grade (the plan keeps them in this order; task ``i``
+        grades ``subs[i]``).
+    wait : bool
+        Block until every task has ended (``sbatch --wait``).
+    grade_args : list of str, optional
+        Options of ``grade`` for every grading.
+    rejected : list of Rejected, optional
+        Submissions not graded (unusable ids), kept in the plan and listed in
+        ``OUT/not-graded.json``.
+
+    Returns
+    -------
+    dict
+        ``{"job_id", "tasks", "script", "plan"}``, also written to
+        ``OUT/slurm/job.json``.
+
+    Raises
+    ------
+    BatchError
+        If ``sbatch`` is missing or refuses the job.
+    """
+    _check_submittable(subs, image)
     out = Path(out).resolve()
     (out / "slurm" / "logs").mkdir(parents=True, exist_ok=True)
-    plan = write_plan(subs, out, lab=lab, timeout=timeout, executor="slurm")
+    write_not_graded(out, list(rejected or []))
+    plan = write_plan(
+        subs,
+        out,
+        list(rejected or []),
+        lab=lab,
+        timeout=timeout,
+        executor="slurm",
+        grade_args=list(grade_args or []),
+    )
     binds = sorted({str(Path(s.source).parent) for s in subs if not is_url(s.source)})
     script = out / "slurm" / "grade.sbatch"
     script.write_text(
@@ -204,6 +261,7 @@ def submit(
             partition=partition,
             memory_mb=memory_mb,
             binds=binds,
+            grade_args=list(grade_args or []),
         ),
         encoding="utf-8",
     )
@@ -225,6 +283,38 @@ def submit(
     return record
 
 
+def run_task(
+    sub: Submission,
+    out: Path,
+    *,
+    lab: str,
+    timeout: float,
+    grade_args: list[str],
+    say: Callable[[str], None] = print,
+) -> Outcome:
+    """Grade the submission of one array task; regrade it at once on a timeout.
+
+    Returns
+    -------
+    Outcome
+        Of the regrade when there was one (``attempts == 2``).
+    """
+    outcome = grade_one(sub, out, lab=lab, timeout=timeout, extra_args=grade_args)
+    if outcome.status != "timeout":
+        return outcome
+    factor = REGRADE_TIME_FACTOR
+    say(f"batch: {sub.student}: timed out; grading again with every limit x{factor:g}")
+    return grade_one(
+        sub,
+        out,
+        lab=lab,
+        timeout=timeout * factor,
+        extra_args=grade_args,
+        scale=factor,
+        attempt=2,
+    )
+
+
 def _queued_tasks(job_id: str) -> set[int] | None:
     """Return the array indices of ``job_id`` still queued or running, or None."""
     if not job_id or shutil.which("squeue") is None:
@@ -243,17 +333,35 @@ def _queued_tasks(job_id: str) -> set[int] | None:
     return indices
 
 
+def _record_missing(out: Path, sub: Submission, index: int, job_id: str) -> None:
+    """Write the ``status.json`` of a task that ended without a result."""
+    log = out / "slurm" / "logs" / f"{job_id or '*'}_{index}.log"
+    tail = ""
+    if log.is_file():
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-10:])
+    status = "timeout" if "TIME LIMIT" in tail else "error"
+    write_status(
+        out / sub.student,
+        sub.student,
+        status,
+        f"the Slurm task {index} left no result (log: {log})"
+        + (f":\n{tail}" if tail else ""),
+    )
+
+
 def collect(out: Path, *, progress=print) -> dict[str, Any]:
     """Merge the results of a Slurm batch into the gradebook.
 
     Every task of the plan that ended without leaving ``OUT/<student>/`` gets
-    a ``status.json`` saying so (with the end of its Slurm log); tasks still
-    queued or running are reported and left alone.
+    a ``status.json`` saying so (with the end of its Slurm log; ``timeout``
+    when Slurm's time limit ended it); tasks still queued or running are
+    reported and left alone.
 
     Returns
     -------
     dict
-        Counts ``{"graded", "failed", "missing", "pending", "files"}``.
+        Counts ``{"graded", "failed", "missing", "pending", "not_graded",
+        "files"}``.
     """
     out = Path(out).resolve()
     plan_path = out / PLAN_NAME
@@ -261,15 +369,16 @@ def collect(out: Path, *, progress=print) -> dict[str, Any]:
         raise BatchError(
             f"{plan_path} is missing: is {out} the --out folder of a batch?"
         )
-    plan = json.loads(plan_path.read_text(encoding="utf-8"))
-    subs = [Submission(**entry) for entry in plan["submissions"]]
+    roster = read_plan(plan_path)
     job: dict[str, Any] = {}
     job_file = out / "slurm" / JOB_FILE
     if job_file.is_file():
         job = json.loads(job_file.read_text(encoding="utf-8"))
-    queued = _queued_tasks(str(job.get("job_id", "")))
+    job_id = str(job.get("job_id", ""))
+    queued = _queued_tasks(job_id)
     counts = {"graded": 0, "failed": 0, "missing": 0, "pending": 0}
-    for index, sub in enumerate(subs):
+    counts["not_graded"] = len(roster.rejected)
+    for index, sub in enumerate(roster.submissions):
         if is_done(out, sub.student):
             counts["graded"] += 1
         elif has_failed(out, sub.student):
@@ -278,21 +387,8 @@ def collect(out: Path, *, progress=print) -> dict[str, Any]:
             counts["pending"] += 1
         else:
             counts["missing"] += 1
-            log = out / "slurm" / "logs" / f"{job.get('job_id', '*')}_{index}.log"
-            tail = ""
-            if log.is_file():
-                tail = "\n".join(log.read_text(errors="replace").splitlines()[-10:])
-            status = "timeout" if "TIME LIMIT" in tail else "error"
-            write_json(
-                out / sub.student / "status.json",
-                {
-                    "student": sub.student,
-                    "status": status,
-                    "message": f"the Slurm task {index} left no result (log: {log})"
-                    + (f":\n{tail}" if tail else ""),
-                    "seconds": 0.0,
-                },
-            )
+            _record_missing(out, sub, index, job_id)
+    write_not_graded(out, roster.rejected)
     if counts["pending"]:
         progress(
             f"collect: {counts['pending']} task(s) still queued or running; "

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import fcntl
 import signal
-import sys
-import time
 from pathlib import Path
 
 from grading.pipeline.options import DEFAULT_BATCH_TIMEOUT, DEFAULT_LAB
 
 NAME = "batch"
+#: Options batch does not know are grade's: checked, then passed to each grading.
+PASS_THROUGH = True
 HELP = "grade every submission of a class (folder of clones or roster CSV)"
 DESCRIPTION = """\
 Grade every submission of a class, each in its own process and working copy,
@@ -25,14 +24,31 @@ SUBMISSIONS is one of:
     graded) or a commit sha. The students' clones are never modified;
   - OUT/batch-plan.json of an earlier batch.
 
+A student id must be letters, digits and . _ @ + - (starting with a letter or
+a digit, at most 100 characters). A folder or roster row with any other id
+(a leading dash or dot, spaces, letters outside ASCII) is not graded and is
+listed in the gradebook with the reason; the rest of the class is graded.
+
 A batch can be stopped at any time: finished students are kept and skipped
 by the next run (--force grades everyone again, --only ID one student). A
-submission that fails or runs past --timeout is recorded in
-OUT/<student>/status.json and the batch goes on.
+submission that fails is recorded in OUT/<student>/status.json and the batch
+goes on. A time limit is never a score: every submission that timed out is
+graded again at the end, one at a time, with every time limit doubled; what
+still times out is listed as needing attention, with no total.
+
+Options that batch does not know are options of 'grade' (for example
+--memory-mb=4096): they are checked, then passed to every grading. Put them
+after SUBMISSIONS.
 
 With --executor slurm, one Slurm job array is submitted (one task per
 submission, inside 'singularity exec IMAGE' with --image); when it has ended,
 'python -m grading collect OUT' writes the gradebook.
+
+Exit status: 0 when every submission is graded; N (1-100) when N are not
+graded (failed, timed out, or not usable; 100 means 100 or more); 101 when
+the batch could not start (unusable input, another batch in OUT); 102 when
+the batch itself failed (a bug); 130 when interrupted. (2 is argparse's: a
+malformed command line.)
 
 Examples:
   python -m grading batch clones/ --jobs 2 --out grades
@@ -118,133 +134,32 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--task-index", type=int, default=None, help=argparse.SUPPRESS)
 
 
-def _say(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
-
-
 def _stop(signum, frame):
     raise KeyboardInterrupt  # scancel or kill: stop like Ctrl-C
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the batch; 0 if all graded, 1 if some failed, 2 on bad input."""
-    from grading.private import cohort as batch
+    """Run the batch; the exit status says how many were not graded."""
+    from grading.private.cohort.session import BatchRequest
+    from grading.private.cohort.session import run as run_session
 
     signal.signal(signal.SIGTERM, _stop)
-
-    out = args.out.resolve()
-    try:
-        subs = batch.load_submissions(args.submissions)
-        if args.task_index is not None:
-            return _run_task(args, subs, out)
-        out.mkdir(parents=True, exist_ok=True)
-        todo, skipped = batch.select(
-            subs, out, force=args.force, only=args.only, retry_failed=args.retry_failed
-        )
-    except batch.BatchError as exc:
-        _say(f"batch: {exc}")
-        return 2
-    if args.executor == "slurm":
-        return _run_slurm(args, todo, out)
-    lock_file = open(out / ".batch.lock", "w")  # noqa: SIM115 - held for the run
-    try:
-        fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        _say(
-            f"batch: another batch is writing to {out}; "
-            "wait for it or use another --out"
-        )
-        return 2
-    batch.clean_stale(out)
-    batch.write_plan(subs, out, lab=args.lab, timeout=args.timeout, executor="local")
-    _say(
-        f"batch: {len(subs)} submission(s), {len(todo)} to grade, "
-        f"{len(skipped)} already done (--force to grade again); {args.jobs} at a time"
+    request = BatchRequest(
+        submissions=args.submissions,
+        out=args.out,
+        lab=args.lab,
+        jobs=args.jobs,
+        timeout=args.timeout,
+        force=args.force,
+        only=args.only,
+        retry_failed=args.retry_failed,
+        executor=args.executor,
+        image=args.image,
+        partition=args.partition,
+        max_parallel=args.max_parallel,
+        wait=args.wait,
+        progress=not args.no_progress,
+        task_index=args.task_index,
+        grade_args=list(getattr(args, "passthrough", [])),
     )
-    start = time.monotonic()
-    try:
-        outcomes = batch.run_batch(
-            todo,
-            out,
-            jobs=args.jobs,
-            lab=args.lab,
-            timeout=args.timeout,
-            progress=not args.no_progress,
-            on_outcome=None
-            if not args.no_progress
-            else (lambda o: _say(f"{o.student}: {o.status} in {o.seconds:.1f} s")),
-        )
-    except KeyboardInterrupt:
-        _say(
-            "batch: interrupted; finished students are kept, run the same "
-            "command again to go on"
-        )
-        return 130
-    finally:
-        batch.clean_stale(out)
-    files = batch.write_gradebook(out)
-    failed = [o for o in outcomes if o.status != "graded"]
-    _say(
-        f"batch: graded {len(outcomes) - len(failed)}, failed {len(failed)}, skipped "
-        f"{len(skipped)} in {time.monotonic() - start:.1f} s"
-    )
-    for path in files:
-        print(f"Gradebook: {path}")
-    return 1 if failed else 0
-
-
-def _run_task(args: argparse.Namespace, subs, out: Path) -> int:
-    """Grade the one submission of a Slurm array task."""
-    from grading.private import cohort as batch
-
-    if not 0 <= args.task_index < len(subs):
-        _say(
-            f"batch: task index {args.task_index} is outside the plan "
-            f"(0-{len(subs) - 1})"
-        )
-        return 2
-    sub = subs[args.task_index]
-    if not args.force and batch.is_done(out, sub.student):
-        _say(f"batch: {sub.student} is already graded; skipping")
-        return 0
-    try:
-        outcome = batch.grade_one(sub, out, lab=args.lab, timeout=args.timeout)
-    except KeyboardInterrupt:
-        _say(f"batch: {sub.student}: stopped before the grading finished")
-        return 130
-    _say(
-        f"batch: {sub.student}: {outcome.status} in {outcome.seconds:.1f} s "
-        f"{outcome.message.splitlines()[0] if outcome.message else ''}"
-    )
-    return 0 if outcome.status == "graded" else 1
-
-
-def _run_slurm(args: argparse.Namespace, todo, out: Path) -> int:
-    from grading.private import cohort as batch
-    from grading.private.cohort import slurm
-
-    try:
-        record = slurm.submit(
-            todo,
-            out,
-            lab=args.lab,
-            timeout=args.timeout,
-            image=args.image,
-            max_parallel=args.max_parallel,
-            partition=args.partition,
-            wait=args.wait,
-        )
-    except batch.BatchError as exc:
-        _say(f"batch: {exc}")
-        return 2
-    _say(
-        f"batch: submitted Slurm job array {record['job_id']} with "
-        f"{record['tasks']} task(s); logs in {out / 'slurm' / 'logs'}"
-    )
-    if not args.wait:
-        print(f"When the job has ended, run: python -m grading collect {out}")
-        return 0
-    counts = slurm.collect(out, progress=_say)
-    for path in counts["files"]:
-        print(f"Gradebook: {path}")
-    return 0 if counts["failed"] + counts["missing"] == 0 else 1
+    return run_session(request)

@@ -14,6 +14,10 @@ every task that ended without a result in OUT/<student>/status.json (with the
 end of its Slurm log), and write the gradebook (OUT/gradebook.csv,
 OUT/index.html). Tasks still queued or running are reported; run collect
 again when they end. Safe to run any number of times.
+
+Exit status: 0 when every submission is graded; N (1-100) when N are not
+(failed, timed out, without a result, still running, or not usable); 101
+when OUT is not the folder of a batch.
 """
 
 
@@ -25,20 +29,23 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Collect; 0 if all graded, 1 if some failed or pend, 2 on bad input."""
+    """Collect; the exit status says how many are not graded (see --help)."""
     from grading.private.cohort import BatchError
+    from grading.private.cohort.session import EXIT_UNUSABLE, count_status
     from grading.private.cohort.slurm import collect
 
     try:
         counts = collect(args.out, progress=lambda s: print(s, file=sys.stderr))
     except (BatchError, ValueError, OSError) as exc:
         print(f"collect: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_UNUSABLE
     print(
         f"collect: graded {counts['graded']}, failed {counts['failed']}, "
-        f"no result {counts['missing']}, still running {counts['pending']}",
+        f"no result {counts['missing']}, still running {counts['pending']}, "
+        f"not graded {counts['not_graded']}",
         file=sys.stderr,
     )
     for path in counts["files"]:
         print(f"Gradebook: {path}")
-    return 0 if counts["failed"] + counts["missing"] + counts["pending"] == 0 else 1
+    left = ("failed", "missing", "pending", "not_graded")
+    return count_status(sum(counts[key] for key in left))
