@@ -52,6 +52,7 @@ PRETRAIN_EPOCHS = 3
 MANIFEST = "structured-manifest.json"
 FILES = {
     "final": "structured-final.pth",
+    "speedup": "structured-speedup.pth",
     "backup": "structured-backup.pth",
     "onnx": "structured.onnx",
     "tflite": "structured.tflite",
@@ -184,6 +185,8 @@ class Event:
     obj: Any = None
     error: str = ""
     finished: bool = False
+    start: int = 0
+    end: int = -1
 
 
 class Recorder:
@@ -191,6 +194,7 @@ class Recorder:
 
     def __init__(self) -> None:
         self.events: list[Event] = []
+        self.clock = 0
         self.depth: dict[str, int] = {}
         self.restore: list[tuple[Any, str, Any]] = []
 
@@ -199,8 +203,13 @@ class Recorder:
         return [e for e in self.events if e.name == name]
 
     def index(self, event: Event | None) -> int:
-        """Position of ``event`` in the run (-1 when None)."""
-        return next((i for i, e in enumerate(self.events) if e is event), -1)
+        """When ``event`` started, in the run's order (-1 when None)."""
+        return event.start if event is not None else -1
+
+    def tick(self) -> int:
+        """Next point of the run's order."""
+        self.clock += 1
+        return self.clock
 
     def patch(self, owner, attr: str, name: str, before=None, after=None) -> None:
         """Replace ``owner.attr`` by a spy that records outermost calls."""
@@ -210,7 +219,7 @@ class Recorder:
         def spy(*args, **kwargs):
             if recorder.depth.get(name):
                 return original(*args, **kwargs)
-            event = Event(name)
+            event = Event(name, start=recorder.tick())
             if before is not None:
                 try:
                     event.info = before(args, kwargs) or {}
@@ -229,6 +238,7 @@ class Recorder:
                 raise
             finally:
                 event.finished = True
+                event.end = recorder.tick()
                 recorder.depth[name] -= 1
 
         spy.__wrapped__ = original
@@ -250,7 +260,7 @@ def _shape(value) -> list[int] | None:
     return [int(s) for s in shape] if shape is not None else None
 
 
-def install_library_spies(rec: Recorder) -> None:
+def install_library_spies(rec: Recorder, folder: Path | None = None) -> None:
     """Spy on NNI and torch entry points (before the student module is imported)."""
     import nni
     import torch
@@ -313,7 +323,15 @@ def install_library_spies(rec: Recorder) -> None:
         }
 
     rec.patch(compressor.ModelSpeedup, "__init__", "speedup_init", speedup_info)
-    rec.patch(compressor.ModelSpeedup, "speedup_model", "speedup_model")
+
+    def speedup_after(event, args, kwargs):
+        model = getattr(args[0], "bound_model", None)
+        if model is not None and folder is not None:
+            torch.save(model.state_dict(), folder / FILES["speedup"])
+
+    rec.patch(
+        compressor.ModelSpeedup, "speedup_model", "speedup_model", None, speedup_after
+    )
 
     original_init = torch.optim.Adam.__init__
 
@@ -326,7 +344,7 @@ def install_library_spies(rec: Recorder) -> None:
             group = list(group) if isinstance(group, list | tuple) else [group]
             ids.update(id(p) for p in group)
         lr = kwargs.get("lr", args[0] if args else 0.001)
-        event = Event("adam", {"lr": float(lr), "ids": ids}, obj=self)
+        event = Event("adam", {"lr": float(lr), "ids": ids}, obj=self, start=rec.tick())
         rec.events.append(event)
         return original_init(self, params, *args, **kwargs)
 
@@ -581,14 +599,15 @@ def _accuracies(run: Run) -> None:
 
 
 def fine_tune_event(run: Run) -> Event | None:
-    """The ``train_model`` call of fine-tuning: the first after the speedup."""
+    """The ``train_model`` call of fine-tuning: the first after the speedup
+    (or, without one, after ``compress()`` ended)."""
     calls = run.rec.of("train_model")
     speedups = run.rec.of("speedup_model")
     compresses = run.rec.of("compress")
     anchor = speedups[0] if speedups else (compresses[0] if compresses else None)
     if anchor is None:
         return None
-    after = [c for c in calls if run.rec.index(c) > run.rec.index(anchor)]
+    after = [c for c in calls if c.start > anchor.end >= 0]
     return after[0] if after else None
 
 
@@ -632,7 +651,11 @@ def execute(artifacts: Path, scratch: Path) -> Run:
     weights = pretrained(run.data, kind, scratch)
     run.seconds["setup"] = round(time.perf_counter() - start, 3)
     install_stand_ins(run.stand_ins)
-    install_library_spies(run.rec)
+    import structured_standins
+
+    if structured_standins.install_ai_edge_torch():
+        run.stand_ins.append("ai_edge_torch")
+    install_library_spies(run.rec, artifacts)
     try:
         run.module = importlib.import_module(STUDENT_MODULE)
     except BaseException as exc:  # noqa: BLE001 - the failure is the finding
@@ -675,9 +698,12 @@ def execute(artifacts: Path, scratch: Path) -> Run:
 
 
 @pytest.fixture(scope="session")
-def structured_run(artifacts, scratch) -> Run:
+def structured_run(tmp_path_factory) -> Run:
     """The one run of the student's ``main()`` that every test examines."""
-    return execute(artifacts, scratch)
+    folder = os.environ.get("GRADER_ARTIFACTS")
+    artifacts = Path(folder) if folder else tmp_path_factory.mktemp("artifacts")
+    artifacts.mkdir(parents=True, exist_ok=True)
+    return execute(artifacts, tmp_path_factory.mktemp("structured"))
 
 
 def module_stub(name: str) -> types.ModuleType:

@@ -9,9 +9,11 @@ anyway; so when torchvision does not import, these stand-ins serve exactly
 what the templates use, reading the tiny IDX files the fixtures wrote
 (docs/structured-pruning.md explains the choice and its cost).
 
-The 2022 and 2024 versions also import ``onnx_tf`` (ONNX to TensorFlow),
-which needs TensorFlow older than 2.16; its stand-in imports, and its
-``prepare`` raises an error that sends the TFLite item to a person.
+``ai_edge_torch`` is served by its successor ``litert_torch``
+(:func:`install_ai_edge_torch`). The 2022 and 2024 versions also import
+``onnx_tf`` (ONNX to TensorFlow), which needs TensorFlow older than 2.16;
+its stand-in imports, and its ``prepare`` raises an error that sends the
+TFLite item to a person.
 """
 
 from __future__ import annotations
@@ -177,3 +179,26 @@ def install_onnx_tf() -> None:
     backend = _module("onnx_tf.backend")
     backend.prepare = _prepare
     root.backend = backend
+
+
+def install_ai_edge_torch() -> bool:
+    """Serve ``import ai_edge_torch`` from ``litert_torch`` (the project's new name).
+
+    The course's code calls ``ai_edge_torch.convert``; ``ai-edge-torch`` 0.7.1
+    needs torch older than 2.10 and 0.7.2 is empty. The grader's own module
+    always wins over a copy in the submission. Returns False when
+    ``litert_torch`` is not installed (the student's import then fails and
+    says so).
+    """
+    try:
+        import litert_torch
+    except Exception:  # noqa: BLE001 - not installed
+        return False
+    module = types.ModuleType("ai_edge_torch")
+    module.__dict__.update(
+        {k: v for k, v in vars(litert_torch).items() if not k.startswith("__")}
+    )
+    module.convert = litert_torch.convert
+    module.__version__ = getattr(litert_torch, "__version__", "")
+    sys.modules["ai_edge_torch"] = module
+    return True
