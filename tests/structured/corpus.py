@@ -1,6 +1,9 @@
 """Grading-accuracy corpus of lab 03, part 2 (structured pruning).
 
-Each case is the reference solution or a mutant of it, with the points an
+Each case is the reference solution or a mutant of it (or, for
+``original_shape``, a finished lab in the shape of the original course's
+template: torchvision imported, every task inline in main(), and main()
+calling the missing convert_to_litert), with the points an
 instructor gives each structured code item, decided before the grader was
 run on it (one reason per deduction). Summary items are not part of these
 cases (the submissions carry no summary); tests/structured/test_summary.py
@@ -89,9 +92,17 @@ CASES: dict[str, dict] = {
 }
 
 
+CASES["original_shape"] = {
+    "source": Path(__file__).parent / "fixtures/original_shape_solution.py",
+    "edits": [],
+    "expected": _full(),
+    "reasons": {},
+}
+
+
 def case_source(name: str) -> str:
     """The module source of case ``name``."""
-    source = REFERENCE.read_text(encoding="utf-8")
+    source = Path(CASES[name].get("source", REFERENCE)).read_text(encoding="utf-8")
     for old, new in CASES[name]["edits"]:
         if old not in source:
             raise ValueError(f"case {name}: the reference no longer contains {old!r}")

@@ -78,14 +78,16 @@ def missing_packages() -> list[str]:
     for name in REQUIRED:
         try:
             importlib.import_module(name)
+        except ImportError:
+            missing.append(f"{name} (not installed)")
         except Exception as exc:  # noqa: BLE001 - any failure counts
-            missing.append(f"{name} ({type(exc).__name__}: {str(exc)[:120]})")
+            missing.append(f"{name} (fails to import: {str(exc)[:120]})")
     if not missing:
         try:
             importlib.import_module("nni.compression.pytorch.pruning")
             importlib.import_module("nni.compression.pytorch")
         except Exception as exc:  # noqa: BLE001
-            missing.append(f"NNI's legacy pruning API ({type(exc).__name__}: {exc})")
+            missing.append(f"NNI's legacy pruning API (fails: {str(exc)[:120]})")
     return missing
 
 

@@ -62,15 +62,15 @@ def _final_linear(model) -> str:
 @pytest.mark.rubric("structured_traced_optimizer", "traced")
 def test_traced_optimizer(structured_run):
     """The pruner gets an NNI-traced Adam optimizer at the training rate"""
-    import torch
-    from nni.common.serializer import is_traceable
-
     run = structured_run
     expected = (
         "the pruner to get nni.trace(torch.optim.Adam)(model.parameters(), "
         "lr=TRAINING_LEARNING_RATE)"
     )
     event = _pruner(run, expected)
+    import torch
+    from nni.common.serializer import is_traceable
+
     values = event.info.get("values", {})
     optimizer = values.get("traced_optimizer")
     if optimizer is None and values.get("evaluator") is not None:
@@ -155,14 +155,14 @@ def test_final_layer_excluded(structured_run):
 @pytest.mark.rubric("structured_pruner", "pruner")
 def test_pruner(structured_run):
     """An activation-based pruner with the task's arguments and 1000 batches"""
-    import torch
-
     run = structured_run
     expected = (
         "ActivationAPoZRankPruner(model, config_list, trainer, traced_optimizer, "
         "criterion, training_batches=1000)"
     )
     event = _pruner(run, expected)
+    import torch
+
     cls = event.info.get("cls")
     if cls not in ACTIVATION_PRUNERS:
         raise Expected(expected, f"a {cls}, not an activation-based pruner")
@@ -256,14 +256,14 @@ def _fine_tune(run: sf.Run, expected: str) -> sf.Event:
 @pytest.mark.rubric("structured_fine_tune", "optimizer")
 def test_fine_tune_optimizer(structured_run):
     """Fine-tuning uses Adam over the pruned model at FINETUNE_LEARNING_RATE"""
-    import torch
-
     run = structured_run
     expected = (
         "torch.optim.Adam(model.parameters(), lr=FINETUNE_LEARNING_RATE) "
         "created after the speedup and given to model.train_model"
     )
     event = _fine_tune(run, expected)
+    import torch
+
     optimizer = event.info.get("optimizer")
     if not isinstance(optimizer, torch.optim.Adam):
         raise Expected(expected, f"the optimizer is {type(optimizer).__name__}")
