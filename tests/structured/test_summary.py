@@ -86,3 +86,40 @@ def test_lfs_pointer_plain_file_and_missing(tmp_path):
     assert onnx["score"] == 0.5 and onnx["code"] == "not_lfs"
     assert lfs.judge(tmp_path, "summaries/l03", [".tflite"])["score"] == 0.0
     assert lfs.parse_pointer(b"not a pointer") is None
+
+
+def test_check_on_a_committed_summary(tmp_path):
+    from grading.checks import CheckContext, structured_summary
+
+    rubric = load_rubric("l03_pruning_clustering")
+    folder = tmp_path / rubric.summary_dir
+    (folder / "img").mkdir(parents=True)
+    (folder / "summary.md").write_text(ENGLISH, encoding="utf-8")
+    (folder / "img/netron.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 64)
+    pointer = b"version https://git-lfs.github.com/spec/v1\noid sha256:" + b"b" * 64
+    for name in ("final-model.pth", "model.onnx", "model.tflite"):
+        (folder / name).write_bytes(pointer + b"\nsize 15900000\n")
+    (tmp_path / ".gitattributes").write_text(
+        "".join(f"*.{x} filter=lfs diff=lfs merge=lfs -text\n" for x in ("pth", "onnx"))
+    )
+    _git(tmp_path, "init", "-q")
+    _git(tmp_path, "add", "-A")
+    _git(tmp_path, "commit", "-qm", "Add the summary")
+    ctx = CheckContext(tmp_path, tmp_path / "work", rubric.lab, rubric)
+    found = {f.check.split(".", 1)[1]: f for f in structured_summary.run(ctx).findings}
+    for name in ("before", "pruned", "fine_tuned", "logs", "netron_image"):
+        assert found[name].passed, (name, found[name].message)
+    assert found["lfs_pytorch"].passed and found["lfs_onnx"].passed
+    # A pointer committed without a .gitattributes pattern: tracked by
+    # nothing, yet an LFS pointer in HEAD, so judged from the pointer.
+    assert found["lfs_tflite"].earned == 1.0
+    assert {f.item for f in found.values()} >= {"structured_summary_before"}
+
+
+def test_check_without_a_summary_gives_zero_not_a_crash(tmp_path):
+    from grading.checks import CheckContext, structured_summary
+
+    rubric = load_rubric("l03_pruning_clustering")
+    ctx = CheckContext(tmp_path, tmp_path / "work", rubric.lab, rubric)
+    findings = structured_summary.run(ctx).findings
+    assert findings and all(f.earned == 0.0 for f in findings if f.item)

@@ -159,6 +159,7 @@ def pretrained(data: Path, kind: str, scratch: Path) -> Path:
     from dl_in_iot_course.misc import fashion_net
 
     digest = hashlib.sha256(Path(__file__).read_bytes())
+    digest.update(Path(fashion_net.__file__).read_bytes())
     digest.update(f"{kind} {torch.__version__} {PRETRAIN_EPOCHS}".encode())
     base = _cache_base(scratch)
     base.mkdir(parents=True, exist_ok=True)
@@ -168,7 +169,7 @@ def pretrained(data: Path, kind: str, scratch: Path) -> Path:
     torch.manual_seed(0)
     model = fashion_net.FashionNet()
     trainloader, _, _, _ = fashion_net.make_loaders(data, 32)
-    fashion_net.train_briefly(model, trainloader, epochs=PRETRAIN_EPOCHS, lr=0.002)
+    fashion_net.train_briefly(model, trainloader, epochs=PRETRAIN_EPOCHS)
     tmp = path.with_suffix(f".tmp{os.getpid()}")
     torch.save(model.state_dict(), tmp)
     os.replace(tmp, path)
