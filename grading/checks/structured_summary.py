@@ -8,11 +8,13 @@ with Git LFS (:mod:`grading.summary.lfs`). Findings, ids
 share of shape, accuracy and time found for that stage), ``logs``,
 ``lfs_pytorch``, ``lfs_onnx``, ``lfs_tflite``, ``netron_image`` and
 ``netron`` (a suggestion for the manual Netron item). A summary that is not
-text (PDF, notebook, image) sends the text items to a person.
+text (PDF, image) sends the text items to a person; a notebook is read from
+its cells' Markdown and printed outputs.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import time
 
@@ -23,7 +25,7 @@ from grading.summary import locate as _locate
 
 NAME = "structured_summary"
 FINDING_PREFIXES = ("structured_summary",)
-TEXT_FORMATS = ("markdown", "text", "html")
+TEXT_FORMATS = ("markdown", "text", "html", "notebook")
 IMAGE_REF = re.compile(r"!\[([^\]]*)\]\(([^)\s]+)|<img[^>]*src=[\"']([^\"']+)", re.I)
 IMAGE_EXT = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp")
 HINT = (
@@ -69,6 +71,27 @@ def _images(text: str, folder) -> list[str]:
             p.name for p in sorted(folder.rglob("*")) if p.suffix.lower() in IMAGE_EXT
         ][:200]
     return refs
+
+
+def _notebook_text(source: str) -> str:
+    """The Markdown and printed outputs of a notebook's cells, as text."""
+    try:
+        cells = json.loads(source).get("cells", [])
+    except (ValueError, AttributeError):
+        return ""
+    parts = []
+    for cell in cells if isinstance(cells, list) else []:
+        if not isinstance(cell, dict):
+            continue
+        parts.append(_joined(cell.get("source")))
+        for output in cell.get("outputs") or []:
+            if isinstance(output, dict):
+                parts.append(_joined(output.get("text")))
+    return "\n".join(parts)
+
+
+def _joined(value) -> str:
+    return "".join(map(str, value)) if isinstance(value, list) else str(value or "")
 
 
 def _lfs_findings(ctx, rules: dict) -> list[Finding]:
@@ -131,6 +154,8 @@ def run(ctx: CheckContext) -> CheckResult:
         return CheckResult(findings, {"file": located.rel}, time.monotonic() - started)
     data, _ = _locate.read_bytes(located.path, int(rules.get("max_bytes", 2_000_000)))
     text, _ = _locate.decode(data)
+    if located.format == "notebook":
+        text = _notebook_text(text)
     seen = structured.read(text, _images(text, located.path.parent), rules)
     findings.append(_stage_finding(ctx, "before", seen["before"], "before pruning"))
     findings.append(

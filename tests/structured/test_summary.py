@@ -123,3 +123,22 @@ def test_check_without_a_summary_gives_zero_not_a_crash(tmp_path):
     ctx = CheckContext(tmp_path, tmp_path / "work", rubric.lab, rubric)
     findings = structured_summary.run(ctx).findings
     assert findings and all(f.earned == 0.0 for f in findings if f.item)
+
+
+def test_notebook_summary_is_read_from_its_cells(tmp_path):
+    import json
+
+    from grading.checks import CheckContext, structured_summary
+
+    rubric = load_rubric("l03_pruning_clustering")
+    folder = tmp_path / rubric.summary_dir
+    folder.mkdir(parents=True)
+    cells = [
+        {"cell_type": "markdown", "source": ["## Before pruning\n", "Accuracy 91 %\n"]},
+        {"cell_type": "code", "source": "print(logs)",
+         "outputs": [{"output_type": "stream", "text": ["conv1 remain/total: 4/8\n"]}]},
+    ]  # fmt: skip
+    (folder / "summary.ipynb").write_text(json.dumps({"cells": cells}))
+    ctx = CheckContext(tmp_path, tmp_path / "work", rubric.lab, rubric)
+    found = {f.check.split(".", 1)[1]: f for f in structured_summary.run(ctx).findings}
+    assert found["logs"].passed and found["before"].earned == 1 / 3
