@@ -48,6 +48,15 @@ class Signature:
 
 SIGNATURES: tuple[Signature, ...] = (
     Signature(
+        "not_runnable",
+        (r"code:not_runnable",),
+        "The grading environment cannot run this task (an optional part of "
+        "the course whose packages are not installed there, or a template "
+        "version whose converter cannot run beside the course's TensorFlow). "
+        "Nothing is wrong with your code on that account: a person grades "
+        "this item from your code and committed files.",
+    ),
+    Signature(
         "keras3",
         (
             r"can only prune an object of the following types",

@@ -2,8 +2,9 @@
 
 A rubric lists items. Each item has an ``id``, a ``title``, ``points``, a
 ``kind`` (``auto`` or ``manual``), the ``readme`` anchor of its task, an
-optional ``part`` (a group of items a course can turn on or off) and
-``checks``: the finding ids that feed it, with weights. Besides the items a
+optional ``part`` (a group of items a course can turn on or off with
+``[parts.<id>] enabled``, see :class:`Part`) and ``checks``: the finding
+ids that feed it, with weights. Besides the items a
 rubric holds the lab's data that the checks read, as TOML tables
 (``[summary]``, ``[history]``, ``[hidden_tests]``); :meth:`Rubric.section`
 returns one. How findings become points is :mod:`grading.pipeline.scoring`.
@@ -80,6 +81,30 @@ class Item:
 
 
 @dataclass(frozen=True)
+class Part:
+    """A part of a lab that a course can turn on or off (``[parts.<id>]``).
+
+    Parameters
+    ----------
+    id, title : str
+        The id items name in their ``part`` (``"main"`` stands for items
+        without one) and the title reports show.
+    enabled : bool
+        ``False`` drops the part's items, points, ``plugins`` and ``checks``.
+    plugins : tuple of str
+        Hidden-test plugins (``[hidden_tests] plugins``) only this part needs.
+    checks : tuple of str
+        Check modules (the rubric's ``checks``) only this part needs.
+    """
+
+    id: str
+    title: str
+    enabled: bool = True
+    plugins: tuple[str, ...] = ()
+    checks: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Rubric:
     """A lab's rubric, validated.
 
@@ -103,6 +128,8 @@ class Rubric:
         ``"<file>::<qualified name>"`` of template functions kept as given.
     sha256 : str
         Digest of the file, recorded in results.
+    parts : tuple of Part
+        Every declared part, enabled or not (``[parts.<id>]`` tables).
     sections : dict
         Every other table of the file (the lab data of the checks).
     """
@@ -117,6 +144,7 @@ class Rubric:
     protected: tuple[str, ...] = ()
     protected_functions: tuple[str, ...] = ()
     sha256: str = ""
+    parts: tuple[Part, ...] = ()
     sections: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -144,6 +172,12 @@ class Rubric:
             if entry.check.startswith(prefixes)
         ]
 
+    def part_title(self, part: str) -> str:
+        """Return the title of part ``part`` (``""`` is the main part)."""
+        wanted = part or "main"
+        found = next((p for p in self.parts if p.id == wanted), None)
+        return found.title if found else ("Main part" if not part else part)
+
     def section(self, name: str) -> dict[str, Any]:
         """Return a copy of the table ``[name]`` (``{}`` when absent)."""
         value = self.sections.get(name)
@@ -169,6 +203,7 @@ _FIELDS = (
     "protected",
     "protected_functions",
     "items",
+    "parts",
 )
 
 
@@ -230,6 +265,51 @@ def _strings(path: Path, data: dict[str, Any], key: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _parts(path: Path, data: dict[str, Any]) -> tuple[Part, ...]:
+    raw = data.get("parts", {})
+    if not isinstance(raw, dict):
+        raise RubricError(f"{path}: [parts] must be a table of [parts.<id>] tables")
+    parts = []
+    for name, entry in raw.items():
+        if not isinstance(entry, dict):
+            raise RubricError(f"{path}: [parts.{name}] must be a table")
+        enabled = entry.get("enabled", True)
+        if not isinstance(enabled, bool):
+            raise RubricError(f"{path}: [parts.{name}] enabled must be true or false")
+        parts.append(
+            Part(
+                id=str(name),
+                title=str(entry.get("title", name)),
+                enabled=enabled,
+                plugins=_strings(path, entry, "plugins"),
+                checks=_strings(path, entry, "checks"),
+            )
+        )
+    return tuple(parts)
+
+
+def _without_parts(
+    items: tuple[Item, ...],
+    checks: tuple[str, ...],
+    sections: dict[str, Any],
+    parts: tuple[Part, ...],
+) -> tuple[tuple[Item, ...], tuple[str, ...], dict[str, Any]]:
+    """Drop the items, checks and hidden-test plugins of disabled parts."""
+    off = [p for p in parts if not p.enabled]
+    if not off:
+        return items, checks, sections
+    names = {p.id for p in off}
+    items = tuple(i for i in items if (i.part or "main") not in names)
+    dropped_checks = {c for p in off for c in p.checks}
+    dropped_plugins = {c for p in off for c in p.plugins}
+    hidden = sections.get("hidden_tests")
+    if isinstance(hidden, dict) and isinstance(hidden.get("plugins"), list):
+        hidden = dict(hidden)
+        hidden["plugins"] = [x for x in hidden["plugins"] if x not in dropped_plugins]
+        sections = {**sections, "hidden_tests": hidden}
+    return items, tuple(c for c in checks if c not in dropped_checks), sections
+
+
 def parse_rubric(data: dict[str, Any], path: Path, sha256: str = "") -> Rubric:
     """Validate the parsed TOML ``data`` of ``path`` and return the rubric.
 
@@ -244,18 +324,26 @@ def parse_rubric(data: dict[str, Any], path: Path, sha256: str = "") -> Rubric:
     seen: set[str] = set()
     parsed = tuple(_item(path, raw, seen) for raw in items)
     lab = str(data.get("lab", path.stem))
+    parts = _parts(path, data)
+    sections = {k: v for k, v in data.items() if k not in _FIELDS}
+    parsed, checks, sections = _without_parts(
+        parsed, _strings(path, data, "checks"), sections, parts
+    )
+    if not parsed:
+        raise RubricError(f"{path}: every item belongs to a disabled part")
     return Rubric(
         lab=lab,
         title=str(data.get("title", lab)),
         path=path,
         items=parsed,
-        checks=_strings(path, data, "checks"),
+        checks=checks,
         summary_dir=str(data.get("summary_dir", f"summaries/{lab}")),
         student_module=str(data.get("student_module", "")),
         protected=_strings(path, data, "protected"),
         protected_functions=_strings(path, data, "protected_functions"),
         sha256=sha256,
-        sections={k: v for k, v in data.items() if k not in _FIELDS},
+        parts=parts,
+        sections=sections,
     )
 
 

@@ -10,8 +10,10 @@ item whose findings decided nothing and include one with code
 person, with that finding as the reason. An ``auto`` item with a finding
 whose code is in :data:`SUSPICION_CODES` (a model not made from the one the
 tests gave, a tampered test run) earns nothing and waits for a person too,
-whatever its other findings say: its checks only suggest a score. Nothing
-here is lab-specific.
+whatever its other findings say: its checks only suggest a score. So does
+one with a finding whose code is in :data:`HOLD_CODES` besides those (the
+grading environment cannot run what the item needs, e.g. an optional part
+whose packages are not installed). Nothing here is lab-specific.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from grading.pipeline.rubric import Item, Rubric
 STATUSES = ("pass", "partial", "fail", "manual", "error")
 #: Finding codes that put an item on hold for a person (suspected cheating).
 SUSPICION_CODES = ("foreign_model", "tampered")
+#: Finding codes that put an item on hold for a person: suspicion, or checks
+#: that cannot run in this grading environment.
+HOLD_CODES = (*SUSPICION_CODES, "not_runnable")
 #: Finding codes of a grader that could not check, not of a failed check.
 ERROR_CODES = ("error", "grader_error")
 
@@ -71,7 +76,7 @@ def _waits_for_person(item: Item, related: list[Finding]) -> bool:
     review = any(f.code == "manual_review" for f in related) and all(
         f.earned is None for f in related
     )
-    return review or any(f.code in SUSPICION_CODES for f in related)
+    return review or any(f.code in HOLD_CODES for f in related)
 
 
 def score_item(
@@ -135,7 +140,9 @@ def score(
     Returns
     -------
     dict
-        ``{"score", "max_score", "items": [...], "unassigned": [...]}`` where
+        ``{"score", "max_score", "items": [...], "parts": [...],
+        "unassigned": [...]}`` where ``parts`` lists ``{"id", "title",
+        "points", "max_points"}`` per part in rubric order, and
         each item is ``{"id", "title", "points", "max_points", "kind", "part",
         "status", "source", "suggested_points", "override", "readme",
         "findings"}``; ``source`` is ``"check"``, ``"manual"`` (waiting) or
@@ -144,9 +151,21 @@ def score(
     overrides = overrides or {}
     items = [score_item(i, findings, overrides.get(i.id)) for i in rubric.items]
     known = {item.id for item in rubric.items}
+    parts = []
+    for part in dict.fromkeys(i.part for i in rubric.items):
+        members = [i for i in items if i["part"] == part]
+        parts.append(
+            {
+                "id": part,
+                "title": rubric.part_title(part),
+                "points": round(sum(i["points"] for i in members), 2),
+                "max_points": float(sum(i["max_points"] for i in members)),
+            }
+        )
     return {
         "score": round(sum(i["points"] for i in items), 2),
         "max_score": rubric.max_score,
         "items": items,
+        "parts": parts,
         "unassigned": [f.to_dict() for f in findings if f.item not in known],
     }

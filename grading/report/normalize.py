@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from grading.report.format import number, text
+from grading.report.format import fmt_points, number, text
 from grading.report.labels import STATUS_LABELS
 
 
@@ -95,4 +95,19 @@ def normalize_results(results: Any) -> dict[str, Any]:
         "checks": checks,
         "timings": {text(k): number(v) for k, v in timings.items()},
         "environment": env if isinstance(env, dict) else {},
+        "parts": _parts(results.get("parts")),
     }
+
+
+def _parts(raw: Any) -> list[dict[str, Any]]:
+    """The per-part totals of ``results["parts"]``, shown when there are two or more."""
+    rows = [
+        {
+            "title": text(p.get("title")) or text(p.get("id")) or "Main part",
+            "points_text": fmt_points(number(p.get("points"))),
+            "max_text": fmt_points(number(p.get("max_points"))),
+        }
+        for p in (raw if isinstance(raw, list) else [])
+        if isinstance(p, dict)
+    ]
+    return rows if len(rows) > 1 else []

@@ -235,6 +235,7 @@ def submission_view(
         "banner": _banner(res, student),
         **_score_view(res),
         "chips": _chips(items, res["items"]),
+        "parts": res["parts"],
         "items": items,
         "sections": _sections(items),
         "other": other,

@@ -264,7 +264,9 @@ def fake_hidden_root(tmp_path: Path, body: str) -> Path:
     lab = root / LAB
     lab.mkdir(parents=True)
     (lab / "test_fake_suite.py").write_text(FAKE_SUITE.replace("{body}", body))
-    (lab / "l03_fixtures.py").write_text('"""No fixtures."""\n')
+    # Every plugin the rubric loads exists, without fixtures.
+    for plugin in load_rubric(LAB).section("hidden_tests")["plugins"]:
+        (lab / f"{plugin}.py").write_text('"""No fixtures."""\n')
     return root
 
 

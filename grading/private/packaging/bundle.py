@@ -41,7 +41,12 @@ from .rubrics import BUNDLE_HEADER, bundle_rubric, write_rubrics
 #: Files copied to the top of the bundle (its README).
 BUNDLE_TEMPLATE_DIR = PRIVATE_DIR / "packaging" / "grader_bundle"
 #: Course files the hidden tests need (files or directories).
-BUNDLE_COURSE_PATHS = ("dl_in_iot_course", "requirements.txt")
+BUNDLE_COURSE_PATHS = (
+    "dl_in_iot_course",
+    "requirements.txt",
+    "requirements-structured.txt",
+    "ai_edge_torch",
+)
 #: The record that marks a folder as a grader bundle.
 BUNDLE_RECORD = ".course/bundle.json"
 #: Fields of the record that decide whether a new release changes the bundle.

@@ -33,7 +33,14 @@ from .rubrics import TEMPLATE_HEADER, public_rubric, write_rubrics
 COURSE_NAME = "Deep learning in IoT"
 
 #: Course files copied as they are (files or directories).
-COURSE_PATHS = ("dl_in_iot_course", "summaries/README.md", "requirements.txt")
+COURSE_PATHS = (
+    "dl_in_iot_course",
+    "summaries/README.md",
+    "requirements.txt",
+    # Part 2 of lab 03 (structured pruning): its pins and `import ai_edge_torch`.
+    "requirements-structured.txt",
+    "ai_edge_torch",
+)
 
 #: Course files the template does without when the course lacks them.
 OPTIONAL_PATHS = ("summaries/README.md",)

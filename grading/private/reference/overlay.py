@@ -16,6 +16,7 @@ LABS: dict[str, tuple[str, ...]] = {
     "l02_quantization": ("l02_quantization/quantization_experiments.py",),
     "l03_pruning_clustering": (
         "l03_pruning_clustering/pruning_clustering_experiments.py",
+        "l03_pruning_clustering/structured_pruning_experiments.py",
     ),
 }
 

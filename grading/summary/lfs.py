@@ -1,0 +1,146 @@
+"""Judge model files that a summary must commit with Git LFS.
+
+A file counts as committed with LFS when the repository's ``.gitattributes``
+gives it ``filter=lfs`` and ``HEAD`` holds it as an LFS pointer. A clone may
+hold the pointer without the object (``git lfs`` not installed, or the
+objects not fetched): the pointer is judged, and the result says so. The
+grader never fetches (grading runs without network); it reports whether the
+object is present and its size from the pointer.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from pathlib import Path
+
+from grading.util.git import GitError, run_git
+
+POINTER_HEAD = b"version https://git-lfs.github.com/spec/v1"
+
+
+def parse_pointer(data: bytes) -> dict[str, str] | None:
+    """Return the fields of an LFS pointer file, or None when it is not one."""
+    if not data.startswith(POINTER_HEAD) or len(data) > 1024:
+        return None
+    fields = {}
+    for line in data.decode("utf-8", errors="replace").splitlines():
+        key, _, value = line.partition(" ")
+        fields[key] = value.strip()
+    return fields if "oid" in fields and "size" in fields else None
+
+
+def lfs_patterns(root: Path) -> list[str]:
+    """Patterns of ``.gitattributes`` files (root and sub-folders) with filter=lfs."""
+    patterns = []
+    for attributes in sorted(root.rglob(".gitattributes"))[:20]:
+        if ".git" in attributes.relative_to(root).parts[:-1]:
+            continue
+        base = attributes.parent.relative_to(root).as_posix()
+        try:
+            text = attributes.read_text(encoding="utf-8", errors="replace")[:100_000]
+        except OSError:
+            continue
+        for line in text.splitlines():
+            parts = line.split()
+            if len(parts) >= 2 and "filter=lfs" in parts[1:]:
+                pattern = parts[0]
+                if base != "." and "/" not in pattern.strip("/"):
+                    pattern = f"{base}/**/{pattern}"
+                patterns.append(pattern)
+    return patterns
+
+
+def _matches(rel: str, patterns: list[str]) -> bool:
+    name = rel.rsplit("/", 1)[-1]
+    for pattern in patterns:
+        bare = pattern.lstrip("/")
+        if "/" not in bare and fnmatch.fnmatch(name, bare):
+            return True
+        if fnmatch.fnmatch(rel, bare) or fnmatch.fnmatch(rel, bare.replace("**/", "")):
+            return True
+    return False
+
+
+def _committed(root: Path, rel: str) -> bytes | None:
+    """The first bytes of ``rel`` as committed in HEAD (None when not committed)."""
+    try:
+        size = int(run_git(["cat-file", "-s", f"HEAD:{rel}"], root, timeout=30))
+        if size > 1024:
+            return b"<binary>"
+        text = run_git(["cat-file", "-p", f"HEAD:{rel}"], root, timeout=30)
+        return (text + "\n").encode()
+    except (GitError, ValueError):
+        return None
+
+
+def judge(root: Path, folder: str, extensions: list[str]) -> dict:
+    """Judge the model files with one of ``extensions`` under ``folder``.
+
+    Returns
+    -------
+    dict
+        ``{"score": 0..1, "message", "code", "files": [...], "size": int|None}``:
+        1 for a file tracked by LFS and committed as a pointer, 0.5 for one
+        committed without LFS (or tracked but not committed), 0 for none.
+    """
+    base = root / folder
+    files = sorted(
+        p
+        for p in (base.rglob("*") if base.is_dir() else [])
+        if p.is_file() and p.suffix.lower() in extensions and ".git" not in p.parts
+    )[:20]
+    shown = "/".join(extensions)
+    if not files:
+        return {
+            "score": 0.0,
+            "code": "missing",
+            "message": f"no {shown} file in {folder}/",
+            "files": [],
+            "size": None,
+        }
+    patterns = lfs_patterns(root)
+    results = []
+    for path in files:
+        rel = path.relative_to(root).as_posix()
+        tracked = _matches(rel, patterns)
+        head = _committed(root, rel)
+        pointer = parse_pointer(head) if head else None
+        with path.open("rb") as handle:
+            local = parse_pointer(handle.read(1025))
+        results.append((rel, tracked, head is not None, pointer, local))
+    best = max(results, key=lambda r: (r[3] is not None, r[1], r[2]))
+    rel, tracked, committed, pointer, local = best
+    if pointer is not None:
+        where = (
+            "judged from the LFS pointer; the object is not in this clone"
+            if local is not None
+            else "the LFS object is present in this clone"
+        )
+        return {
+            "score": 1.0,
+            "code": "",
+            "message": f"{rel} is committed with Git LFS ({where})",
+            "files": [r[0] for r in results],
+            "size": int(pointer["size"]) if pointer["size"].isdigit() else None,
+        }
+    if committed:
+        message = f"{rel} is committed, but as a regular file, not with Git LFS"
+        if not tracked:
+            message += " (no filter=lfs pattern in .gitattributes matches it)"
+        else:
+            message += " (it was added before `git lfs track`; re-add it)"
+        return {
+            "score": 0.5,
+            "code": "not_lfs",
+            "message": message,
+            "files": [r[0] for r in results],
+            "size": path.stat().st_size,
+        }
+    return {
+        "score": 0.5 if tracked else 0.0,
+        "code": "not_committed",
+        "message": f"{rel} is in the folder but not committed"
+        + (" (it is tracked by LFS in .gitattributes)" if tracked else ""),
+        "files": [r[0] for r in results],
+        "size": None,
+    }
