@@ -70,7 +70,7 @@ def bundle_files(source: Path = REPO_ROOT) -> dict[str, Path]:
     return collect_files(
         source,
         course_paths=BUNDLE_COURSE_PATHS,
-        optional=(),
+        optional=("requirements-structured.txt", "ai_edge_torch"),
         excludes=BUNDLE_EXCLUDES,
         top_level=packaging_dir(source, BUNDLE_TEMPLATE_DIR),
     )

@@ -4,8 +4,9 @@ A release is refused when a *secret line* occurs anywhere in its files, as a
 whole line or inside a longer one, whatever the spacing. The secret lines:
 
 - of the reference solutions (``grading/private/reference/``), for every
-  release: the lines inside the bodies of its Python functions (code and
-  comments, not docstrings, not ``def`` lines, which the stubs share) and
+  release: the lines inside the bodies of its Python functions (code
+  without its trailing comment, and comment lines; not docstrings, not
+  ``def`` lines, which the stubs share) and
   every line of its other files;
 - of the hidden suites (``grading/hidden/suites/``), for the student
   template, the same way.
@@ -83,6 +84,14 @@ def _candidate_lines(path: Path) -> list[tuple[int, str]]:
     return list(enumerate(lines, start=1))
 
 
+def _without_comment(line: str) -> str:
+    """Return a line of code without its trailing comment (a comment-only
+    line is kept whole): a shared idiom such as ``except Exception:  # noqa``
+    is not a solution, whatever its comment says."""
+    code, hashmark, _comment = line.partition("  #")
+    return code if hashmark and code.strip() else line
+
+
 def _one_line_strings(folder: Path) -> str:
     """Every one-line string literal of the Python files under ``folder``."""
     found = []
@@ -136,7 +145,7 @@ def secret_lines(folder: Path, public: set[str], quoted: str = "") -> dict[str, 
         return found
     for path, rel in walk_files(folder, folder.parent):
         for number, line in _candidate_lines(path):
-            text = normal(line)
+            text = normal(_without_comment(line) if path.suffix == ".py" else line)
             if len(text) < MIN_LINE or text in public or _IMPORT.match(text):
                 continue
             if text in quoted:

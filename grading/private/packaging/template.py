@@ -43,7 +43,11 @@ COURSE_PATHS = (
 )
 
 #: Course files the template does without when the course lacks them.
-OPTIONAL_PATHS = ("summaries/README.md",)
+OPTIONAL_PATHS = (
+    "summaries/README.md",
+    "requirements-structured.txt",
+    "ai_edge_torch",
+)
 
 
 def template_files(source: Path = REPO_ROOT) -> dict[str, Path]:
