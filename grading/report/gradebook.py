@@ -411,6 +411,19 @@ def index_view(rows: list[dict], columns: list[dict[str, Any]], title: str) -> d
     }
 
 
+def similarity_section(grades_dir: Path) -> dict[str, Any] | None:
+    """Return the class page's similarity section (instructor only), or None.
+
+    Built by :func:`grading.private.similarity.view.class_page_section` from
+    ``similarity.json``; a released grader has no private part and no section.
+    """
+    try:
+        from grading.private.similarity.view import class_page_section
+    except ImportError:
+        return None
+    return class_page_section(grades_dir)
+
+
 def write_gradebook(grades_dir: Path) -> dict[str, Path]:
     """Write ``gradebook.csv`` and ``index.html`` for a folder of gradings.
 
@@ -439,6 +452,8 @@ def write_gradebook(grades_dir: Path) -> dict[str, Path]:
     labs = Counter(r["results"]["lab"] for r in records if r["results"])
     title = views.lab_title(labs.most_common(1)[0][0]) if labs else "Gradebook"
     csv_path = write_atomic(grades_dir / GRADEBOOK_CSV, gradebook_csv(rows, columns))
-    html = render_template("index.html.j2", **index_view(rows, columns, title))
+    view = index_view(rows, columns, title)
+    view["similarity"] = similarity_section(grades_dir)
+    html = render_template("index.html.j2", **view)
     index_path = write_atomic(grades_dir / INDEX_HTML, html)
     return {"csv": csv_path, "index": index_path}
