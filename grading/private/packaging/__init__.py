@@ -165,12 +165,14 @@ def public_rubric(path: Path) -> dict[str, Any]:
     Returns
     -------
     dict
-        The rubric without the ``[hidden_tests]`` section and without check
-        entries whose id starts with one of :data:`HIDDEN_CHECK_PREFIXES`.
+        The rubric without the ``[hidden_tests]`` and ``[similarity]``
+        sections and without check entries whose id starts with one of
+        :data:`HIDDEN_CHECK_PREFIXES`.
         Items keep their points, so the maximum score is unchanged.
     """
     rubric = tomllib.loads(path.read_text(encoding="utf-8"))
     rubric.pop("hidden_tests", None)
+    rubric.pop("similarity", None)  # instructor only (grading/private/similarity)
     for item in rubric.get("items", []):
         item["checks"] = [
             entry
