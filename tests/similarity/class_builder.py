@@ -134,8 +134,6 @@ def draw_matrix(counts: np.ndarray, title: str, cell: int = 14) -> bytes:
     side = n * cell
     canvas = np.full((side + 120, side + 160, 3), 255, dtype=np.uint8)
     cells = np.repeat(np.repeat(_blues(rows), cell, axis=0), cell, axis=1)
-    cells[cell - 1 :: cell, :, :] = 255  # thin grid lines
-    cells[:, cell - 1 :: cell, :] = 255
     canvas[60 : 60 + side, 80 : 80 + side] = cells
     bar = _blues(np.linspace(1, 0, side))[:, None, :]
     canvas[60 : 60 + side, side + 100 : side + 120] = bar

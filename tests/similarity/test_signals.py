@@ -122,15 +122,21 @@ def test_distances_equal_imagehash_differences():
 
     blobs = [_png(s) for s in range(4)]
     bits = np.stack([image_hashes.phash_bits(b, 16) for b in blobs])
-    hashes = [
-        imagehash.phash(Image.open(io.BytesIO(b)).convert("L"), 16) for b in blobs
-    ]
+    hashes = [imagehash.ImageHash(b.reshape(16, 16)) for b in bits]
     matrix = image_hashes.distances(bits, bits)
     for i in range(4):
         for j in range(4):
             assert matrix[i, j] == hashes[i] - hashes[j]
     assert image_hashes.from_hex(image_hashes.to_hex(bits[0]), 16).tolist() == (
         bits[0].tolist()
+    )
+    # small images go to imagehash as they are
+    small = Image.open(io.BytesIO(blobs[0])).convert("L").resize((60, 50))
+    buffer = io.BytesIO()
+    small.save(buffer, format="PNG")
+    assert (
+        image_hashes.phash_bits(buffer.getvalue(), 16).tolist()
+        == np.asarray(imagehash.phash(small, 16).hash).ravel().tolist()
     )
 
 
@@ -240,3 +246,23 @@ def test_bad_similarity_sections_name_the_key():
     with pytest.raises(SettingsError, match="code: expected a list"):
         from_section({"code": "dl_in_iot_course/*.py"})
     assert from_section({}).threshold == 0.7
+
+
+def test_stored_embedded_default_data_is_current():
+    defaults, warnings = embedded.load("l03_pruning_clustering", SETTINGS)
+    assert warnings == []
+    for kind in ("accuracy", "precision", "g_mean", "sensitivity"):
+        assert len(defaults.values[kind]) >= 8  # every variant, several runs
+    assert defaults.images.shape == (len(defaults.images), SETTINGS.image_hash_size**2)
+    assert len(defaults.images) >= 8
+
+
+def test_embedded_default_is_read_with_the_summary_reader(tmp_path):
+    run = cb.default_run()
+    results = cb.write_default_results(tmp_path / "run", run)
+    rubric = load_rubric("l03_pruning_clustering")
+    data = embedded.build_from([results], rubric, SETTINGS)
+    assert len(data["images"]) == len({v: 0 for v in cb.VARIANTS})
+    precision = {run.metrics[v]["precision"] for v in cb.VARIANTS}
+    assert precision <= set(data["values"]["precision"])
+    assert data["image_hash"] == image_hashes.HASH_RECIPE

@@ -90,7 +90,8 @@ def load(
         artifacts={str(a) for a in data.get("artifacts") or []},
     )
     warnings = []
-    if data.get("image_hash_size") == settings.image_hash_size:
+    same_recipe = data.get("image_hash") == image_hashes.HASH_RECIPE
+    if data.get("image_hash_size") == settings.image_hash_size and same_recipe:
         bits = [
             image_hashes.from_hex(str(h), settings.image_hash_size)
             for h in data.get("images") or []
@@ -100,8 +101,10 @@ def load(
             result.images = np.stack(bits)
     else:
         warnings.append(
-            f"{path.name} has image hashes of size {data.get('image_hash_size')}, "
-            f"the rubric asks {settings.image_hash_size}: run the generator again"
+            f"{path.name} has image hashes of size {data.get('image_hash_size')} "
+            f"made by {data.get('image_hash')!r}; the rubric asks "
+            f"{settings.image_hash_size} by {image_hashes.HASH_RECIPE!r}: run "
+            "python -m grading.private.similarity.embedded again"
         )
     return result, warnings
 
@@ -245,6 +248,7 @@ def build_from(folders: list[Path], rubric, settings: Settings) -> dict:
         "command": f"python -m grading lab {rubric.lab} --reference",
         "values": {k: sorted(float(v) for v in vs) for k, vs in sorted(values.items())},
         "image_hash_size": settings.image_hash_size,
+        "image_hash": image_hashes.HASH_RECIPE,
         "images": images,
         "artifacts": sorted(artifacts),
     }
