@@ -27,8 +27,11 @@ GRADES_OR_CLONES is one of:
     with the flagged pairs and their evidence;
   - a folder with one clone (or plain folder) per student: give --out.
 
+Fingerprints are kept in OUT/.similarity-cache/ (keyed by commit, rubric,
+templates and code), so a second run only fingerprints what changed.
 Nothing of this reaches a student's report. Exit code 0 when the
-comparison ran (flagged pairs or not), 2 on bad input.
+comparison ran (flagged pairs or not), 2 on bad input. See
+docs/similarity.md.
 
 Examples:
   python -m grading similarity grades
@@ -66,6 +69,11 @@ def register(parser: argparse.ArgumentParser) -> None:
         "--json", action="store_true", help="print similarity.json instead of the table"
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="fingerprint everything again (default: reuse OUT/.similarity-cache)",
+    )
 
 
 def _table(result: dict) -> str:
@@ -115,9 +123,15 @@ def run(args: argparse.Namespace) -> int:
         return 2
     out = args.out or path
     jobs = args.jobs if args.jobs is not None else similarity.default_jobs()
+    from grading.private.similarity.cache import CACHE_DIR
+
     try:
         result = similarity.detect(
-            path, lab=args.lab, jobs=max(1, jobs), progress=not args.no_progress
+            path,
+            lab=args.lab,
+            jobs=max(1, jobs),
+            progress=not args.no_progress,
+            cache_dir=None if args.no_cache else out / CACHE_DIR,
         )
     except (
         similarity.SourceError,

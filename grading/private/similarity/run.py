@@ -17,7 +17,7 @@ from typing import Any
 
 import grading
 from grading.pipeline.rubric import Rubric, load_rubric
-from grading.private.similarity import boilerplate, compare, embedded
+from grading.private.similarity import boilerplate, cache, compare, embedded
 from grading.private.similarity.code import fingerprint_code
 from grading.private.similarity.fingerprint import Fingerprint, fingerprint
 from grading.private.similarity.settings import SIGNALS, Settings, from_rubric
@@ -32,19 +32,38 @@ MAX_UNFLAGGED = 100
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(rubric: Rubric, settings: Settings, hashes: frozenset[int]) -> None:
-    _WORKER.update(rubric=rubric, settings=settings, hashes=hashes)
+def _init_worker(
+    rubric: Rubric,
+    settings: Settings,
+    hashes: frozenset[int],
+    cache_dir: Path | None = None,
+    context: str = "",
+) -> None:
+    _WORKER.update(
+        rubric=rubric,
+        settings=settings,
+        hashes=hashes,
+        cache_dir=cache_dir,
+        context=context,
+    )
 
 
-def _work(source: SubmissionSource) -> Fingerprint:
+def _work(source: SubmissionSource) -> tuple[Fingerprint, str | None, bool]:
+    """Return the fingerprint of ``source``, its cache key, and if it was cached."""
+    entry = cache.key(source, _WORKER["context"]) if _WORKER["cache_dir"] else None
+    cached = cache.load(_WORKER["cache_dir"], entry)
+    if cached is not None:
+        return cached, entry, True
     try:
-        return fingerprint(
+        fp = fingerprint(
             source, _WORKER["rubric"], _WORKER["settings"], _WORKER["hashes"]
         )
     except Exception as exc:  # noqa: BLE001 - one bad submission never stops a class
         fp = Fingerprint(source.student)
         fp.problems.append(f"could not be fingerprinted: {exc!r}")
-        return fp
+        return fp, None, False
+    cache.store(_WORKER["cache_dir"], entry, fp)
+    return fp, entry, False
 
 
 def fingerprints(
@@ -55,10 +74,27 @@ def fingerprints(
     *,
     jobs: int = 1,
     progress: bool = False,
-) -> list[Fingerprint]:
-    """Fingerprint every submission, ``jobs`` at a time, in input order."""
+    cache_dir: Path | None = None,
+) -> tuple[list[Fingerprint], int]:
+    """Fingerprint every submission, ``jobs`` at a time, in input order.
+
+    With ``cache_dir``, fingerprints of an earlier run with the same commit,
+    rubric, templates and code are read from it instead (see
+    :mod:`~grading.private.similarity.cache`), and unused entries removed.
+
+    Returns
+    -------
+    tuple
+        The fingerprints and how many came from the cache.
+    """
     from tqdm import tqdm
 
+    context = (
+        cache.context_digest(settings.as_dict(), rubric.sha256, hashes)
+        if cache_dir
+        else ""
+    )
+    args = (rubric, settings, hashes, cache_dir, context)
     bar = tqdm(
         total=len(sources),
         unit="sub",
@@ -67,26 +103,25 @@ def fingerprints(
         file=sys.stderr,
         dynamic_ncols=True,
     )
+    done = []
     try:
         if jobs <= 1 or len(sources) < 4:
-            _init_worker(rubric, settings, hashes)
-            out = []
+            _init_worker(*args)
             for source in sources:
-                out.append(_work(source))
+                done.append(_work(source))
                 bar.update(1)
-            return out
-        with ProcessPoolExecutor(
-            max_workers=jobs,
-            initializer=_init_worker,
-            initargs=(rubric, settings, hashes),
-        ) as pool:
-            out = []
-            for fp in pool.map(_work, sources, chunksize=4):
-                out.append(fp)
-                bar.update(1)
-            return out
+        else:
+            with ProcessPoolExecutor(
+                max_workers=jobs, initializer=_init_worker, initargs=args
+            ) as pool:
+                for result in pool.map(_work, sources, chunksize=2):
+                    done.append(result)
+                    bar.update(1)
     finally:
         bar.close()
+    if cache_dir:
+        cache.prune(cache_dir, {entry for _, entry, _ in done if entry})
+    return [fp for fp, _, _ in done], sum(1 for _, _, hit in done if hit)
 
 
 def _reference_print(rubric: Rubric, settings: Settings, hashes: frozenset[int]):
@@ -215,6 +250,7 @@ def detect(
     jobs: int = 1,
     progress: bool = False,
     data_dir: Path | None = None,
+    cache_dir: Path | None = None,
 ) -> dict[str, Any]:
     """Compare every pair of submissions under ``path``.
 
@@ -232,6 +268,9 @@ def detect(
     data_dir : Path, optional
         Folder of the stored data (``<lab>.boilerplate.json``,
         ``<lab>.embedded-default.json``); the package's ``data/`` by default.
+    cache_dir : Path, optional
+        Keep fingerprints there between runs (see
+        :mod:`~grading.private.similarity.cache`); none by default.
 
     Returns
     -------
@@ -250,8 +289,14 @@ def detect(
     hashes, warnings = boilerplate.template_hashes(settings, rubric.lab, data_dir)
     defaults, more = embedded.load(rubric.lab, settings, data_dir)
     warnings += more
-    prints = fingerprints(
-        sources, rubric, settings, hashes, jobs=jobs, progress=progress
+    prints, cached = fingerprints(
+        sources,
+        rubric,
+        settings,
+        hashes,
+        jobs=jobs,
+        progress=progress,
+        cache_dir=cache_dir,
     )
     fingerprinted = time.monotonic()
     pairs, stats = _pairs(prints, settings, defaults)
@@ -276,6 +321,7 @@ def detect(
         "common": {k: v for k, v in stats.items() if k != "code_sets"},
         "students": _students(prints),
         "warnings": warnings,
+        "fingerprints_cached": cached,
         "seconds": {
             "fingerprints": round(fingerprinted - start, 2),
             "compare": round(end - fingerprinted, 2),
@@ -312,7 +358,9 @@ def run_for_batch(
         ``similarity.json``, or None when the step failed.
     """
     try:
-        result = detect(out, lab=lab, jobs=jobs, progress=progress)
+        result = detect(
+            out, lab=lab, jobs=jobs, progress=progress, cache_dir=out / cache.CACHE_DIR
+        )
         path = write(result, out)
         from grading.report import write_gradebook
 
