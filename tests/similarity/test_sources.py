@@ -104,3 +104,27 @@ def test_snapshot_never_lists_symlinks_or_git_internals(tmp_path):
     os.symlink("/etc/hostname", folder / "b.txt")
     snap = Snapshot(SubmissionSource("s", str(folder)))
     assert list(snap.entries) == ["a.txt"]
+
+
+def test_a_huge_summary_folder_is_written_out_only_in_part(tmp_path, monkeypatch):
+    from grading.private.similarity import sources
+
+    clone = cb.write_submission(tmp_path / "big", _student("big"))
+    junk = clone / cb.SUMMARY_DIR / "junk"
+    junk.mkdir()
+    for i in range(30):
+        (junk / f"{i:02d}.bin").write_bytes(os.urandom(50_000))
+    cb.git(clone, "add", "-A")
+    cb.git(clone, "commit", "-qm", "l03_pruning_clustering: Add junk")
+    monkeypatch.setattr(sources, "MAX_MATERIALIZED", 200_000)
+    snap = Snapshot(
+        SubmissionSource("big", str(clone), cb.git(clone, "rev-parse", "HEAD").strip())
+    )
+    folder = snap.materialize(("summaries/**",), 16_000_000)
+    try:
+        written = [p for p in folder.rglob("*") if p.is_file()]
+        assert sum(p.stat().st_size for p in written) <= 200_000
+        assert (folder / cb.SUMMARY_DIR / "summary.md").is_file()  # smallest first
+    finally:
+        snap.release(folder)
+    assert not folder.exists()

@@ -24,6 +24,10 @@ from grading.util.globs import glob_regex
 
 #: Files looked at per submission, at most (a repository with more is cut).
 MAX_FILES = 20_000
+#: Bytes and files of a summary folder written out for the reader, at most
+#: (the smallest files first: the summary itself is small).
+MAX_MATERIALIZED = 64_000_000
+MAX_MATERIALIZED_FILES = 400
 LFS_PREFIX = b"version https://git-lfs.github.com/spec/v1"
 
 
@@ -205,15 +209,25 @@ class Snapshot:
     def materialize(self, patterns: tuple[str, ...], cap: int) -> Path:
         """Write the matching files to a scratch folder and return it.
 
-        A folder snapshot is returned as it is; the caller removes a scratch
-        folder with :func:`release`.
+        Files larger than ``cap`` are left out, and so is what goes past
+        :data:`MAX_MATERIALIZED` bytes or :data:`MAX_MATERIALIZED_FILES`
+        files. A folder snapshot is returned as it is; the caller removes a
+        scratch folder with :meth:`release`.
         """
         if not self.is_git:
             return self.root
         scratch = Path(tempfile.mkdtemp(prefix="similarity-"))
-        for path, data in self.read_many(self.matching(patterns), cap).items():
+        chosen, total = [], 0
+        for entry in sorted(self.matching(patterns), key=lambda e: e.size):
+            if entry.size > cap or total + entry.size > MAX_MATERIALIZED:
+                continue
+            if len(chosen) >= MAX_MATERIALIZED_FILES:
+                break
+            chosen.append(entry)
+            total += entry.size
+        for path, data in self.read_many(chosen, cap).items():
             target = scratch / path
-            if ".." in Path(path).parts:
+            if ".." in Path(path).parts or Path(path).is_absolute():
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
