@@ -176,8 +176,8 @@ def class_page_section(grades: Path) -> dict[str, Any] | None:
         "summary": (
             f"{data.get('submissions', 0)} submissions, "
             f"{data.get('pairs_compared', 0)} pairs compared, "
-            f"{len(pairs)} flagged; {max(0, listed - len(pairs))} more pairs with "
-            f"weaker evidence are in {SIMILARITY_JSON}"
+            f"{len(pairs)} flagged, {max(0, listed - len(pairs))} more with "
+            "weaker evidence"
         ),
         "generated_at": _text(data.get("generated_at"), 40),
         "json_link": SIMILARITY_JSON,
