@@ -82,6 +82,7 @@ class Snapshot:
         self.is_git = bool(source.commit)
         self.entries: dict[str, Entry] = {}
         self.problems: list[str] = []
+        self._blobs: dict[str, bytes] = {}  # blobs read so far, by id
         if self.is_git:
             self._list_git()
         else:
@@ -171,8 +172,16 @@ class Snapshot:
                 except OSError as exc:
                     self.problems.append(f"cannot read {entry.path}: {exc.strerror}")
             return out
-        stdin = "".join(f"{e.blob}\n" for e in small).encode()
-        done = self._git(["cat-file", "--batch"], input=stdin)
+        missing = sorted({e.blob for e in small} - set(self._blobs))
+        if missing:
+            self._blobs.update(self._cat_file(missing))
+        return {e.path: self._blobs[e.blob] for e in small if e.blob in self._blobs}
+
+    def _cat_file(self, blobs: list[str]) -> dict[str, bytes]:
+        """Read blobs with one ``git cat-file --batch`` call."""
+        done = self._git(
+            ["cat-file", "--batch"], input="".join(f"{b}\n" for b in blobs).encode()
+        )
         if done.returncode != 0:
             self.problems.append("cannot read blobs with git cat-file")
             return {}
@@ -189,7 +198,7 @@ class Snapshot:
             size = int(header[2])
             by_blob[header[0]] = raw[pos : pos + size]
             pos += size + 1
-        return {e.path: by_blob[e.blob] for e in small if e.blob in by_blob}
+        return by_blob
 
     def identity(self, entry: Entry, data: bytes | None = None) -> str:
         """Return a content id of ``entry``: its blob id, or an LFS object id."""
