@@ -89,6 +89,14 @@ def test_identical_values_count_by_kind_weight_and_digits():
     assert (0, 2) not in signals
 
 
+def test_a_value_repeated_across_variants_is_a_constant_not_a_result():
+    constant = [_value("size", 16_423_457, v) for v in cb.VARIANTS]
+    measured = [_value("g_mean", 0.7012345), _value("g_mean", 0.7012345, "x")]
+    prints = [_fp("a", constant + measured), _fp("b", constant + measured)]
+    signals, _ = compare.number_signals(prints, SETTINGS, embedded.Defaults(), 4)
+    assert [d["kind"] for d in signals[(0, 1)].details] == ["g_mean"]
+
+
 def test_values_of_the_embedded_default_and_common_values_do_not_count():
     defaults = embedded.Defaults(values={"precision": [0.866905], "g_mean": [0.817073]})
     # written as a percentage with two decimals: still the default's value

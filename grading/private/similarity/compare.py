@@ -24,6 +24,8 @@ from grading.private.similarity.settings import Settings
 from grading.private.similarity.summary_data import Value
 
 Pair = tuple[int, int]
+#: A value a summary gives this many variants is a constant, not a result.
+REPEATED = 3
 
 
 @dataclass
@@ -129,10 +131,16 @@ def informative_values(
     """Return the values of a summary that could tell a copy, by key.
 
     A value counts when its kind has a weight, it has the kind's minimum of
-    significant digits, and the embedded default does not give it.
+    significant digits, the embedded default does not give it, and the
+    summary does not give it for three variants or more (a constant, such as
+    the uncompressed size read into every variant's row, is not a
+    measurement).
     """
     out: dict[str, Value] = {}
+    repeats = Counter(v.key for v in fp.summary.values)
     for value in fp.summary.values:
+        if repeats[value.key] >= REPEATED:
+            continue
         kind = settings.kind(value.kind)
         if kind.weight <= 0 or value.digits < kind.min_digits:
             continue
