@@ -263,6 +263,19 @@ def gradebook_csv(rows: list[dict], columns: list[dict[str, Any]]) -> str:
     return buffer.getvalue()
 
 
+def similarity_section(grades_dir: Path) -> dict[str, Any] | None:
+    """Return the class page's similarity section (instructor only), or None.
+
+    Built by :func:`grading.private.similarity.view.class_page_section` from
+    ``similarity.json``; a released grader has no private part and no section.
+    """
+    try:
+        from grading.private.similarity.view import class_page_section
+    except ImportError:
+        return None
+    return class_page_section(grades_dir)
+
+
 def write_gradebook(grades_dir: Path) -> dict[str, Path]:
     """Write ``gradebook.csv`` and ``index.html`` for a folder of gradings.
 
@@ -294,6 +307,7 @@ def write_gradebook(grades_dir: Path) -> dict[str, Path]:
     title = lab_title(labs.most_common(1)[0][0]) if labs else "Gradebook"
     csv_path = write_atomic(grades_dir / GRADEBOOK_CSV, gradebook_csv(rows, columns))
     view = index_view(rows, columns, title, GRADEBOOK_CSV)
+    view["similarity"] = similarity_section(grades_dir)
     html = render_template("index.html.j2", **view)
     index_path = write_atomic(grades_dir / INDEX_HTML, html)
     return {"csv": csv_path, "index": index_path}

@@ -75,6 +75,7 @@ class BatchRequest:
     progress: bool = True
     task_index: int | None = None
     grade_args: list[str] = field(default_factory=list)
+    similarity: bool = True
 
 
 def count_status(not_graded: int) -> int:
@@ -186,6 +187,12 @@ def run_local(request: BatchRequest, roster: Roster, tell: Say = say) -> int:
         finally:
             clean_stale(out)
         files = write_gradebook(out)
+        if request.similarity:
+            from grading.private.similarity import run_for_batch
+
+            run_for_batch(
+                out, lab=request.lab, jobs=request.jobs, progress=request.progress
+            )
     failed = sum(o.status != "graded" for o in outcomes)
     missing = not_graded(roster, out)
     tell(

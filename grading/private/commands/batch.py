@@ -15,7 +15,9 @@ HELP = "grade every submission of a class (folder of clones or roster CSV)"
 DESCRIPTION = """\
 Grade every submission of a class, each in its own process and working copy,
 and write OUT/<student>/ (reports, results.json, grade.log) and the gradebook
-(OUT/gradebook.csv, OUT/index.html).
+(OUT/gradebook.csv, OUT/index.html). At the end, every pair of submissions
+is compared (OUT/similarity.json and a section of index.html; instructor
+only; --no-similarity skips it).
 
 SUBMISSIONS is one of:
   - a folder with one clone per student (the folder name is the student id);
@@ -131,6 +133,11 @@ def register(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="no progress bar (one line per submission instead)",
     )
+    parser.add_argument(
+        "--no-similarity",
+        action="store_true",
+        help="skip the similarity step at the end (see 'similarity --help')",
+    )
     parser.add_argument("--task-index", type=int, default=None, help=argparse.SUPPRESS)
 
 
@@ -160,6 +167,7 @@ def run(args: argparse.Namespace) -> int:
         wait=args.wait,
         progress=not args.no_progress,
         task_index=args.task_index,
+        similarity=not args.no_similarity,
         grade_args=list(getattr(args, "passthrough", [])),
     )
     return run_session(request)

@@ -4,7 +4,8 @@ Every rubric of ``grading/labs/`` is read and written again, so comments
 (which may hold instructor notes) never leave, and instructor-only data is
 removed: every key named ``instructor`` or starting with ``instructor_``
 (``instructor_notes = "..."``, an ``[instructor]`` table, in any table or
-item). The student template's rubric also loses the checks fed by the hidden
+item) and the sections of :data:`INSTRUCTOR_SECTIONS` (the similarity
+thresholds). The student template's rubric also loses the checks fed by the hidden
 tests; the grader bundle's rubric keeps them, since it runs those tests.
 """
 
@@ -18,6 +19,8 @@ from typing import Any
 from .files import ReleaseError
 from .toml_writer import dumps_toml
 
+#: Top-level sections only the instructor's own tools read: never released.
+INSTRUCTOR_SECTIONS = ("similarity",)
 #: Check-id prefixes that belong to the hidden tests; they are removed from
 #: the student template's rubric.
 HIDDEN_CHECK_PREFIXES = ("hidden.", "hidden_tests.", "artifact.")
@@ -63,7 +66,10 @@ def bundle_rubric(path: Path) -> dict[str, Any]:
     dict
         Every item, check and section, without instructor-only keys.
     """
-    return without_instructor_data(tomllib.loads(path.read_text(encoding="utf-8")))
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    for name in INSTRUCTOR_SECTIONS:
+        data.pop(name, None)
+    return without_instructor_data(data)
 
 
 def public_rubric(path: Path) -> dict[str, Any]:

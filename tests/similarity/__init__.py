@@ -1,0 +1,1 @@
+"""Tests of the similarity step (grading/private/similarity)."""
