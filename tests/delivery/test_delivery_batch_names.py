@@ -86,6 +86,7 @@ def test_unusable_folder_names_are_listed_as_not_graded(tmp_path):
         "index.html",
         "batch-plan.json",
         "not-graded.json",
+        "similarity.json",
     }
     argv = json.loads((out / "alice" / "results.json").read_text())["argv"]
     assert "--student=alice" in argv
