@@ -23,7 +23,6 @@ Hidden tests (``grading/hidden/suites/``), reference solutions
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import shutil
@@ -34,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import grading
-from grading.util.git import GitError, run_git
+from grading.util.git import GitError, git_blob_sha, run_git
 from grading.util.paths import REPO_ROOT, STUDENT_TEMPLATE_DIR
 
 TEMPLATE_DIR = STUDENT_TEMPLATE_DIR
@@ -241,11 +240,6 @@ def dumps_toml(data: dict[str, Any], header: str = "") -> str:
 
     emit(data, "")
     return "\n".join(lines) + "\n"
-
-
-def git_blob_sha(data: bytes) -> str:
-    """Return the git blob sha1 of ``data`` (what ``git hash-object`` prints)."""
-    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
 def _source_commit(source: Path) -> str:
