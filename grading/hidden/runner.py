@@ -42,6 +42,7 @@ from grading.pipeline.findings import Finding
 from grading.pipeline.options import DEFAULT_TEST_TIMEOUT, DEFAULT_TESTS_TIMEOUT
 from grading.pipeline.rubric import Item
 from grading.util.paths import REFERENCE_DIR, REPO_ROOT, SUITES_DIR
+from grading.versions.identify import identify_for
 
 INSTRUCTOR_ROOT = REPO_ROOT
 HIDDEN_ROOT = SUITES_DIR
@@ -609,6 +610,7 @@ def run(ctx: CheckContext) -> CheckResult:
     findings: list[Finding] = []
     findings += make_working_copy(ctx.submission, workcopy)
     findings += _ignored_config(workcopy)
+    template = identify_for(ctx)
     findings += restore_protected(
         workcopy,
         ctx.rubric.protected,
@@ -634,6 +636,8 @@ def run(ctx: CheckContext) -> CheckResult:
         "GRADER_TESTS_DIR": str(tests.resolve()),
         "GRADER_FAST_EXIT": "1",
     }
+    if template.asks is not None:
+        env["GRADER_ASKS"] = ",".join(template.asks)
     cache = ctx.options.hidden_tests_cache
     if cache:
         Path(cache).mkdir(parents=True, exist_ok=True)

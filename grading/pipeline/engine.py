@@ -33,6 +33,7 @@ from grading.pipeline.rubric import Rubric, RubricError, load_rubric
 from grading.pipeline.scoring import score
 from grading.sandbox.environment import EnvironmentProblem, check_environment
 from grading.util.paths import REPO_ROOT
+from grading.versions.identify import identify_for
 
 #: The instructor's repository (stubs, misc package, hidden tests).
 INSTRUCTOR_ROOT = REPO_ROOT
@@ -146,6 +147,26 @@ def _environment(
     return environment, findings
 
 
+def _template_version(ctx: CheckContext, progress: Progress) -> list[Finding]:
+    """Identify the template version (set on ``ctx``); its finding, or a note."""
+    try:
+        template = identify_for(ctx)
+    except Exception as exc:  # noqa: BLE001 - grading goes on without it
+        return [
+            Finding(
+                check="template.version",
+                item="",
+                passed=None,
+                message="The template version could not be identified "
+                f"({type(exc).__name__}: {exc}); every requirement is graded.",
+                code="template_unknown",
+                audience="instructor",
+            )
+        ]
+    progress(f"template: {', '.join(template.candidates)} ({template.method})")
+    return [template.finding(ctx.rubric.requirements)]
+
+
 def _run_in_scratch(
     submission: Path,
     out_dir: Path,
@@ -157,7 +178,9 @@ def _run_in_scratch(
     workdir = _scratch_folder(submission, out_dir)
     try:
         ctx = CheckContext(submission, workdir, rubric.lab, rubric, options)
-        findings, info = run_checks(rubric, ctx, progress)
+        findings = _template_version(ctx, progress)
+        checked, info = run_checks(rubric, ctx, progress)
+        findings += checked
     finally:
         if options.keep_workdir:
             progress(f"scratch folder kept: {workdir}")
