@@ -616,6 +616,8 @@ def run(ctx: CheckContext) -> CheckResult:
         ctx.rubric.protected,
         ctx.rubric.protected_functions,
         INSTRUCTOR_ROOT,
+        template.facts(),
+        template.version,
     )
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     shutil.copytree(source, tests, ignore=ignore)
