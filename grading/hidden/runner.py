@@ -37,7 +37,7 @@ from typing import Any
 
 from grading.checks import CheckContext, CheckResult
 from grading.checks.hidden_tests import NAME, not_run_findings
-from grading.hidden import hints
+from grading.hidden import fresh_clone, hints
 from grading.pipeline.findings import Finding
 from grading.pipeline.options import DEFAULT_TEST_TIMEOUT, DEFAULT_TESTS_TIMEOUT
 from grading.pipeline.rubric import Item
@@ -676,6 +676,16 @@ def run(ctx: CheckContext) -> CheckResult:
             )
         )
     data = _load_json(results_path)
+    if result is not None:
+        result, data, more = fresh_clone.retry(
+            ctx.rubric.item_fed_by(fresh_clone.CHECK),
+            workcopy,
+            artifacts,
+            results_path,
+            (result, data),
+            lambda: run_sandboxed(argv, workcopy, **kwargs),
+        )
+        findings += more
     tests_seconds = result.seconds if result is not None else 0.0
     if data.get("finished") and result is not None and not result.killed:
         unfinished = ("did not run", "not_run")
