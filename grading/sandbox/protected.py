@@ -30,6 +30,7 @@ from typing import Any
 
 from grading.pipeline.findings import Finding
 from grading.sandbox.protected_functions import capped_diff, restore_functions
+from grading.util.git import git_blob_sha
 from grading.util.globs import glob_regex
 
 _IGNORED_PARTS = ("__pycache__",)
@@ -119,8 +120,37 @@ def _pair(
     ]
 
 
+def _version_file(rel: str, action: str) -> Finding:
+    """The instructor note for a course file of the student's own version."""
+    return Finding(
+        check="sandbox.protected_file",
+        item="",
+        passed=None,
+        message=f"{rel} is the file of the submission's template version, "
+        f"unchanged; the grader's course file was used instead ({action}).",
+        evidence=rel,
+        code="protected_version_file",
+        audience="instructor",
+        data={"path": rel, "action": action},
+    )
+
+
+def _is_versions_own(
+    rel: str, have: bytes | None, own: dict[str, list[str]] | None
+) -> bool:
+    """True when the student's copy of ``rel`` is their template version's."""
+    if own is None:
+        return False
+    if have is None:
+        return rel not in own  # the version never had it
+    return git_blob_sha(have) in (own.get(rel) or [])
+
+
 def restore_files(
-    workcopy: Path, patterns: list[str], instructor_root: Path
+    workcopy: Path,
+    patterns: list[str],
+    instructor_root: Path,
+    own: dict[str, list[str]] | None = None,
 ) -> list[Finding]:
     """Put the instructor's version of protected files into ``workcopy``.
 
@@ -132,12 +162,19 @@ def restore_files(
         Globs relative to the repository root (``"pkg/misc/**"``).
     instructor_root : Path
         The instructor's repository.
+    own : dict, optional
+        For a fork of the original course: ``path -> blob ids`` of these
+        files in the student's template version (``protected_files`` in
+        ``grading/versions/templates.toml``). A file the student left as
+        their version has it (or that the version never had) is replaced
+        without a notice to the student; only changes of their own are
+        reported to them.
 
     Returns
     -------
     list of Finding
         Two per restored, re-created or removed file (student and instructor
-        view).
+        view); one instructor note per file of the student's own version.
     """
     findings: list[Finding] = []
     if not patterns:
@@ -147,10 +184,14 @@ def restore_files(
     for rel in sorted(instructor | student):
         target = workcopy / rel
         if rel not in instructor:
-            text = (_read(target) or b"").decode("utf-8", errors="replace")
+            content = _read(target)
+            text = (content or b"").decode("utf-8", errors="replace")
             try:
                 target.unlink()
             except OSError:
+                continue
+            if _is_versions_own(rel, content, own) and content is not None:
+                findings.append(_version_file(rel, "removed"))
                 continue
             findings += _pair(
                 "sandbox.protected_file",
@@ -180,6 +221,9 @@ def restore_files(
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(want)
         except OSError:
+            continue
+        if _is_versions_own(rel, have, own):
+            findings.append(_version_file(rel, action))
             continue
         if have is None:
             message = (
@@ -231,7 +275,9 @@ def restore_protected(
         ``Path(grading.__file__).parents[1]``.
     template : dict, optional
         The lab facts of the submission's template version when it is one
-        of the original course (see :func:`restore_functions`).
+        of the original course: its ``protected_files`` (see
+        :func:`restore_files`) and ``functions`` (see
+        :func:`restore_functions`).
     version : str
         Id of that version, for the findings.
 
@@ -243,7 +289,13 @@ def restore_protected(
     """
     workcopy = Path(workcopy)
     instructor_root = Path(instructor_root)
-    findings = restore_files(workcopy, list(protected), instructor_root)
+    own = (template or {}).get("protected_files") if template else None
+    findings = restore_files(
+        workcopy,
+        list(protected),
+        instructor_root,
+        own if isinstance(own, dict) else None,
+    )
     findings += restore_functions(
         workcopy, list(functions), instructor_root, template, version
     )

@@ -10,9 +10,10 @@ omit it for the newest version). It prints the ``[versions.labs.<lab>]``
 tables to paste under a new ``[[versions]]`` entry of ``templates.toml``:
 the fingerprints of the experiment module and of each of its functions
 (with the names each needs), the module's top-level names, and the blob ids
-of the lab's files over the version's span (every commit from ``COMMIT`` up
-to ``NEXT``, so a README fixed a week later still matches). What the
-version's README asks (``asks``) is written by hand from reading it.
+of the lab's files and of the course files the rubric protects over the
+version's span (every commit from ``COMMIT`` up to ``NEXT``, so a README
+fixed a week later still matches). What the version's README asks
+(``asks``) is written by hand from reading it.
 
 :func:`verify` recomputes every recorded fact from the repository; the tests
 run it against the mirror of the original course.
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from grading.util.git import GitError, run_git
+from grading.util.globs import glob_regex
 from grading.versions import TemplateVersion, load_versions
 from grading.versions.fingerprint import module_facts
 
@@ -37,9 +39,9 @@ def _show(repo: Path, commit: str, path: str) -> str | None:
         return None
 
 
-def lab_blobs(repo: Path, commit: str, folder: str) -> dict[str, str]:
+def lab_blobs(repo: Path, commit: str, folder: str = "") -> dict[str, str]:
     """Return ``path -> blob id`` of the files under ``folder`` at ``commit``."""
-    out = run_git(["ls-tree", "-r", commit, "--", folder], cwd=repo)
+    out = run_git(["ls-tree", "-r", commit, "--", folder or "."], cwd=repo)
     blobs = {}
     for line in out.splitlines():
         meta, _, path = line.partition("\t")
@@ -60,18 +62,47 @@ def span(repo: Path, commit: str, until: str | None) -> list[str]:
     return [run_git(["rev-parse", commit], cwd=repo), *later]
 
 
+def _add(table: dict[str, list[str]], path: str, blob: str) -> None:
+    seen = table.setdefault(path, [])
+    if blob not in seen:
+        seen.append(blob)
+
+
 def record(
-    repo: Path, commit: str, until: str | None, folder: str, module: str
+    repo: Path,
+    commit: str,
+    until: str | None,
+    folder: str,
+    module: str,
+    protected: tuple[str, ...] | list[str] = (),
 ) -> dict[str, Any]:
-    """Return the facts of one version of a lab (see the module docstring)."""
+    """Return the facts of one version of a lab (see the module docstring).
+
+    Parameters
+    ----------
+    repo : Path
+        Clone or mirror of the course repository.
+    commit, until : str
+        The version's commit and the next version's (None: the newest).
+    folder : str
+        The lab's folder (its files are recorded).
+    module : str
+        The experiment module.
+    protected : sequence of str
+        Globs of the course files the rubric protects (their blobs are
+        recorded as ``protected_files``).
+    """
     repo = Path(repo)
     files: dict[str, list[str]] = {}
+    protected_files: dict[str, list[str]] = {}
     module_fps: list[str] = []
     for sha in span(repo, commit, until):
-        for path, blob in lab_blobs(repo, sha, folder).items():
-            seen = files.setdefault(path, [])
-            if blob not in seen:
-                seen.append(blob)
+        everything = lab_blobs(repo, sha)
+        for path, blob in everything.items():
+            if path.startswith(folder.rstrip("/") + "/"):
+                _add(files, path, blob)
+            if any(glob_regex(p).match(path) for p in protected):
+                _add(protected_files, path, blob)
         source = _show(repo, sha, module)
         facts = module_facts(source) if source is not None else None
         if facts is not None and facts.module not in module_fps:
@@ -83,6 +114,9 @@ def record(
         "module_fingerprints": module_fps,
         "names": list(facts.names) if facts else [],
         "files": {path: sorted(blobs) for path, blobs in sorted(files.items())},
+        "protected_files": {
+            path: sorted(blobs) for path, blobs in sorted(protected_files.items())
+        },
         "functions": {
             name: {"fingerprint": f.fingerprint, "needs": list(f.needs)}
             for name, f in (facts.functions.items() if facts else [])
@@ -103,6 +137,10 @@ def to_toml(lab: str, facts: dict[str, Any], asks: list[str] | None = None) -> s
     lines.append(f"names = {_list(facts['names'])}")
     lines.append(f"[{head}.files]")
     lines += [f'"{path}" = {_list(blobs)}' for path, blobs in facts["files"].items()]
+    lines.append(f"[{head}.protected_files]")
+    lines += [
+        f'"{path}" = {_list(blobs)}' for path, blobs in facts["protected_files"].items()
+    ]
     lines.append(f"[{head}.functions]")
     for name, entry in facts["functions"].items():
         lines.append(
@@ -118,6 +156,22 @@ def _next_version(versions: list[TemplateVersion], index: int, lab: str) -> str 
         if later.commit and later.lab(lab):
             return later.commit
     return None
+
+
+def _protected_globs(lab: str, folder: str) -> tuple[str, ...]:
+    """The rubric's protected globs, or the course's usual ones without a rubric.
+
+    A lab without a rubric yet (lab 02 today) is recorded with the course
+    package's shared files and the lab folder's ``__init__.py``, the files
+    every lab's rubric protects.
+    """
+    from grading.pipeline.rubric import RubricError, load_rubric
+
+    try:
+        return load_rubric(lab).protected
+    except RubricError:
+        package = folder.split("/", 1)[0]
+        return (f"{package}/__init__.py", f"{package}/misc/**", f"{folder}/__init__.py")
 
 
 def verify(
@@ -154,8 +208,10 @@ def verify(
             module = str(data.get("module", ""))
             folder = str(Path(module).parent)
             until = _next_version(versions, index, lab)
-            facts = record(Path(repo), version.commit, until, folder, module)
-            for key in ("module_fingerprints", "names", "files", "functions"):
+            globs = _protected_globs(lab, folder)
+            facts = record(Path(repo), version.commit, until, folder, module, globs)
+            keys = ("module_fingerprints", "names", "files", "protected_files")
+            for key in (*keys, "functions"):
                 if facts[key] != data.get(key):
                     problems.append(f"{version.id} {lab} {key}: recorded differs")
     return problems
@@ -189,7 +245,9 @@ def main(argv: list[str] | None = None) -> int:
         from grading.pipeline.rubric import load_rubric
 
         module = load_rubric(args.lab).student_module
-    facts = record(args.repo, args.commit, args.until, str(Path(module).parent), module)
+    folder = str(Path(module).parent)
+    globs = _protected_globs(args.lab, folder)
+    facts = record(args.repo, args.commit, args.until, folder, module, globs)
     sys.stdout.write(to_toml(args.lab, facts))
     return 0
 

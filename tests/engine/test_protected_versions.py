@@ -140,3 +140,35 @@ def test_our_replacement_functions_need_nothing_a_version_lacks():
             assert unresolved == [], (version.id, qualname, unresolved)
             if qualname == "TFMOTOptimizedModel.optimize_model":
                 assert added == ["import tf_keras"], (version.id, added)
+
+
+def test_a_forks_own_course_files_are_replaced_without_blaming_the_student(tmp_path):
+    from grading.util.git import git_blob_sha
+
+    misc = tmp_path / "dl_in_iot_course/misc"
+    misc.mkdir(parents=True)
+    theirs = b"class ModelTester:\n    pass\n"
+    (misc / "modeltester.py").write_bytes(theirs)
+    (misc / "pet_dataset.py").write_bytes(b"# changed by the student\n")
+    (misc / "old_helper.py").write_bytes(b"X = 1\n")
+    own = {
+        "dl_in_iot_course/misc/modeltester.py": [git_blob_sha(theirs)],
+        "dl_in_iot_course/misc/pet_dataset.py": ["0" * 40],
+        "dl_in_iot_course/misc/old_helper.py": [git_blob_sha(b"X = 1\n")],
+    }
+    found = restore_protected(
+        tmp_path, ["dl_in_iot_course/misc/**"], [], ROOT, {"protected_files": own}
+    )
+    students = {f.data["path"] for f in found if f.audience == "student"}
+    assert students == {"dl_in_iot_course/misc/pet_dataset.py"}
+    quiet = {f.data["path"]: f.data["action"] for f in found}
+    assert quiet["dl_in_iot_course/misc/modeltester.py"] == "restored"
+    assert quiet["dl_in_iot_course/misc/old_helper.py"] == "removed"
+    assert quiet["dl_in_iot_course/misc/cli.py"] == "recreated"  # ours only
+    assert all(
+        f.code == "protected_version_file"
+        for f in found
+        if f.data["path"] != "dl_in_iot_course/misc/pet_dataset.py"
+    )
+    ours = (ROOT / "dl_in_iot_course/misc/modeltester.py").read_bytes()
+    assert (misc / "modeltester.py").read_bytes() == ours
