@@ -33,6 +33,7 @@ from grading.pipeline.rubric import Rubric, RubricError, load_rubric
 from grading.pipeline.scoring import score
 from grading.sandbox.environment import EnvironmentProblem, check_environment
 from grading.util.paths import REPO_ROOT
+from grading.versions import course_modules
 from grading.versions.identify import identify_for
 
 #: The instructor's repository (stubs, misc package, hidden tests).
@@ -134,12 +135,12 @@ def _resolve_lab(
 
 
 def _environment(
-    options: GradeOptions, progress: Progress
+    options: GradeOptions, progress: Progress, lab: str
 ) -> tuple[dict[str, Any], list[Finding]]:
     if not options.check_environment:
         return {}, []
     try:
-        environment, findings = check_environment()
+        environment, findings = check_environment(modules=course_modules(lab))
     except EnvironmentProblem as exc:
         raise GradingError(str(exc)) from exc
     for finding in findings:
@@ -274,7 +275,7 @@ def grade(
     out_dir = prepare_out(submission, out)
     rubric, findings = _resolve_lab(submission, lab, progress)
     t0 = time.monotonic()
-    environment, env_findings = _environment(options, progress)
+    environment, env_findings = _environment(options, progress, rubric.lab)
     timings: dict[str, float] = {"environment": round(time.monotonic() - t0, 3)}
     checked, info = _run_in_scratch(submission, out_dir, rubric, options, progress)
     findings = sorted(findings + env_findings + checked, key=_finding_key)

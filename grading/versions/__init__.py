@@ -128,6 +128,13 @@ def versions_of(lab: str) -> tuple[TemplateVersion, ...]:
     return tuple(v for v in load_versions() if v.lab(lab))
 
 
+def course_modules(lab: str, path: Path = TEMPLATES_FILE) -> tuple[str, ...]:
+    """Python modules the course has students of ``lab`` use (``[uses]``)."""
+    table = _load(Path(path)).get("uses", {})
+    value = table.get(lab) if isinstance(table, dict) else None
+    return tuple(str(v) for v in value) if isinstance(value, list) else ()
+
+
 def ask_description(word: str, path: Path = TEMPLATES_FILE) -> str:
     """Return what the ``asks`` word means (``[asks]``), or the word itself."""
     table = _load(Path(path)).get("asks", {})
