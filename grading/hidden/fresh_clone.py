@@ -161,10 +161,20 @@ def retry(
             )
             return result, data, [passed]
         return result, data, []
-    for folder in folders:
-        (Path(workcopy) / folder).mkdir(parents=True, exist_ok=True)
-    for name in ("manifest.json", Path(results_path).name):
-        (Path(artifacts) / name).unlink(missing_ok=True)
-    Path(results_path).unlink(missing_ok=True)
-    second = run_again()
+    try:
+        for folder in folders:
+            (Path(workcopy) / folder).mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return result, data, []  # cannot create it: the first run stands
+    saved = {}
+    for path in (Path(artifacts) / "manifest.json", Path(results_path)):
+        saved[path] = path.read_bytes() if path.is_file() else None
+        path.unlink(missing_ok=True)
+    try:
+        second = run_again()
+    except OSError:
+        for path, content in saved.items():  # the first run stands
+            if content is not None:
+                path.write_bytes(content)
+        return result, data, []
     return second, _load(Path(results_path)), [_finding(folders, item)]
