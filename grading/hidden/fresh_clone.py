@@ -52,7 +52,9 @@ def _texts(data: dict[str, Any], manifest: dict[str, Any]) -> list[str]:
     return texts
 
 
-def missing_folders(workcopy: Path, texts: list[str]) -> list[str]:
+def missing_folders(
+    workcopy: Path, texts: list[str], seen_as: Path | None = None
+) -> list[str]:
     """Folders inside ``workcopy`` that failed writes needed and that are absent.
 
     Parameters
@@ -61,6 +63,9 @@ def missing_folders(workcopy: Path, texts: list[str]) -> list[str]:
         The working copy the code ran in (its current folder).
     texts : list of str
         Failure messages of the run.
+    seen_as : Path, optional
+        Where the code saw the working copy, when the sandbox mounts it
+        elsewhere (absolute paths under it are mapped back).
 
     Returns
     -------
@@ -73,6 +78,8 @@ def missing_folders(workcopy: Path, texts: list[str]) -> list[str]:
     for text in texts:
         for raw in _MISSING.findall(text):
             path = Path(raw)
+            if seen_as is not None and path.is_relative_to(seen_as):
+                path = root / path.relative_to(seen_as)
             target = (path if path.is_absolute() else root / path).parent
             try:
                 target = target.resolve()
@@ -121,6 +128,7 @@ def retry(
     results_path: Path,
     first: tuple[Any, dict[str, Any]],
     run_again: Callable[[], Any],
+    seen_as: Path | None = None,
 ) -> tuple[Any, dict[str, Any], list[Finding]]:
     """Rerun once with the missing folders created, when that is the failure.
 
@@ -140,6 +148,8 @@ def retry(
         ``(sandbox result, results data)`` of the first run.
     run_again : callable
         Repeats the sandboxed run and returns its sandbox result.
+    seen_as : Path, optional
+        The working copy's path as the code saw it (``GRADER_WORKCOPY``).
 
     Returns
     -------
@@ -150,7 +160,7 @@ def retry(
     """
     result, data = first
     manifest = _load(Path(artifacts) / "manifest.json")
-    folders = missing_folders(workcopy, _texts(data, manifest))
+    folders = missing_folders(workcopy, _texts(data, manifest), seen_as)
     if not folders:
         if item:
             passed = Finding(

@@ -684,6 +684,7 @@ def run(ctx: CheckContext) -> CheckResult:
             results_path,
             (result, data),
             lambda: run_sandboxed(argv, workcopy, **kwargs),
+            Path(env["GRADER_WORKCOPY"]),
         )
         findings += more
     tests_seconds = result.seconds if result is not None else 0.0

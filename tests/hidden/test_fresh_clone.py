@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from grading.hidden.fresh_clone import missing_folders
 
 
@@ -18,6 +20,9 @@ def test_fresh_clone_folders_are_only_missing_ones_inside_the_copy(tmp_path):
     ]
     assert missing_folders(tmp_path, texts) == ["logs", "build/out"]
     assert missing_folders(tmp_path, ["ValueError: bad"]) == []
+    # The sandbox may show the working copy at another path.
+    inside = ["No such file or directory: '/sandbox/work/out/x.txt'"]
+    assert missing_folders(tmp_path, inside, Path("/sandbox/work")) == ["out"]
 
 
 def test_retry_creates_the_folder_and_scores_the_second_run(tmp_path):
