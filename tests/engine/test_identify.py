@@ -122,3 +122,17 @@ def test_without_readme_the_module_group_is_ambiguous_and_lenient(tmp_path):
     assert "strip_clustering" not in found.asks
     message = found.finding(["strip_clustering"]).message
     assert "cannot be told apart" in message and "not graded" in message
+
+
+def test_the_template_verb_prints_the_version_and_what_it_asks(tmp_path, capsys):
+    from grading.cli import main
+
+    copy = tmp_path / "files"
+    shutil.copytree(ROOT / "dl_in_iot_course", copy / "dl_in_iot_course")
+    assert main(["template", str(copy), "--lab", LAB]) == 0
+    out = capsys.readouterr().out
+    assert "version:    ours" in out and "strip the pruning wrappers" in out
+    assert main(["template", str(tmp_path / "empty"), "--lab", LAB]) == 2
+    (tmp_path / "empty").mkdir()
+    assert main(["template", str(tmp_path / "empty"), "--lab", LAB, "--json"]) == 1
+    assert '"method": "unknown"' in capsys.readouterr().out
