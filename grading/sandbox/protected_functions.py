@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from grading.pipeline.findings import Finding
+from grading.versions.fingerprint import UNREADABLE
 
 _DIFF_LIMIT = 4000
 
@@ -347,7 +348,7 @@ def restore_functions(
                     continue  # not a function of that version's template
             try:
                 done = _restore_one(have_text, want_text, want_tree, qualname, recorded)
-            except (SyntaxError, ValueError) as exc:
+            except UNREADABLE as exc:
                 findings.append(_unparsable(rel, exc))
                 break
             if done is None:

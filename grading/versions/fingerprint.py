@@ -83,11 +83,16 @@ def fingerprint(node: ast.AST) -> str:
     return digest[:FINGERPRINT_HEX]
 
 
+#: What parsing or walking untrusted source may raise (nesting too deep for
+#: the parser or for the recursion of :func:`canonical`).
+UNREADABLE = (SyntaxError, ValueError, RecursionError, MemoryError)
+
+
 def fingerprint_source(source: str) -> str | None:
-    """Fingerprint of a whole module's source; None when it does not parse."""
+    """Fingerprint of a whole module's source; None when it cannot be read."""
     try:
         return fingerprint(ast.parse(source))
-    except (SyntaxError, ValueError):
+    except UNREADABLE:
         return None
 
 
@@ -212,17 +217,18 @@ class ModuleFacts:
 
 
 def module_facts(source: str) -> ModuleFacts | None:
-    """Return the facts of a module's source, or None when it does not parse."""
+    """Return the facts of a module's source, or None when it cannot be read."""
     try:
         tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+        found = dict(definitions(tree))
+        guard = next((node for node in tree.body if _main_guard(node)), None)
+        if guard is not None:
+            found[MAIN_BLOCK] = guard
+        functions = {
+            name: FunctionFacts(fingerprint(node), tuple(sorted(free_names(node))))
+            for name, node in found.items()
+        }
+        names = tuple(sorted(bound_names(tree)))
+        return ModuleFacts(fingerprint(tree), functions, names)
+    except UNREADABLE:
         return None
-    found = dict(definitions(tree))
-    guard = next((node for node in tree.body if _main_guard(node)), None)
-    if guard is not None:
-        found[MAIN_BLOCK] = guard
-    functions = {
-        name: FunctionFacts(fingerprint(node), tuple(sorted(free_names(node))))
-        for name, node in found.items()
-    }
-    return ModuleFacts(fingerprint(tree), functions, tuple(sorted(bound_names(tree))))

@@ -229,8 +229,11 @@ def _blobs(root: Path, folder: str) -> dict[str, str]:
 
 
 def _module_fingerprints(root: Path, module: str) -> dict[str, str]:
+    path = root / module
     try:
-        source = (root / module).read_text(encoding="utf-8")
+        if path.is_symlink() or path.stat().st_size > MAX_FILE_BYTES:
+            return {}
+        source = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return {}
     facts = module_facts(source)

@@ -172,3 +172,15 @@ def test_a_forks_own_course_files_are_replaced_without_blaming_the_student(tmp_p
     )
     ours = (ROOT / "dl_in_iot_course/misc/modeltester.py").read_bytes()
     assert (misc / "modeltester.py").read_bytes() == ours
+
+
+def test_hostile_sources_neither_crash_the_restore_nor_the_identification(tmp_path):
+    from grading.versions.identify import identify
+
+    deep = "x = " + "-" * 200_000 + "1\n"
+    path = write_fork(tmp_path, deep)
+    functions = load_rubric(LAB).protected_functions
+    found = restore_protected(tmp_path, [], functions, ROOT)
+    assert [f.code for f in found] == ["protected_unparsable"]
+    assert path.read_text(encoding="utf-8") == deep
+    assert identify(tmp_path, LAB, MODULE).method == "unknown"
