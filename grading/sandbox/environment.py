@@ -109,6 +109,24 @@ def _course_findings(modules: tuple[str, ...]) -> list[Finding]:
     ]
 
 
+def _python_findings() -> list[Finding]:
+    """A finding when this Python is older than the course needs."""
+    if sys.version_info[:2] >= MIN_PYTHON:
+        return []
+    return [
+        Finding(
+            check="environment.python",
+            item="",
+            passed=None,
+            message=f"Python {platform.python_version()} is older than the "
+            f"{'.'.join(map(str, MIN_PYTHON))} the course needs.",
+            hint="Use the grading image or a newer Python.",
+            code="environment_drift",
+            audience="instructor",
+        )
+    ]
+
+
 def check_environment(
     required: tuple[str, ...] = REQUIRED,
     requirements: Path = REQUIREMENTS,
@@ -180,20 +198,7 @@ def check_environment(
             + f" (Python {sys.executable}). "
             + _FIX
         )
-    if sys.version_info[:2] < MIN_PYTHON:
-        findings.append(
-            Finding(
-                check="environment.python",
-                item="",
-                passed=None,
-                message=f"Python {platform.python_version()} is older than the "
-                f"{'.'.join(map(str, MIN_PYTHON))} the course needs.",
-                hint="Use the grading image or a newer Python.",
-                code="environment_drift",
-                audience="instructor",
-            )
-        )
-    findings += _course_findings(modules)
+    findings += _python_findings() + _course_findings(modules)
     legacy = os.environ.get("TF_USE_LEGACY_KERAS")
     versions["TF_USE_LEGACY_KERAS"] = legacy
     if legacy not in (None, "1"):

@@ -146,6 +146,23 @@ def _is_versions_own(
     return git_blob_sha(have) in (own.get(rel) or [])
 
 
+def _put_back(target: Path, want: bytes) -> bool:
+    """Write the instructor's bytes at ``target`` (replacing a link or folder)."""
+    try:
+        if target.is_symlink() or target.is_dir():
+            if target.is_dir() and not target.is_symlink():
+                import shutil
+
+                shutil.rmtree(target)
+            else:
+                target.unlink()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(want)
+    except OSError:
+        return False
+    return True
+
+
 def restore_files(
     workcopy: Path,
     patterns: list[str],
@@ -210,17 +227,7 @@ def restore_files(
         if have == want:
             continue
         action = "recreated" if have is None else "restored"
-        try:
-            if target.is_symlink() or target.is_dir():
-                if target.is_dir() and not target.is_symlink():
-                    import shutil
-
-                    shutil.rmtree(target)
-                else:
-                    target.unlink()
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(want)
-        except OSError:
+        if not _put_back(target, want):
             continue
         if _is_versions_own(rel, have, own):
             findings.append(_version_file(rel, action))
