@@ -3,6 +3,7 @@
 Adding a template version of the original course is data, not code: run
 
     python -m grading.versions.record REPO LAB COMMIT [--until NEXT]
+    python -m grading.versions.record REPO --verify
 
 on a clone of the course repository (``REPO``), with the commit where the
 lab's template changed (``COMMIT``) and the next such commit (``NEXT``;
@@ -225,8 +226,10 @@ def main(argv: list[str] | None = None) -> int:
         "read from a clone of the course repository.",
     )
     parser.add_argument("repo", type=Path, help="clone or mirror of the course")
-    parser.add_argument("lab", help="lab id, e.g. l03_pruning_clustering")
-    parser.add_argument("commit", help="commit where the lab's template changed")
+    parser.add_argument("lab", nargs="?", help="lab id, e.g. l03_pruning_clustering")
+    parser.add_argument(
+        "commit", nargs="?", help="commit where the lab's template changed"
+    )
     parser.add_argument("--until", help="the next such commit (none: newest)")
     parser.add_argument(
         "--module",
@@ -240,6 +243,8 @@ def main(argv: list[str] | None = None) -> int:
         problems = verify(args.repo)
         print("\n".join(problems) or "every recorded fact holds")
         return 1 if problems else 0
+    if not args.lab or not args.commit:
+        parser.error("give LAB and COMMIT (or --verify)")
     module = args.module
     if not module:
         from grading.pipeline.rubric import load_rubric
