@@ -78,11 +78,14 @@ class TFMOTOptimizedModel(ModelTester):
         """Prepare the data and training objects, then compress the model.
 
         Sets ``self.traindataset`` and ``self.validdataset`` (tf.data, batches
-        of 8, 40 % of the training images held out for validation, light
-        augmentation of the training part), ``self.optimizer``, ``self.loss``,
+        of ``self.batch_size`` = 8, 40 % of the training images held out for
+        validation, light augmentation of the training part),
+        ``self.optimizer`` (Adam with ``self.learning_rate``), ``self.loss``,
         ``self.metrics`` and ``self.epochs``, and calls
         :meth:`compress_and_fine_tune` with the path of the original model.
         """
+        self.batch_size = 8
+        self.learning_rate = 1e-5
         mean = tf.constant(self.dataset.mean)
         std = tf.constant(self.dataset.std)
         numclasses = self.dataset.numclasses
@@ -106,12 +109,12 @@ class TFMOTOptimizedModel(ModelTester):
             data = data.map(
                 lambda x, y: load(x, y, augment), num_parallel_calls=tf.data.AUTOTUNE
             )
-            return data.batch(8).prefetch(tf.data.AUTOTUNE)
+            return data.batch(self.batch_size).prefetch(tf.data.AUTOTUNE)
 
         trainX, validX, trainY, validY = self.dataset.split_dataset(0.4)
         self.traindataset = make_dataset(trainX, trainY, augment=True)
         self.validdataset = make_dataset(validX, validY, augment=False)
-        self.optimizer = tf_keras.optimizers.Adam(learning_rate=1e-5)
+        self.optimizer = tf_keras.optimizers.Adam(learning_rate=self.learning_rate)
         self.loss = tf_keras.losses.CategoricalCrossentropy(from_logits=True)
         self.metrics = [tf_keras.metrics.CategoricalAccuracy()]
         self.epochs = 1

@@ -36,7 +36,8 @@ class ModelTester:
         The model to optimise. When given, :meth:`optimize_model` is called with
         it before :meth:`prepare_model`.
     logdir : path-like, optional
-        Directory for training logs (e.g. TensorBoard), if a variant wants one.
+        Directory for training logs (e.g. TensorBoard), if a variant wants
+        one; it is created.
     """
 
     def __init__(self, dataset, modelpath, originalmodel=None, logdir=None):
@@ -44,6 +45,8 @@ class ModelTester:
         self.modelpath = Path(modelpath)
         self.originalmodel = Path(originalmodel) if originalmodel else None
         self.logdir = Path(logdir) if logdir else None
+        if self.logdir is not None:
+            self.logdir.mkdir(parents=True, exist_ok=True)
         self.timemeasurements: list[float] = []
         if self.originalmodel is not None:
             self.modelpath.parent.mkdir(parents=True, exist_ok=True)
@@ -79,10 +82,13 @@ class ModelTester:
         )
 
     def postprocess_outputs(self, Y):
-        """Turn the raw output ``Y`` into class scores of shape ``(1, classes)``."""
-        raise NotImplementedError(
-            f"{type(self).__name__}.postprocess_outputs is not implemented"
-        )
+        """Turn the raw output ``Y`` into class scores of shape ``(1, classes)``.
+
+        The default returns ``Y`` unchanged, which is right for a model whose
+        output already is the class scores (as every version of the course
+        has had it).
+        """
+        return Y
 
     # The measurement ------------------------------------------------------
     def run_one(self, sample) -> np.ndarray:

@@ -264,14 +264,17 @@ class PetDataset:
     Attributes
     ----------
     dataX, dataY : list
-        Image paths and 0-based class ids of every annotated image
-        (``trainval`` first, then ``test``).
+        Image paths (as ``str``) and 0-based class ids of every annotated
+        image (``trainval`` first, then ``test``).
     trainvalX, trainvalY, testX, testY : list
         The same, per official split.
     classnames : list of str
         Class name of each 0-based class id.
     numclasses : int
         Number of classes.
+    onehotvectors : numpy.ndarray
+        Identity matrix of ``numclasses`` rows: row ``i`` is the one-hot
+        vector of class ``i``.
     mean, std : numpy.ndarray
         Per-channel normalisation applied by :meth:`prepare_input_sample`.
     """
@@ -393,7 +396,9 @@ class PetDataset:
                 if not image.is_file():
                     missing.append(image.name)
                     continue
-                xs.append(image)
+                # Paths are kept as text, as the course's code has always had
+                # them: tf.data takes text but not Path objects.
+                xs.append(str(image))
                 ys.append(class_id)
             splits[split] = (xs, ys)
         if missing:
@@ -413,12 +418,15 @@ class PetDataset:
                 f"ids must run from 1 to {self.numclasses} without gaps"
             )
         self.classnames = [names[i] for i in range(self.numclasses)]
+        # Row i is the one-hot vector of class i (what prepare_output_sample
+        # returns); template code of every course version indexes it.
+        self.onehotvectors = np.eye(self.numclasses, dtype=np.float32)
         self.trainvalX, self.trainvalY = splits["trainval"]
         self.testX, self.testY = splits["test"]
         self.dataX = self.trainvalX + self.testX
         self.dataY = self.trainvalY + self.testY
 
-    def get_data(self) -> tuple[list[Path], list[int]]:
+    def get_data(self) -> tuple[list[str], list[int]]:
         """Return the image paths and 0-based class ids of every image."""
         return self.dataX, self.dataY
 

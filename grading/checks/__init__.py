@@ -35,6 +35,12 @@ class CheckContext:
         The lab's rubric (:func:`grading.pipeline.rubric.load_rubric`).
     options : GradeOptions
         The run's options (history base, time limits, ...).
+    template : Identification, optional
+        The template version the submission started from
+        (:class:`grading.versions.identify.Identification`); the engine sets
+        it before the checks run, and
+        :func:`grading.versions.identify.identify_for` makes it when a check
+        runs on its own.
     """
 
     submission: Path
@@ -42,6 +48,7 @@ class CheckContext:
     lab: str
     rubric: Rubric
     options: GradeOptions = field(default_factory=GradeOptions)
+    template: Any = None
 
 
 @dataclass

@@ -37,11 +37,12 @@ from typing import Any
 
 from grading.checks import CheckContext, CheckResult
 from grading.checks.hidden_tests import NAME, not_run_findings
-from grading.hidden import hints
+from grading.hidden import fresh_clone, hints
 from grading.pipeline.findings import Finding
 from grading.pipeline.options import DEFAULT_TEST_TIMEOUT, DEFAULT_TESTS_TIMEOUT
 from grading.pipeline.rubric import Item
 from grading.util.paths import REFERENCE_DIR, REPO_ROOT, SUITES_DIR
+from grading.versions.identify import identify_for
 
 INSTRUCTOR_ROOT = REPO_ROOT
 HIDDEN_ROOT = SUITES_DIR
@@ -609,11 +610,14 @@ def run(ctx: CheckContext) -> CheckResult:
     findings: list[Finding] = []
     findings += make_working_copy(ctx.submission, workcopy)
     findings += _ignored_config(workcopy)
+    template = identify_for(ctx)
     findings += restore_protected(
         workcopy,
         ctx.rubric.protected,
         ctx.rubric.protected_functions,
         INSTRUCTOR_ROOT,
+        template.facts(),
+        template.version,
     )
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     shutil.copytree(source, tests, ignore=ignore)
@@ -634,6 +638,8 @@ def run(ctx: CheckContext) -> CheckResult:
         "GRADER_TESTS_DIR": str(tests.resolve()),
         "GRADER_FAST_EXIT": "1",
     }
+    if template.asks is not None:
+        env["GRADER_ASKS"] = ",".join(template.asks)
     cache = ctx.options.hidden_tests_cache
     if cache:
         Path(cache).mkdir(parents=True, exist_ok=True)
@@ -670,6 +676,17 @@ def run(ctx: CheckContext) -> CheckResult:
             )
         )
     data = _load_json(results_path)
+    if result is not None:
+        result, data, more = fresh_clone.retry(
+            ctx.rubric.item_fed_by(fresh_clone.CHECK),
+            workcopy,
+            artifacts,
+            results_path,
+            (result, data),
+            lambda: run_sandboxed(argv, workcopy, **kwargs),
+            Path(env["GRADER_WORKCOPY"]),
+        )
+        findings += more
     tests_seconds = result.seconds if result is not None else 0.0
     if data.get("finished") and result is not None and not result.killed:
         unfinished = ("did not run", "not_run")

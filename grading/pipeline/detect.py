@@ -6,21 +6,34 @@ from pathlib import Path
 
 from grading.pipeline.findings import Finding
 from grading.pipeline.rubric import Rubric, RubricError, available_labs, load_rubric
+from grading.util.git import git_blob_sha
 from grading.util.paths import REPO_ROOT
+from grading.versions import versions_of
 
 
 class NoLabError(RuntimeError):
     """No lab rubric can be used; the message says why."""
 
 
-def _differs_from_template(submission: Path, rel: str) -> bool:
-    """True if the submission has ``rel`` and it is not the instructor's file."""
+def _template_blobs(lab: str, rel: str) -> set[str]:
+    """Blob ids ``rel`` has in our template and in every recorded version."""
+    blobs = set()
+    for template in versions_of(lab):
+        blobs.update((template.lab(lab).get("files") or {}).get(rel, []))
+    try:
+        blobs.add(git_blob_sha((REPO_ROOT / rel).read_bytes()))
+    except OSError:
+        pass
+    return blobs
+
+
+def _differs_from_template(submission: Path, rel: str, lab: str = "") -> bool:
+    """True if the submission has ``rel`` and it is no template version's file."""
     mine = submission / rel
     if not mine.is_file():
         return False
-    template = REPO_ROOT / rel
     try:
-        return not template.is_file() or mine.read_bytes() != template.read_bytes()
+        return git_blob_sha(mine.read_bytes()) not in _template_blobs(lab, rel)
     except OSError:
         return True
 
@@ -43,7 +56,7 @@ def _signs(submission: Path) -> dict[str, int]:
             continue
         points = 2 if _has_summary(submission, rubric) else 0
         if rubric.student_module and _differs_from_template(
-            submission, rubric.student_module
+            submission, rubric.student_module, lab
         ):
             points += 1
         scores[lab] = points
@@ -54,10 +67,13 @@ def detect_lab(submission: Path) -> tuple[str, list[Finding]]:
     """Guess the lab of a submission from its summary folder and edited modules.
 
     Each lab with a rubric gets 2 points when its ``summary_dir`` holds a file
-    and 1 point when its ``student_module`` differs from the course template.
-    The highest total wins; a tie (or no sign at all) is broken by taking the
-    first lab with a rubric in name order, and a finding says so (when there
-    is only one lab, it is taken without a finding).
+    and 1 point when its ``student_module`` differs from every template
+    version's (ours and the original course's, ``grading/versions/``). The
+    highest total wins. A tie between labs with work goes to the later lab
+    (labs are numbered in course order: a fork that holds the work of lab 02
+    and lab 03 is graded as lab 03); with no sign at all the first lab by
+    name is taken. A finding says how (when
+    there is only one lab, it is taken without a finding).
 
     Returns
     -------
@@ -81,19 +97,28 @@ def detect_lab(submission: Path) -> tuple[str, list[Finding]]:
         )
     best = max(scores.values())
     top = sorted(lab for lab, points in scores.items() if points == best)
-    chosen = top[0]
     if len(scores) == 1 or (best > 0 and len(top) == 1):
-        return chosen, []
-    why = (
-        "no summary folder or edited experiment module of any lab was found"
-        if best == 0
-        else "the submission looks like several labs (" + ", ".join(top) + ")"
-    )
+        return top[0], []
+    if best == 0:
+        chosen = top[0]
+        why = (
+            "no summary folder or edited experiment module of any lab was found, "
+            "so the first lab with a rubric was taken"
+        )
+    else:
+        # Labs are numbered in course order and students do them in turn, so
+        # a repository with the work of several is handed in for the later.
+        chosen = top[-1]
+        why = (
+            "the submission holds the work of several labs ("
+            + ", ".join(top)
+            + f"), and {chosen} is the later one"
+        )
     finding = Finding(
         check="engine.lab_detection",
         item="",
         passed=None,
-        message=f"Graded as {chosen}: {why}, so the first lab with a rubric was taken.",
+        message=f"Graded as {chosen}: {why}.",
         hint="Pass --lab to grade another lab.",
         code="lab_ambiguous",
         data={"candidates": top, "scores": scores},

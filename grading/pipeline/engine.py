@@ -33,6 +33,8 @@ from grading.pipeline.rubric import Rubric, RubricError, load_rubric
 from grading.pipeline.scoring import score
 from grading.sandbox.environment import EnvironmentProblem, check_environment
 from grading.util.paths import REPO_ROOT
+from grading.versions import course_modules
+from grading.versions.identify import identify_for
 
 #: The instructor's repository (stubs, misc package, hidden tests).
 INSTRUCTOR_ROOT = REPO_ROOT
@@ -133,17 +135,37 @@ def _resolve_lab(
 
 
 def _environment(
-    options: GradeOptions, progress: Progress
+    options: GradeOptions, progress: Progress, lab: str
 ) -> tuple[dict[str, Any], list[Finding]]:
     if not options.check_environment:
         return {}, []
     try:
-        environment, findings = check_environment()
+        environment, findings = check_environment(modules=course_modules(lab))
     except EnvironmentProblem as exc:
         raise GradingError(str(exc)) from exc
     for finding in findings:
         progress(f"environment: {finding.message}")
     return environment, findings
+
+
+def _template_version(ctx: CheckContext, progress: Progress) -> list[Finding]:
+    """Identify the template version (set on ``ctx``); its finding, or a note."""
+    try:
+        template = identify_for(ctx)
+    except Exception as exc:  # noqa: BLE001 - grading goes on without it
+        return [
+            Finding(
+                check="template.version",
+                item="",
+                passed=None,
+                message="The template version could not be identified "
+                f"({type(exc).__name__}: {exc}); every requirement is graded.",
+                code="template_unknown",
+                audience="instructor",
+            )
+        ]
+    progress(f"template: {', '.join(template.candidates)} ({template.method})")
+    return [template.finding(ctx.rubric.requirements)]
 
 
 def _run_in_scratch(
@@ -157,7 +179,9 @@ def _run_in_scratch(
     workdir = _scratch_folder(submission, out_dir)
     try:
         ctx = CheckContext(submission, workdir, rubric.lab, rubric, options)
-        findings, info = run_checks(rubric, ctx, progress)
+        findings = _template_version(ctx, progress)
+        checked, info = run_checks(rubric, ctx, progress)
+        findings += checked
     finally:
         if options.keep_workdir:
             progress(f"scratch folder kept: {workdir}")
@@ -251,7 +275,7 @@ def grade(
     out_dir = prepare_out(submission, out)
     rubric, findings = _resolve_lab(submission, lab, progress)
     t0 = time.monotonic()
-    environment, env_findings = _environment(options, progress)
+    environment, env_findings = _environment(options, progress, rubric.lab)
     timings: dict[str, float] = {"environment": round(time.monotonic() - t0, 3)}
     checked, info = _run_in_scratch(submission, out_dir, rubric, options, progress)
     findings = sorted(findings + env_findings + checked, key=_finding_key)

@@ -4,7 +4,10 @@ A rubric lists items. Each item has an ``id``, a ``title``, ``points``, a
 ``kind`` (``auto`` or ``manual``), the ``readme`` anchor of its task, an
 optional ``part`` (a group of items a course can turn on or off with
 ``[parts.<id>] enabled``, see :class:`Part`) and ``checks``: the finding
-ids that feed it, with weights. Besides the items a
+ids that feed it, with weights. An item or a check may name a ``requires``
+word: what a template version's README must ask for it to count (``asks``
+in ``grading/versions/templates.toml``); where the submission's version does
+not ask it, scoring leaves it out. Besides the items a
 rubric holds the lab's data that the checks read, as TOML tables
 (``[summary]``, ``[history]``, ``[hidden_tests]``); :meth:`Rubric.section`
 returns one. How findings become points is :mod:`grading.pipeline.scoring`.
@@ -40,10 +43,14 @@ class CheckWeight:
         A finding's ``check`` id (``"hidden.clustered_model.cluster_call"``).
     weight : float
         Relative weight among the item's checks.
+    requires : str
+        What the template version's README must ask for this check to count
+        (a word of ``asks``; ``""``: always counts).
     """
 
     check: str
     weight: float = 1.0
+    requires: str = ""
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,9 @@ class Item:
         part).
     checks : tuple of CheckWeight
         The findings that feed it.
+    requires : str
+        What the template version's README must ask for the item to be part
+        of the grade (``""``: always).
     """
 
     id: str
@@ -74,6 +84,7 @@ class Item:
     readme: str = ""
     part: str = ""
     checks: tuple[CheckWeight, ...] = ()
+    requires: str = ""
 
     def feeds_on(self, check: str) -> bool:
         """Return True when the finding id ``check`` feeds this item."""
@@ -149,8 +160,20 @@ class Rubric:
 
     @property
     def max_score(self) -> float:
-        """Sum of the points of every item."""
-        return float(sum(item.points for item in self.items))
+        """Sum of the points of the items every submission has.
+
+        Items with ``requires`` count only for the template versions that
+        ask them; :func:`grading.pipeline.scoring.score` gives the maximum of
+        one submission.
+        """
+        return float(sum(item.points for item in self.items if not item.requires))
+
+    @property
+    def requirements(self) -> tuple[str, ...]:
+        """Every ``requires`` word of the items and their checks, sorted."""
+        words = {item.requires for item in self.items}
+        words |= {entry.requires for item in self.items for entry in item.checks}
+        return tuple(sorted(w for w in words if w))
 
     def item(self, item_id: str) -> Item | None:
         """Return the item with id ``item_id``, or None."""
@@ -246,7 +269,13 @@ def _item(path: Path, raw: Any, seen: set[str]) -> Item:
         weight = entry.get("weight", 1.0)
         if isinstance(weight, bool) or not isinstance(weight, int | float):
             raise RubricError(f"{path}: a weight of {item_id!r} is not a number")
-        checks.append(CheckWeight(str(entry["check"]), float(weight)))
+        requires = entry.get("requires", "")
+        if not isinstance(requires, str):
+            raise RubricError(f"{path}: a 'requires' of {item_id!r} is not a string")
+        checks.append(CheckWeight(str(entry["check"]), float(weight), requires))
+    requires = raw.get("requires", "")
+    if not isinstance(requires, str):
+        raise RubricError(f"{path}: the 'requires' of {item_id!r} is not a string")
     return Item(
         id=item_id,
         title=str(raw["title"]),
@@ -255,6 +284,7 @@ def _item(path: Path, raw: Any, seen: set[str]) -> Item:
         readme=str(raw.get("readme", "")),
         part=str(raw.get("part", "")),
         checks=tuple(checks),
+        requires=requires,
     )
 
 

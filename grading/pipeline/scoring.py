@@ -13,15 +13,25 @@ tests gave, a tampered test run) earns nothing and waits for a person too,
 whatever its other findings say: its checks only suggest a score. So does
 one with a finding whose code is in :data:`HOLD_CODES` besides those (the
 grading environment cannot run what the item needs, e.g. an optional part
-whose packages are not installed). Nothing here is lab-specific.
+whose packages are not installed).
+
+Requirements of one template version: an item or a check with ``requires``
+counts only when the submission's template version asks it. The version
+comes as the finding with code ``template_version``
+(:mod:`grading.versions.identify`), whose ``data["asks"]`` lists what its
+README asks. A check left out this way weighs nothing and its findings say
+"not counted" and why; an item left out is not part of the grade (nor of
+``max_score``). Without that finding every requirement counts. Nothing
+here is lab-specific.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from grading.pipeline.findings import Finding
-from grading.pipeline.rubric import Item, Rubric
+from grading.pipeline.rubric import CheckWeight, Item, Rubric
 
 STATUSES = ("pass", "partial", "fail", "manual", "error")
 #: Finding codes that put an item on hold for a person (suspected cheating).
@@ -31,6 +41,50 @@ SUSPICION_CODES = ("foreign_model", "tampered")
 HOLD_CODES = (*SUSPICION_CODES, "not_runnable")
 #: Finding codes of a grader that could not check, not of a failed check.
 ERROR_CODES = ("error", "grader_error")
+#: Code of the finding that names the submission's template version.
+TEMPLATE_CODE = "template_version"
+
+
+@dataclasses.dataclass(frozen=True)
+class Asked:
+    """What the submission's template version asks (from its finding).
+
+    Parameters
+    ----------
+    asks : frozenset of str or None
+        The words of ``asks``; None when no version was identified (then
+        every requirement counts).
+    version : str
+        Id of the version, for messages.
+    """
+
+    asks: frozenset[str] | None = None
+    version: str = ""
+
+    def applies(self, requires: str) -> bool:
+        """True when a check or item with ``requires`` counts."""
+        return not requires or self.asks is None or requires in self.asks
+
+    def why_not(self, requires: str) -> str:
+        """Why a requirement does not count, for the student."""
+        from grading.versions import ask_description
+
+        return (
+            f"not counted: the README of your template version ({self.version}) "
+            f"does not ask you to {ask_description(requires)}"
+        )
+
+
+def asked(findings: list[Finding]) -> Asked:
+    """Read what the template version asks from the findings (see above)."""
+    for finding in findings:
+        if finding.code == TEMPLATE_CODE and isinstance(finding.data, dict):
+            asks = finding.data.get("asks")
+            if isinstance(asks, list):
+                return Asked(
+                    frozenset(str(a) for a in asks), str(finding.data.get("version"))
+                )
+    return Asked()
 
 
 def _not_run(item: Item, check: str) -> Finding:
@@ -79,18 +133,65 @@ def _waits_for_person(item: Item, related: list[Finding]) -> bool:
     return review or any(f.code in HOLD_CODES for f in related)
 
 
+def _for_version(item: Item, context: Asked) -> tuple[Item, list[CheckWeight]]:
+    """The item with only the checks its template version asks, and the rest."""
+    kept = [c for c in item.checks if context.applies(c.requires)]
+    dropped = [c for c in item.checks if not context.applies(c.requires)]
+    if not dropped:
+        return item, []
+    return dataclasses.replace(item, checks=tuple(kept)), dropped
+
+
+def _annotated(
+    related: list[Finding], dropped: list[CheckWeight], context: Asked, item: Item
+) -> list[dict[str, Any]]:
+    """Findings as dicts, saying which did not count and which were asked."""
+    reasons = {c.check: context.why_not(c.requires) for c in dropped}
+    required = {c.check: c.requires for c in item.checks if c.requires}
+    out = []
+    for finding in related:
+        entry = finding.to_dict()
+        if finding.check in reasons:
+            entry["message"] = f"[{reasons[finding.check]}] {entry['message']}"
+            entry["data"] = {**(entry.get("data") or {}), "counted": False}
+        elif finding.check in required and finding.passed is False and context.version:
+            entry["message"] += (
+                f" (The README of your template version, {context.version}, "
+                "asks for this.)"
+            )
+        out.append(entry)
+    return out
+
+
 def score_item(
-    item: Item, findings: list[Finding], decision: dict[str, Any] | None
+    item: Item,
+    findings: list[Finding],
+    decision: dict[str, Any] | None,
+    context: Asked | None = None,
 ) -> dict[str, Any]:
     """Score one item from every finding of a submission.
+
+    Parameters
+    ----------
+    item : Item
+        The rubric item.
+    findings : list of Finding
+        Every finding of the submission.
+    decision : dict or None
+        A manual override of this item.
+    context : Asked, optional
+        What the template version asks (every requirement counts without).
 
     Returns
     -------
     dict
         One entry of ``results.json``'s ``items`` (see :func:`score`).
     """
+    context = context or Asked()
+    original = item
+    item, dropped = _for_version(item, context)
     own = [f for f in findings if f.item == item.id]
-    fed = {entry.check for entry in item.checks}
+    fed = {entry.check for entry in original.checks}
     related = own + [f for f in findings if f.check in fed and f not in own]
     fraction, synthesized = item_fraction(item, related)
     computed = round(item.points * fraction, 2)
@@ -116,7 +217,7 @@ def score_item(
         "suggested_points": computed if item.checks else None,
         "override": decision,
         "readme": item.readme,
-        "findings": [f.to_dict() for f in related + synthesized],
+        "findings": _annotated(related + synthesized, dropped, context, original),
     }
 
 
@@ -132,7 +233,9 @@ def score(
     rubric : Rubric
         From :func:`grading.pipeline.rubric.load_rubric`.
     findings : list of Finding
-        Every finding of every check of one submission.
+        Every finding of every check of one submission; the one with code
+        ``template_version`` says what the submission's template asks
+        (items and checks with ``requires`` count only when asked).
     overrides : dict, optional
         Manual decisions by item id: ``{"points": float, "comment": str,
         "reviewer": str}``. They replace the computed points of that item.
@@ -149,10 +252,12 @@ def score(
         ``"override"`` (a person).
     """
     overrides = overrides or {}
-    items = [score_item(i, findings, overrides.get(i.id)) for i in rubric.items]
-    known = {item.id for item in rubric.items}
+    context = asked(findings)
+    graded = [i for i in rubric.items if context.applies(i.requires)]
+    items = [score_item(i, findings, overrides.get(i.id), context) for i in graded]
+    known = {item.id for item in graded}
     parts = []
-    for part in dict.fromkeys(i.part for i in rubric.items):
+    for part in dict.fromkeys(i.part for i in graded):
         members = [i for i in items if i["part"] == part]
         parts.append(
             {
@@ -164,7 +269,7 @@ def score(
         )
     return {
         "score": round(sum(i["points"] for i in items), 2),
-        "max_score": rubric.max_score,
+        "max_score": float(sum(item.points for item in graded)),
         "items": items,
         "parts": parts,
         "unassigned": [f.to_dict() for f in findings if f.item not in known],

@@ -163,7 +163,9 @@ def _rubric_columns(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
             from grading.pipeline.rubric import load_rubric
 
             rubric = load_rubric(labs.most_common(1)[0][0])
-            for item in rubric.items:
+            # Items of some template versions only (``requires``) get a
+            # column when a result has them (below).
+            for item in (i for i in rubric.items if not i.requires):
                 columns.append(
                     {"id": item.id, "title": item.title, "max_points": item.points}
                 )

@@ -9,6 +9,7 @@ says plainly what drifted. Versions come from package metadata
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import platform
 import re
@@ -75,9 +76,61 @@ def installed_version(name: str) -> str | None:
     return None
 
 
+def missing_modules(modules: tuple[str, ...]) -> list[str]:
+    """The modules of ``modules`` that cannot be imported here (not imported)."""
+    missing = []
+    for name in modules:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            missing.append(name)
+    return missing
+
+
+def _course_findings(modules: tuple[str, ...]) -> list[Finding]:
+    """One instructor finding per module the course uses that is missing."""
+    return [
+        Finding(
+            check="environment.course_module",
+            item="",
+            passed=None,
+            message=f"The course has students use the module {name}, which is not "
+            "installed here: student code that uses it fails in the sandbox "
+            "and loses points it should not.",
+            hint=_FIX,
+            evidence=name,
+            code="environment_missing",
+            audience="instructor",
+            data={"module": name},
+        )
+        for name in missing_modules(modules)
+    ]
+
+
+def _python_findings() -> list[Finding]:
+    """A finding when this Python is older than the course needs."""
+    if sys.version_info[:2] >= MIN_PYTHON:
+        return []
+    return [
+        Finding(
+            check="environment.python",
+            item="",
+            passed=None,
+            message=f"Python {platform.python_version()} is older than the "
+            f"{'.'.join(map(str, MIN_PYTHON))} the course needs.",
+            hint="Use the grading image or a newer Python.",
+            code="environment_drift",
+            audience="instructor",
+        )
+    ]
+
+
 def check_environment(
     required: tuple[str, ...] = REQUIRED,
     requirements: Path = REQUIREMENTS,
+    modules: tuple[str, ...] = (),
 ) -> tuple[dict[str, Any], list[Finding]]:
     """Compare the installed packages with the pins.
 
@@ -87,6 +140,10 @@ def check_environment(
         Distributions that must be installed.
     requirements : Path
         The pins file (``requirements.txt`` of this repository).
+    modules : tuple of str
+        Python modules the course has students use (``[uses]`` of
+        ``grading/versions/templates.toml``); each one that cannot be
+        imported gives an instructor finding.
 
     Returns
     -------
@@ -95,8 +152,9 @@ def check_environment(
         "TF_USE_LEGACY_KERAS": ...}`` for ``results.json``.
     findings : list of Finding
         One unassigned instructor-view finding per drift (version differs
-        from the pin, Python too old, ``TF_USE_LEGACY_KERAS`` set to
-        something else than ``1`` in the grader's environment).
+        from the pin, Python too old, a course module missing,
+        ``TF_USE_LEGACY_KERAS`` set to something else than ``1`` in the
+        grader's environment).
 
     Raises
     ------
@@ -140,19 +198,7 @@ def check_environment(
             + f" (Python {sys.executable}). "
             + _FIX
         )
-    if sys.version_info[:2] < MIN_PYTHON:
-        findings.append(
-            Finding(
-                check="environment.python",
-                item="",
-                passed=None,
-                message=f"Python {platform.python_version()} is older than the "
-                f"{'.'.join(map(str, MIN_PYTHON))} the course needs.",
-                hint="Use the grading image or a newer Python.",
-                code="environment_drift",
-                audience="instructor",
-            )
-        )
+    findings += _python_findings() + _course_findings(modules)
     legacy = os.environ.get("TF_USE_LEGACY_KERAS")
     versions["TF_USE_LEGACY_KERAS"] = legacy
     if legacy not in (None, "1"):

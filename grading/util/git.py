@@ -7,6 +7,7 @@ untrusted repository's hooks never run), no commit signing, and a time limit.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 from pathlib import Path
@@ -78,3 +79,8 @@ def run_git(
             f"git {' '.join(args[:2])} failed{where}: {out.stderr.strip()[-500:]}"
         )
     return out.stdout.strip()
+
+
+def git_blob_sha(data: bytes) -> str:
+    """Return the git blob sha1 of ``data`` (what ``git hash-object`` prints)."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()

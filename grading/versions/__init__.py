@@ -3,8 +3,12 @@
 Facts about the original course and our own template, as data: which
 commit and tree each version is, which commit-message convention applies
 to the student's commits after it, and, per lab, what that version's README
-asks. The history check uses them to find where the student's own commits
-start; the hidden tests use them to grade what each version asked.
+asks, the fingerprints of its experiment module and the blob ids of its
+files. The history check uses them to find where the student's own commits
+start; :mod:`grading.versions.identify` tells which version a submission
+started from; the sandbox keeps the template functions of that version
+(:mod:`grading.sandbox.protected`); scoring counts a requirement only where
+the version asked it (:mod:`grading.pipeline.scoring`).
 """
 
 from __future__ import annotations
@@ -44,7 +48,10 @@ class TemplateVersion:
         File under ``course_history/`` listing every commit of the course
         repository.
     labs : dict
-        Per-lab facts of this version (what its README asks), by lab id.
+        Per-lab facts of this version by lab id (``asks``, ``module``,
+        ``module_fingerprints``, ``names``, ``files``, ``functions``; see
+        ``templates.toml``). A version without a lab's table is not a
+        version of that lab.
     """
 
     id: str
@@ -66,20 +73,40 @@ class TemplateVersion:
         value = self.labs.get(lab)
         return dict(value) if isinstance(value, dict) else {}
 
+    def asks(self, lab: str) -> tuple[str, ...]:
+        """What this version's README of ``lab`` asks (words of ``[asks]``)."""
+        value = self.lab(lab).get("asks", [])
+        return tuple(str(v) for v in value) if isinstance(value, list) else ()
+
+    @property
+    def label(self) -> str:
+        """How findings name the version (``antmicro/... at 607d40e (date)``)."""
+        if self.is_ours:
+            return "the course's own template"
+        return f"{self.repository} at {self.commit[:7]} ({self.date})"
+
+
+@functools.cache
+def _load(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise VersionsError(f"{path}: {exc}") from exc
+
 
 @functools.cache
 def load_versions(path: Path = TEMPLATES_FILE) -> tuple[TemplateVersion, ...]:
-    """Return every template version of ``templates.toml``, oldest last.
+    """Return every template version of ``templates.toml`` in file order.
+
+    Our own template comes first, then the original course's versions from
+    the oldest to the newest (the order identification relies on).
 
     Raises
     ------
     VersionsError
         When the file is not TOML or an entry lacks an ``id``.
     """
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise VersionsError(f"{path}: {exc}") from exc
+    data = _load(Path(path))
     versions = []
     for entry in data.get("versions", []):
         if not isinstance(entry, dict) or not entry.get("id"):
@@ -94,6 +121,25 @@ def load_versions(path: Path = TEMPLATES_FILE) -> tuple[TemplateVersion, ...]:
 def version(version_id: str) -> TemplateVersion | None:
     """Return the version with id ``version_id``, or None."""
     return next((v for v in load_versions() if v.id == version_id), None)
+
+
+def versions_of(lab: str) -> tuple[TemplateVersion, ...]:
+    """Return the versions of ``lab`` (those with a ``labs.<lab>`` table)."""
+    return tuple(v for v in load_versions() if v.lab(lab))
+
+
+def course_modules(lab: str, path: Path = TEMPLATES_FILE) -> tuple[str, ...]:
+    """Python modules the course has students of ``lab`` use (``[uses]``)."""
+    table = _load(Path(path)).get("uses", {})
+    value = table.get(lab) if isinstance(table, dict) else None
+    return tuple(str(v) for v in value) if isinstance(value, list) else ()
+
+
+def ask_description(word: str, path: Path = TEMPLATES_FILE) -> str:
+    """Return what the ``asks`` word means (``[asks]``), or the word itself."""
+    table = _load(Path(path)).get("asks", {})
+    value = table.get(word) if isinstance(table, dict) else None
+    return str(value) if value else word.replace("_", " ")
 
 
 @functools.cache

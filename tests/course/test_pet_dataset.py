@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -31,7 +32,7 @@ def test_annotations_are_parsed_with_zero_based_ids(pets):
     # The class name is the image name without its trailing number, and it
     # matches the (1-based) class id of the annotation line.
     for path, label in zip(pets.dataX, pets.dataY, strict=True):
-        assert path.stem.rsplit("_", 1)[0] == pets.classnames[label]
+        assert Path(path).stem.rsplit("_", 1)[0] == pets.classnames[label]
     assert Counter(pets.trainvalY) == {c: 6 for c in range(NUM_CLASSES)}
     assert Counter(pets.testY) == {c: 4 for c in range(NUM_CLASSES)}
 
@@ -127,3 +128,29 @@ def test_missing_images_are_reported(tmp_path, pets_root):
     first.unlink()
     with pytest.raises(DatasetError, match="missing"):
         PetDataset(root)
+
+
+def test_the_interfaces_every_course_version_uses(pets, tmp_path):
+    """What the template code of the original course relies on.
+
+    Its ``optimize_model`` puts the image paths into ``tf.data`` (text, not
+    Path objects) and indexes ``onehotvectors``; its students leave
+    ``postprocess_outputs`` to the base class and write into ``logdir``.
+    """
+    from dl_in_iot_course.misc.modeltester import ModelTester
+
+    trainX, _, trainY, _ = pets.split_dataset(0.4)
+    assert all(isinstance(x, str) for x in trainX + pets.testX)
+    onehot = pets.onehotvectors[trainY]
+    assert onehot.shape == (len(trainY), NUM_CLASSES)
+    assert np.array_equal(onehot.argmax(axis=1), trainY)
+    assert np.array_equal(pets.onehotvectors[2], pets.prepare_output_sample(2))
+
+    class Runner(ModelTester):
+        def prepare_model(self):
+            self.ready = True
+
+    runner = Runner(pets, tmp_path / "m.tflite", logdir=tmp_path / "logs" / "run")
+    assert (tmp_path / "logs" / "run").is_dir() and runner.ready
+    scores = np.ones((1, NUM_CLASSES))
+    assert runner.postprocess_outputs(scores) is scores

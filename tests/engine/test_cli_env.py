@@ -47,7 +47,9 @@ def test_grade_help_names_every_option(capsys):
 def test_grade_exit_zero_with_progress_and_score(
     fake_lab, submission, capsys, monkeypatch
 ):
-    monkeypatch.setattr("grading.pipeline.engine.check_environment", lambda: ({}, []))
+    monkeypatch.setattr(
+        "grading.pipeline.engine.check_environment", lambda **_: ({}, [])
+    )
     code = main(
         [
             "grade",
@@ -80,7 +82,9 @@ def test_grade_exit_zero_with_progress_and_score(
 
 
 def test_grade_quiet(fake_lab, submission, capsys, monkeypatch):
-    monkeypatch.setattr("grading.pipeline.engine.check_environment", lambda: ({}, []))
+    monkeypatch.setattr(
+        "grading.pipeline.engine.check_environment", lambda **_: ({}, [])
+    )
     assert main(["grade", str(submission), "--lab", "lab_a", "--quiet"]) == 0
     captured = capsys.readouterr()
     assert captured.err == ""

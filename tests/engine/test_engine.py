@@ -149,15 +149,16 @@ def test_lab_detection(fake_lab, submission):
     assert lab == "lab_b" and findings == []
     results = grade(submission, None, None, options=OPTS)
     assert results["lab"] == "lab_b"
-    # Both labs look present: the tie is broken by name and said so.
+    # Both labs look present: the later lab is taken and said so.
     (submission / "summaries" / "lab_a").mkdir()
     (submission / "summaries" / "lab_a" / "summary.md").write_text("# hi\n")
-    (submission / "pkg" / "lab_b_experiments.py").write_text("# mine\n")
-    lab, _ = engine.detect_lab(submission)
-    assert lab == "lab_b"  # edited module adds weight
     (submission / "pkg" / "lab_a_experiments.py").write_text("# mine\n")
+    lab, _ = engine.detect_lab(submission)
+    assert lab == "lab_a"  # edited module adds weight
+    (submission / "pkg" / "lab_b_experiments.py").write_text("# mine\n")
     lab, findings = engine.detect_lab(submission)
-    assert lab == "lab_a" and findings[0].data["candidates"] == ["lab_a", "lab_b"]
+    assert lab == "lab_b" and findings[0].data["candidates"] == ["lab_a", "lab_b"]
+    assert "later one" in findings[0].message
 
 
 def test_report_renderer_is_called_and_its_failure_kept(fake_lab, submission):

@@ -10,7 +10,8 @@ import pytest
 
 from grading.pipeline.rubric import load_rubric
 from grading.sandbox import restore_protected
-from grading.sandbox.protected import _find, _match
+from grading.sandbox.protected import _match
+from grading.sandbox.protected_functions import _find
 
 STUB = textwrap.dedent('''
     """Experiments."""

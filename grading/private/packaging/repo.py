@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
-from grading.util.git import GitError, run_git
+from grading.util.git import GitError, git_blob_sha, run_git
 
 from .files import ReleaseError
 
 AUTHOR_NAME = "Course Staff"
 AUTHOR_EMAIL = "course-staff@users.noreply.github.com"
-
-
-def git_blob_sha(data: bytes) -> str:
-    """Return the git blob sha1 of ``data`` (what ``git hash-object`` prints)."""
-    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
 def git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:

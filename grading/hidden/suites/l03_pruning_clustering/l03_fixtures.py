@@ -16,7 +16,9 @@ Environment (set by ``grading/checks/hidden_tests.py``):
   ``manifest.json`` (errors per variant), read by the grader afterwards;
 - ``GRADER_CACHE``: optional folder shared between gradings for the data set
   and the tiny model (masters only; every run works on its own copies);
-- ``GRADER_WORKCOPY``: the student's working copy (import must come from it).
+- ``GRADER_WORKCOPY``: the student's working copy (import must come from it);
+- ``GRADER_ASKS``: what the submission's template version asks (comma
+  separated words of ``grading/versions/templates.toml``); absent: all.
 """
 
 from __future__ import annotations
@@ -48,6 +50,18 @@ NUM_CLASSES = 4
 PER_CLASS = 10
 MODEL_VERSION = 1
 TIMINGS: dict[str, float] = {}
+
+
+def asked(word: str) -> bool:
+    """True when the template version asks ``word`` (all are, without GRADER_ASKS)."""
+    raw = os.environ.get("GRADER_ASKS")
+    return raw is None or word in {a.strip() for a in raw.split(",")}
+
+
+def frozen_layer() -> str:
+    """The layer of the tiny model that comes frozen (``""``: none)."""
+    requires = str(SPEC.get("frozen_layer_requires", ""))
+    return str(SPEC.get("frozen_layer", "")) if asked(requires) else ""
 
 
 def models_of(kind: str) -> list[dict]:
@@ -313,8 +327,8 @@ def student_class(module, name: str):
 # -------------------------------------------------------------- data, model
 
 
-def _build_tiny_model(path: Path) -> None:
-    """A small CNN with the lab's input, a frozen first layer, fixed weights."""
+def _build_tiny_model(path: Path, frozen: str) -> None:
+    """A small CNN with the lab's input and fixed weights; ``frozen`` comes frozen."""
     import tf_keras
 
     tf_keras.utils.set_random_seed(1234)
@@ -327,9 +341,10 @@ def _build_tiny_model(path: Path) -> None:
     x = layers.Dropout(0.3, name="dropout")(x)
     outputs = layers.Dense(NUM_CLASSES, name="logits")(x)
     model = tf_keras.Model(inputs, outputs, name="tiny_pets")
-    # Like the lab's backbone, part of the model comes frozen: the student
-    # must make the whole model trainable before fine-tuning.
-    model.get_layer("stem").trainable = False
+    # Like the lab's backbone, part of the model comes frozen where the
+    # template version asks to make the whole model trainable first.
+    if frozen:
+        model.get_layer(frozen).trainable = False
     model.save(path, save_format="h5")
 
 
@@ -362,7 +377,8 @@ def masters(scratch) -> Path:
             image_size=(64, 64),
             seed=3,
         )
-        _build_tiny_model(tmp / "tiny.h5")
+        _build_tiny_model(tmp / "tiny.h5", str(SPEC.get("frozen_layer", "")))
+        _build_tiny_model(tmp / "tiny-trainable.h5", "")
         _convert(tmp / "tiny.h5", tmp / "fp32.tflite")
         (tmp / "done").write_text("ok", encoding="utf-8")
         base.mkdir(parents=True, exist_ok=True)
@@ -389,8 +405,12 @@ def dataset(masters, scratch, student):
 
 @pytest.fixture(scope="session")
 def original_model(masters) -> Path:
-    """The master tiny Keras model; each variant gets its own copy of it."""
-    return masters / "tiny.h5"
+    """The master tiny Keras model; each variant gets its own copy of it.
+
+    Its first layer comes frozen only where the version asks to make the
+    model trainable (:func:`frozen_layer`).
+    """
+    return masters / ("tiny.h5" if frozen_layer() else "tiny-trainable.h5")
 
 
 # ------------------------------------------------------------------ variants

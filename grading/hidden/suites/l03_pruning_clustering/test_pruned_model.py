@@ -39,6 +39,30 @@ def test_prune_low_magnitude_call(pruned):
             f"pruning_schedule={type(given).__name__}",
             code="wrong_schedule",
         )
+    # The template makes self.sched; replacing it by another schedule is the
+    # same as passing another one.
+    target = getattr(pruned.obj, "target_sparsity", None)
+    template = {
+        "target_sparsity": target,
+        "begin_step": 0,
+        "end_step": 1,
+        "frequency": 1,
+    }
+    try:
+        config = dict(sched.get_config())
+        config = dict(config.get("config", config))
+    except Exception:  # noqa: BLE001 - an odd object is not the template's
+        config = {}
+    same = type(sched).__name__ == "ConstantSparsity" and all(
+        config.get(k) == v for k, v in template.items()
+    )
+    if not same:
+        raise Expected(
+            "pruning_schedule=self.sched, the ConstantSparsity(self.target_sparsity, "
+            "begin_step=0, end_step=1, frequency=1) the template makes",
+            f"self.sched replaced by {type(sched).__name__}({config})",
+            code="wrong_schedule",
+        )
 
 
 @pytest.mark.rubric(ITEM, "callbacks")

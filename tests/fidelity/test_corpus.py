@@ -1,0 +1,97 @@
+"""Grade the corpus and compare every automatic item with the instructor.
+
+Each submission is one full grading (the hidden tests in the sandbox, the
+summary, the history: 20-90 s), so each is a single slow test that makes all
+its assertions. The points an instructor gives are in ``corpus.py``, written
+before the grader ran; every automatic item must be within 0.25 of them.
+``bench/bench_fidelity.py`` prints the whole table.
+"""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+from conftest import CACHE, need_mirror
+from corpus import PENDING, SUBMISSIONS
+from corpus_build import (
+    AUTO_ITEMS,
+    LAB,
+    MODULE,
+    TOLERANCE,
+    build,
+    compare,
+    finding_codes,
+    grade,
+    student_notices,
+    version_of,
+)
+
+from grading.versions import version
+from grading.versions.fingerprint import module_facts
+
+NAMES = [s.name for s in SUBMISSIONS]
+
+
+def test_every_submission_states_the_instructors_points():
+    assert len(SUBMISSIONS) >= 12 and len(set(NAMES)) == len(NAMES)
+    for sub in SUBMISSIONS:
+        assert set(sub.expected) == set(AUTO_ITEMS), sub.name
+        for item, (points, reason) in sub.expected.items():
+            assert 0 <= points <= AUTO_ITEMS[item], (sub.name, item)
+            # A deduction always says why.
+            assert bool(reason) == (points < AUTO_ITEMS[item]), (sub.name, item)
+        assert version(sub.version) is not None, sub.name
+        assert sub.note, sub.name
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_corpus_builds_as_the_student_would_have_it(tmp_path, template, name):
+    """The student's module parses; a fork keeps its version's template functions."""
+    sub = next(s for s in SUBMISSIONS if s.name == name)
+    need_mirror(sub)
+    repo = build(sub, tmp_path / name, template)
+    text = (repo / MODULE).read_text(encoding="utf-8")
+    ast.parse(text)
+    if sub.is_fork:
+        facts = module_facts(text)
+        recorded = version(sub.version).lab(LAB)["functions"]
+        for qualname in (
+            "TFMOTOptimizedModel.optimize_model",
+            "ClusteredModel.__init__",
+        ):
+            assert (
+                facts.functions[qualname].fingerprint
+                == recorded[qualname]["fingerprint"]
+            ), (name, qualname)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NAMES)
+def test_the_grader_agrees_with_the_instructor(tmp_path, template, name):
+    sub = next(s for s in SUBMISSIONS if s.name == name)
+    need_mirror(sub)
+    repo = build(sub, tmp_path / name, template)
+    results = grade(repo, tmp_path / f"{name}-grade", CACHE)
+    assert results["status"] == "graded", results["status"]
+    assert version_of(results).get("version") == sub.version
+    missing = set(sub.codes) - finding_codes(results)
+    assert not missing, f"feedback lacks {missing}"
+    if sub.is_fork:
+        # The fork's own course files and template functions are not the
+        # student's changes: no notice tells them otherwise.
+        assert student_notices(results, "protected_") == []
+    rows = compare(sub, results)
+    wrong = [r for r in rows if not r["within"]]
+    pending = [r for r in wrong if r["item"] in PENDING]
+    real = [r for r in wrong if r not in pending]
+    assert not real, [(r["item"], r["expected"], r["got"], r["reason"]) for r in real]
+    if pending:
+        pytest.xfail(
+            "; ".join(
+                f"{r['item']}: expected {r['expected']}, got {r['got']} "
+                f"({PENDING[r['item']]})"
+                for r in pending
+            )
+        )
+    assert all(r["error"] is not None and r["error"] <= TOLERANCE for r in rows)
