@@ -44,7 +44,12 @@ def test_our_template_by_its_record_and_by_its_files(tmp_path):
         "files",
         ("ours",),
     )
-    assert set(found.asks) == {"trainable", "strip_clustering", "strip_pruning"}
+    assert set(found.asks) == {
+        "trainable",
+        "strip_clustering",
+        "strip_pruning",
+        "structured_pruning",
+    }
     (copy / RECORD_PATH).parent.mkdir()
     (copy / RECORD_PATH).write_text("{}", encoding="utf-8")
     assert identify(copy, LAB, MODULE).method == "record"

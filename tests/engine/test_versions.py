@@ -146,7 +146,12 @@ def test_every_version_of_a_lab_has_its_facts():
 
 def test_what_each_version_asks():
     asks = {v.id: set(v.asks(LAB)) for v in versions_of(LAB)}
-    assert asks["ours"] == {"trainable", "strip_clustering", "strip_pruning"}
+    assert asks["ours"] == {
+        "trainable",
+        "strip_clustering",
+        "strip_pruning",
+        "structured_pruning",
+    }
     assert "theory_quantization" in asks["antmicro-2021-11"]
     assert "theory_quantization" not in asks["antmicro-2022-11-theory-removed"]
     for early in ("antmicro-2021-11", "antmicro-2024-03", "antmicro-2025-03-tasks"):
