@@ -67,7 +67,7 @@ def test_any_markdown_gives_json(text, rubric, tmp_path_factory):
     folder = root / "summaries" / "l03_pruning_clustering"
     folder.mkdir(parents=True)
     (folder / "summary.md").write_text(text, encoding="utf-8", errors="surrogatepass")
-    result = analyze(root, rubric)
+    result = analyze(root, rubric).to_dict()
     json.dumps(result)
     for entry in result["deflation"].values():
         assert entry["size_bytes"] is None or isinstance(entry["size_bytes"], int)
