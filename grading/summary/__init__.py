@@ -1,7 +1,7 @@
 """Read a lab summary as an instructor would.
 
 :func:`analyze` finds the summary of a submission, reads it (Markdown with
-markdown-it-py, notebooks with nbformat, PDFs with pypdf for evidence only)
+markdown-it-py, notebooks as JSON, PDFs with pypdf for evidence only)
 within the size limits of the rubric, and returns a
 :class:`~grading.summary.result.SummaryResult`: the variants found, their
 metrics and confusion matrices, the ZIP deflation and compressed size of
@@ -13,7 +13,8 @@ it into findings; its ``to_dict()`` is the JSON described in
 
 Modules, in reading order: ``locate`` (which file), ``reader`` (bytes to
 blocks: ``markdown``, ``notebook``, ``pdf``, ``limits``), ``extract``
-(blocks to values: ``numbers``, ``variants``), ``images``, ``questions``,
+(blocks to values: ``lines``, ``tables``, ``listings``, ``labels``,
+``numbers``, ``variants``, ``found``), ``images``, ``questions``,
 ``plausibility``, ``analysis`` (the assembly), ``result`` (the types) and
 ``feedback`` (the findings).
 """

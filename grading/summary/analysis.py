@@ -52,8 +52,8 @@ def _empty(located: _locate.Located, data: dict, variants: Variants) -> SummaryR
     )
 
 
-def _metrics_of(values: dict) -> Metrics:
-    row = Metrics()
+def _metrics_of(values: dict, missing: dict) -> Metrics:
+    row = Metrics(written_missing=dict(missing))
     for key, value in values.items():
         if hasattr(row, key):
             setattr(row, key, value)
@@ -67,8 +67,10 @@ def _fill(result: SummaryResult, found: Extracted, variants: Variants, located):
     def ordered(mapping):
         return sorted(mapping, key=lambda v: order.get(v, len(order)))
 
-    for variant in ordered(found.metrics):
-        row = _metrics_of(found.metrics[variant])
+    for variant in ordered(found.metrics.keys() | found.missing.keys()):
+        row = _metrics_of(
+            found.metrics.get(variant, {}), found.missing.get(variant, {})
+        )
         if variant == variants.baseline:
             result.baseline.metrics = row
         else:

@@ -153,7 +153,8 @@ class _Html(HTMLParser):
             self.text.append(data)
 
 
-def _html_blocks(content: str, line: int, parents, quote) -> list[Block]:
+def html_blocks(content: str, line: int, parents, quote) -> list[Block]:
+    """Turn a piece of raw HTML into table and text blocks."""
     html = _Html()
     html.feed_safely(content)
     blocks: list[Block] = []
@@ -280,7 +281,7 @@ def parse(source: str) -> list[Block]:
             )
         elif kind == "html_block":
             blocks.extend(
-                _html_blocks(
+                html_blocks(
                     token.content, line, tuple(t for t in items if t), bool(quote)
                 )
             )

@@ -2,7 +2,7 @@
 
 :func:`read_blocks` opens the located file (never beyond its size limit),
 decodes its text, and parses it: Markdown, text and HTML with
-markdown-it-py, notebooks with nbformat, PDFs with pypdf (evidence only).
+markdown-it-py, notebooks as JSON, PDFs with pypdf (evidence only).
 Whatever goes wrong is recorded on the result as a problem (and, where a
 person must read the file, as ``manual_review``); nothing raises.
 """
