@@ -25,10 +25,10 @@ warnings for the instructor (these deduct nothing).
 PATH is a submission folder (the summary is looked up in the lab's summary
 folder, e.g. summaries/l03_pruning_clustering/, whatever its file name) or a
 summary file (.md, .ipynb, .pdf, ...). A PDF or image-only summary is sent to
-manual review, and so is one over the size limits of the rubric's [summary]
-(max_text_bytes, max_binary_bytes): the problem names the limit. The exit
-code is 0 when a summary was read, 1 when none was found or it could not be
-read, 2 on usage errors.
+manual review, and so is one over the limits of the rubric's [summary]
+(max_text_bytes, max_binary_bytes, max_parse_steps): the problem names the
+limit. The exit code is 0 when a summary was read, 1 when none was found or
+it could not be read, 2 on usage errors.
 
 examples:
   python -m grading summary .
@@ -174,6 +174,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(render(result, rubric))
     unread = result.file is None or result.has_problem(
-        "empty", "binary", "unreadable", "too_large", "bad_notebook"
+        "empty", "binary", "unreadable", "too_large", "too_complex", "bad_notebook"
     )
     return 1 if unread else 0

@@ -1,8 +1,8 @@
 """Read a lab summary as an instructor would.
 
 :func:`analyze` finds the summary of a submission, reads it (Markdown with
-markdown-it-py, notebooks as JSON, PDFs with pypdf for evidence only)
-within the size limits of the rubric, and returns a
+markdown-it-py, notebooks as JSON, PDFs with pypdf for evidence only) within
+the size and work limits of the rubric, and returns a
 :class:`~grading.summary.result.SummaryResult`: the variants found, their
 metrics and confusion matrices, the ZIP deflation and compressed size of
 each model, the answers to the questions, problems with the file and
@@ -12,11 +12,11 @@ it into findings; its ``to_dict()`` is the JSON described in
 ``[summary]`` section of the rubric.
 
 Modules, in reading order: ``locate`` (which file), ``reader`` (bytes to
-blocks: ``markdown``, ``notebook``, ``pdf``, ``limits``), ``extract``
-(blocks to values: ``lines``, ``tables``, ``listings``, ``labels``,
-``numbers``, ``variants``, ``found``), ``images``, ``questions``,
-``plausibility``, ``analysis`` (the assembly), ``result`` (the types) and
-``feedback`` (the findings).
+blocks: ``clean``, ``markdown``, ``htmltext``, ``notebook``, ``pdf``,
+``limits``), ``extract`` (blocks to values: ``lines``, ``tables``,
+``listings``, ``labels``, ``numbers``, ``variants``, ``found``), ``images``,
+``questions``, ``plausibility``, ``analysis`` (the assembly), ``result``
+(the types) and ``feedback`` (the findings).
 """
 
 from __future__ import annotations

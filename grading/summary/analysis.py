@@ -15,9 +15,9 @@ from grading.summary import images as _images
 from grading.summary import locate as _locate
 from grading.summary import plausibility, questions
 from grading.summary.extract import CONFUSION, Extracted, extract
-from grading.summary.limits import Limits
+from grading.summary.limits import Budget, BudgetExceeded, Limits
 from grading.summary.markdown import Block
-from grading.summary.reader import NAME_CHARS, read_blocks
+from grading.summary.reader import NAME_CHARS, read_blocks, refuse_complex
 from grading.summary.result import (
     Answer,
     Deflation,
@@ -208,10 +208,19 @@ def analyze(path: str | Path, rubric: Rubric) -> SummaryResult:
         )
     if located.path is None:
         return result
-    blocks = read_blocks(located, Limits.from_data(data), result)
+    limits = Limits.from_data(data)
+    budget = Budget(limits.parse_steps)
+    blocks = read_blocks(located, limits, result, budget)
+    result.steps = budget.used
     if blocks is None:
         return result
-    found = extract(blocks, variants)
+    try:
+        found = extract(blocks, variants, budget)
+    except BudgetExceeded as exc:
+        refuse_complex(result, result.file or "the summary", exc)
+        return result
+    finally:
+        result.steps = budget.used
     _fill(result, found, variants, located)
     result.questions = questions.find(
         blocks, data.get("questions", []), int(data.get("min_answer_words", 12))

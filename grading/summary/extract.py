@@ -18,6 +18,7 @@ from __future__ import annotations
 from grading.summary import tables
 from grading.summary.found import CONFUSION, Extracted, image
 from grading.summary.labels import LABEL_RE
+from grading.summary.limits import Budget
 from grading.summary.lines import read_text
 from grading.summary.markdown import Block
 from grading.summary.result import METRIC_KEYS
@@ -112,7 +113,9 @@ def _code_block(block: Block, ctx: Context, variants: Variants, out: Extracted) 
     read_text(rest, ctx.variant, variants, out)
 
 
-def extract(blocks: list[Block], variants: Variants) -> Extracted:
+def extract(
+    blocks: list[Block], variants: Variants, budget: Budget | None = None
+) -> Extracted:
     """Read metrics, deflation and images from ``blocks``.
 
     Parameters
@@ -121,15 +124,24 @@ def extract(blocks: list[Block], variants: Variants) -> Extracted:
         From :func:`grading.summary.markdown.parse` or the notebook reader.
     variants : Variants
         The resolver of the lab.
+    budget : Budget, optional
+        The summary's step budget; the reading of lines, cells and images
+        is charged to it.
 
     Returns
     -------
     Extracted
         Values per canonical variant name (and the baseline, if named).
+
+    Raises
+    ------
+    BudgetExceeded
+        When the budget runs out.
     """
-    out = Extracted()
+    out = Extracted(budget=budget)
     ctx = Context(variants)
     for block in blocks:
+        out.spend(1)
         if block.kind == "heading":
             ctx.push(block)
             for src, alt in block.images:

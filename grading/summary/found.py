@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from grading.summary import numbers
+from grading.summary.limits import Budget
 from grading.summary.result import METRIC_KEYS
 from grading.summary.variants import Variants
 
@@ -44,6 +45,12 @@ class Extracted:
     original_sizes: dict[str, int] = field(default_factory=dict)
     ranks: dict[tuple[str, str], int] = field(default_factory=dict)
     stored: int = 0
+    budget: Budget | None = None
+
+    def spend(self, steps: int) -> None:
+        """Charge the summary's step budget (no-op without one)."""
+        if self.budget is not None:
+            self.budget.spend(steps)
 
     @property
     def guessed_units(self) -> list[str]:
@@ -133,6 +140,7 @@ def image(
 ) -> None:
     """Attribute one image: to the variant its file is named after, else to
     the variant ``around`` it, else to one its alternative text names."""
+    out.spend(2)
     named, exact = variants.file_variant(src)
     exact = named if exact else None
     if around and named and named != around and named != variants.baseline:

@@ -80,6 +80,7 @@ def _sizes(
 
 def read_line(line: str, variant: str, out: Extracted, prefix: str = "") -> None:
     """Read labelled values from one line that belongs to ``variant``."""
+    out.spend(4)
     labels = list(LABEL_RE.finditer(line))
     if not labels and prefix:
         key = classify(prefix)
@@ -131,6 +132,7 @@ def read_text(
     for raw in text.split("\n"):
         if not raw.strip():
             continue
+        out.spend(1)
         raw = raw[:MAX_LINE]
         for line, named, prefix in segments(raw, variants):
             own = named or variants.resolve(line)

@@ -18,8 +18,12 @@ import json
 import warnings
 
 from grading.summary import markdown
+from grading.summary.clean import Cleaner
+from grading.summary.limits import Budget
 from grading.summary.markdown import Block
 
+#: Steps charged for each cell and each output (their fixed cost).
+ITEM_STEPS = 5
 _IMAGES = ("image/png", "image/jpeg", "image/gif", "image/svg+xml")
 
 
@@ -69,29 +73,34 @@ def _convert(source: str, data: dict) -> dict:
         ) from exc
 
 
-def _markdown(text: str, number: int) -> list[Block]:
-    found = markdown.parse(text)
+def _markdown(text: str, number: int, budget: Budget, clean: Cleaner) -> list[Block]:
+    found = markdown.parse(clean(text), budget)
     for block in found:
         block.line = number
     return found
 
 
-def _output(output: dict, number: int) -> list[Block]:
+def _output(output: dict, number: int, budget: Budget, clean: Cleaner) -> list[Block]:
+    budget.spend(ITEM_STEPS)
     kind = output.get("output_type")
     if kind == "stream":
-        return [Block("code", text=_text(output.get("text")), line=number)]
+        text = clean(_text(output.get("text")))
+        budget.spend(text.count("\n"))
+        return [Block("code", text=text, line=number)]
     data = output.get("data")
     if not isinstance(data, dict):
         return []
     found: list[Block] = []
     html = _text(data.get("text/html"))
     if "text/markdown" in data:
-        found += _markdown(_text(data["text/markdown"]), number)
+        found += _markdown(_text(data["text/markdown"]), number, budget, clean)
     elif "<table" in html.lower():
-        found += markdown.html_blocks(html, number, (), False)
+        found += markdown.html_blocks(clean(html), number, (), False, budget)
     elif "text/plain" in data and not any(mime in data for mime in _IMAGES):
         # the plain text of a figure is its repr ("<Figure size 640x480 ...>")
-        found.append(Block("code", text=_text(data["text/plain"]), line=number))
+        text = clean(_text(data["text/plain"]))
+        budget.spend(text.count("\n"))
+        found.append(Block("code", text=text, line=number))
     for mime in _IMAGES:
         if mime in data:
             found.append(
@@ -104,13 +113,17 @@ def _output(output: dict, number: int) -> list[Block]:
     return found
 
 
-def blocks(source: str) -> list[Block]:
+def blocks(source: str, budget: Budget, clean: Cleaner) -> list[Block]:
     """Turn notebook JSON into blocks.
 
     Parameters
     ----------
     source : str
         The ``.ipynb`` file contents.
+    budget : Budget
+        The step counter of the summary.
+    clean : Cleaner
+        Normalises every text taken from the notebook.
 
     Returns
     -------
@@ -120,16 +133,19 @@ def blocks(source: str) -> list[Block]:
     ------
     NotebookError
         If the file is not a notebook.
+    BudgetExceeded
+        If reading it needs more steps than the budget allows.
     """
     out: list[Block] = []
     for number, cell in enumerate(_load(source)["cells"], start=1):
+        budget.spend(ITEM_STEPS)
         if not isinstance(cell, dict):
             continue
         kind = cell.get("cell_type")
         if kind == "markdown":
-            out += _markdown(_text(cell.get("source")), number)
+            out += _markdown(_text(cell.get("source")), number, budget, clean)
         elif kind == "code" and isinstance(cell.get("outputs"), list):
             for output in cell["outputs"]:
                 if isinstance(output, dict):
-                    out += _output(output, number)
+                    out += _output(output, number, budget, clean)
     return out

@@ -1,17 +1,20 @@
 """Read a summary file into blocks, within the limits of the rubric.
 
 :func:`read_blocks` opens the located file (never beyond its size limit),
-decodes its text, and parses it: Markdown, text and HTML with
-markdown-it-py, notebooks as JSON, PDFs with pypdf (evidence only).
-Whatever goes wrong is recorded on the result as a problem (and, where a
-person must read the file, as ``manual_review``); nothing raises.
+decodes and normalises its text, and parses it: Markdown, text and HTML with
+markdown-it-py, notebooks as JSON, PDFs with pypdf (evidence only). Every
+parser spends from one :class:`~grading.summary.limits.Budget`; a summary
+that needs more is refused. Whatever goes wrong is recorded on the result as
+a problem (and, where a person must read the file, as ``manual_review``);
+nothing raises.
 """
 
 from __future__ import annotations
 
 from grading.summary import locate as _locate
 from grading.summary import markdown
-from grading.summary.limits import Limits
+from grading.summary.clean import Cleaner
+from grading.summary.limits import Budget, BudgetExceeded, Limits
 from grading.summary.markdown import Block
 from grading.summary.result import SummaryResult
 from grading.util.text import cap
@@ -42,36 +45,50 @@ def _size_limit(result: SummaryResult, name: str, limit: int, key: str) -> None:
     )
 
 
-def _pdf(raw: bytes, name: str, limits: Limits, result: SummaryResult):
+def _pdf(raw: bytes, name: str, limits: Limits, result: SummaryResult, clean):
     from grading.summary import pdf
 
     try:
-        text, pages = pdf.text(raw)
+        text, pages = pdf.text(raw, limits.pdf_pages, limits.pdf_seconds)
     except ValueError as exc:
         result.problem("unreadable", f"{name}: {cap(str(exc), 300)}")
         return None
     result.pages = pages
     if not text.strip():
         result.problem("no_text", f"{name} has no text layer (scanned?)")
-    return markdown.plain_text_blocks(text)
+    return markdown.plain_text_blocks(clean(text))
 
 
-def _parse(text: str, fmt: str, name: str, result) -> list | None:
+def _parse(text: str, fmt: str, name: str, budget, clean, result) -> list | None:
     """Parse decoded text by format; None (with a problem) when it cannot be."""
     if fmt == "notebook":
         from grading.summary import notebook
 
         try:
-            return notebook.blocks(text)
+            return notebook.blocks(text, budget, clean)
         except notebook.NotebookError as exc:
             result.problem("bad_notebook", f"{name}: {exc}")
             result.manual_review = "the notebook could not be read: a person reads it"
             return None
-    return markdown.parse(text)
+    return markdown.parse(clean(text), budget)
+
+
+def refuse_complex(result: SummaryResult, name: str, exc: BudgetExceeded) -> None:
+    """Record that reading the summary needed more steps than allowed."""
+    result.problem(
+        "too_complex",
+        f"{name} needs {exc} to read (max_parse_steps in the rubric's "
+        "[summary]): it is mostly markup, such as long runs of brackets, "
+        "asterisks or table rows; it was not read",
+    )
+    result.manual_review = (
+        f"the summary needs {exc} to read, more than the grader spends "
+        "(max_parse_steps), so it was not read; a person reads it"
+    )
 
 
 def read_blocks(
-    located: _locate.Located, limits: Limits, result: SummaryResult
+    located: _locate.Located, limits: Limits, result: SummaryResult, budget: Budget
 ) -> list[Block] | None:
     """Read the located summary into blocks.
 
@@ -83,6 +100,8 @@ def read_blocks(
         The rubric's size and work limits.
     result : SummaryResult
         Receives problems, the encoding, ``manual_review`` and PDF pages.
+    budget : Budget
+        The summary's step budget (shared with the extraction that follows).
 
     Returns
     -------
@@ -109,13 +128,21 @@ def read_blocks(
     if not raw.strip():
         result.problem("empty", f"{name} is empty")
         return None
-    return _decode_and_parse(raw, fmt, name, limits, result)
+    clean = Cleaner(budget)
+    try:
+        blocks = _decode_and_parse(raw, fmt, name, limits, budget, clean, result)
+    except BudgetExceeded as exc:
+        refuse_complex(result, name, exc)
+        blocks = None
+    if clean.removed:
+        result.problem("invisible_characters", clean.message(name))
+    return blocks
 
 
-def _decode_and_parse(raw, fmt, name, limits, result):
+def _decode_and_parse(raw, fmt, name, limits, budget, clean, result):
     if fmt in MANUAL_FORMATS:
         result.manual_review = MANUAL_FORMATS[fmt]
-        return _pdf(raw, name, limits, result) if fmt == "pdf" else None
+        return _pdf(raw, name, limits, result, clean) if fmt == "pdf" else None
     if _locate.looks_binary(raw):
         result.problem("binary", f"{name} is a binary file, not text")
         result.manual_review = "the summary file is binary, not text: a person reads it"
@@ -124,4 +151,4 @@ def _decode_and_parse(raw, fmt, name, limits, result):
     result.encoding = encoding
     if encoding != "utf-8":
         result.problem("not_utf8", f"{name} is not UTF-8; read as {encoding}")
-    return _parse(text, fmt, name, result)
+    return _parse(text, fmt, name, budget, clean, result)

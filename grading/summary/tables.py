@@ -91,6 +91,7 @@ def read(rows, cell_images, line: int, ctx, variants, out) -> None:
     rows, images = _pad(rows, cell_images)
     if not rows:
         return
+    out.spend(len(rows) * len(rows[0]))
     header = rows[0]
     if _headerless(header, variants):
         for r, row in enumerate(rows):
