@@ -10,6 +10,8 @@ their payload is never normalised or parsed.
 
 from __future__ import annotations
 
+import re
+
 from grading.summary.limits import Budget
 from grading.summary.markdown import elide_embedded
 from grading.util.text import normalize
@@ -21,6 +23,25 @@ MAX_NAMES = 8
 #: Characters of text per step of the budget (normalising, parsing and
 #: matching labels cost about a microsecond per character together).
 CHARS_PER_STEP = 10
+#: Characters of program output per step: output is not parsed as Markdown,
+#: only split into lines and matched, so it costs a quarter as much.
+OUTPUT_CHARS_PER_STEP = 40
+#: Terminal control sequences in program output (colours, cursor moves).
+_ANSI = re.compile(r"\x1b\[[0-9;?]{0,32}[ -/]{0,4}[@-~]|\x1b[@-Z\\-_]")
+#: Carriage returns and backspaces rewrite a terminal line (progress bars).
+_REWRITE = re.compile(r"[\r\x08]+")
+
+
+def _as_shown(text: str) -> str:
+    """Keep the last version of each line a terminal rewrote."""
+    if "\r" not in text and "\x08" not in text:
+        return text
+    lines = text.split("\n")
+    for index, line in enumerate(lines):
+        if "\r" in line or "\x08" in line:
+            parts = [part for part in _REWRITE.split(line) if part]
+            lines[index] = parts[-1] if parts else ""
+    return "\n".join(lines)
 
 
 class Cleaner:
@@ -43,6 +64,22 @@ class Cleaner:
         text = elide_embedded(text)
         if self.budget is not None:
             self.budget.spend(len(text) // CHARS_PER_STEP)
+        return self._normalized(text)
+
+    def output(self, text: str) -> str:
+        """Return program output (a notebook's) as a terminal shows it.
+
+        Colour codes are dropped, a line rewritten with carriage returns or
+        backspaces keeps its last version, and what normalising removes is
+        not reported: control characters there are the program's, not the
+        student's.
+        """
+        if self.budget is not None:
+            self.budget.spend(len(text) // OUTPUT_CHARS_PER_STEP + text.count("\n"))
+        text = _as_shown(_ANSI.sub("", text))
+        return normalize(text).text
+
+    def _normalized(self, text: str) -> str:
         result = normalize(text)
         if result.invisible:
             self.count += 1

@@ -84,8 +84,7 @@ def _output(output: dict, number: int, budget: Budget, clean: Cleaner) -> list[B
     budget.spend(ITEM_STEPS)
     kind = output.get("output_type")
     if kind == "stream":
-        text = clean(_text(output.get("text")))
-        budget.spend(text.count("\n"))
+        text = clean.output(_text(output.get("text")))
         return [Block("code", text=text, line=number)]
     data = output.get("data")
     if not isinstance(data, dict):
@@ -98,8 +97,7 @@ def _output(output: dict, number: int, budget: Budget, clean: Cleaner) -> list[B
         found += markdown.html_blocks(clean(html), number, (), False, budget)
     elif "text/plain" in data and not any(mime in data for mime in _IMAGES):
         # the plain text of a figure is its repr ("<Figure size 640x480 ...>")
-        text = clean(_text(data["text/plain"]))
-        budget.spend(text.count("\n"))
+        text = clean.output(_text(data["text/plain"]))
         found.append(Block("code", text=text, line=number))
     for mime in _IMAGES:
         if mime in data:

@@ -295,3 +295,24 @@ def test_notebook_of_an_old_format_is_converted(submission, rubric):
     }
     result = _read(submission, rubric, json.dumps(old), name="summary.ipynb")
     assert result.deflation["clustered-2-fp32"].percent == 92.0
+
+
+def test_notebook_terminal_output_is_read_as_shown(submission, rubric):
+    log = (
+        "Epoch 1/1\n\r  1/90 [>.....] - loss: 2.1\r 90/90 [======] - 5s - loss: 0.5\n"
+        "\x1b[1mclustered-2-fp32\x1b[0m: deflated 92%\n"
+        "\x1b[32mpruned-0.5-fp32\x1b[0m: deflated 45%\r\n"
+    )
+    cells = [
+        {
+            "cell_type": "code",
+            "metadata": {},
+            "execution_count": 1,
+            "source": "run()",
+            "outputs": [{"output_type": "stream", "name": "stdout", "text": log}],
+        }
+    ]
+    result = _read(submission, rubric, _notebook(cells), name="summary.ipynb")
+    assert result.deflation["clustered-2-fp32"].percent == 92.0
+    assert result.deflation["pruned-0.5-fp32"].percent == 45.0
+    assert "invisible_characters" not in {p.code for p in result.problems}
