@@ -8,10 +8,10 @@ import sys
 import textwrap
 from pathlib import Path
 
-from grading.checks.summary import findings_of
 from grading.pipeline.options import DEFAULT_LAB
 from grading.pipeline.rubric import Rubric, RubricError, load_rubric
-from grading.summary import METRIC_KEYS, analyze
+from grading.summary import METRIC_KEYS, SummaryResult, analyze
+from grading.summary.feedback import findings_of
 
 NAME = "summary"
 HELP = "read a lab summary: metrics, confusion matrices, deflation, answers, warnings"
@@ -25,8 +25,10 @@ warnings for the instructor (these deduct nothing).
 PATH is a submission folder (the summary is looked up in the lab's summary
 folder, e.g. summaries/l03_pruning_clustering/, whatever its file name) or a
 summary file (.md, .ipynb, .pdf, ...). A PDF or image-only summary is sent to
-manual review. The exit code is 0 when a summary was read, 1 when none was
-found or it could not be parsed, 2 on usage errors.
+manual review, and so is one over the limits of the rubric's [summary]
+(max_text_bytes, max_binary_bytes, max_parse_steps): the problem names the
+limit. The exit code is 0 when a summary was read, 1 when none was found or
+it could not be read, 2 on usage errors.
 
 examples:
   python -m grading summary .
@@ -64,94 +66,86 @@ def _num(value, digits: int = 3) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
-def render(result: dict, rubric: Rubric) -> str:
-    """Return the summary JSON as a readable report for a terminal."""
-    lines = []
-    if result["file"] is None:
-        lines.append("No summary found.")
-    else:
+def _variant_rows(result: SummaryResult) -> list[str]:
+    lines = [
+        f"  {'variant':<20}{'acc':>7}{'prec':>7}{'sens':>7}{'gmean':>7}{'ms':>8}"
+        f"{'deflated':>10}{'zip size':>12}  confusion matrix"
+    ]
+    for variant in result.variants_expected:
+        row = result.metrics.get(variant)
+        zipped = result.deflation.get(variant)
+        cm = result.confusion_matrices.get(variant)
+        cm_text = (
+            "-"
+            if cm is None
+            else ("ok " + cm.ref if cm.exists else f"{cm.problem}: {cm.ref}")
+        )
+        percent = zipped.percent if zipped else None
+        size = zipped.size_bytes if zipped else None
         lines.append(
-            f"Summary: {result['file']} ({result['format']}"
-            + (f", {result['encoding']}" if result.get("encoding") else "")
-            + ")"
-        )
-    for problem in result["problems"]:
-        lines.append(_wrap(f"! {problem['message']}"))
-    if result.get("manual_review"):
-        lines.append(_wrap(f"Manual review: {result['manual_review']}."))
-    expected = result["variants_expected"]
-    readable = result["variants_found"] or any(
-        q["found"] for q in result["questions"].values()
-    )
-    if result["file"] is not None and (not result.get("manual_review") or readable):
-        if result.get("manual_review"):
-            lines.append("")
-            lines.append("Read from the text of the file, for reference only:")
-        lines.append("")
-        lines.append(
-            f"Variants found: {len(result['variants_found'])} of {len(expected)}"
-        )
-        head = (
-            f"  {'variant':<20}{'acc':>7}{'prec':>7}{'sens':>7}{'gmean':>7}{'ms':>8}"
-            f"{'deflated':>10}{'zip size':>12}  confusion matrix"
-        )
-        lines.append(head)
-        for variant in expected:
-            row = result["metrics"].get(variant, {})
-            zipped = result["deflation"].get(variant, {})
-            cm = result["confusion_matrices"].get(variant)
-            cm_text = (
-                "-"
-                if cm is None
-                else (
-                    "ok " + cm["ref"]
-                    if cm["exists"]
-                    else f"{cm['problem']}: {cm['ref']}"
-                )
+            f"  {variant:<20}"
+            + "".join(
+                f"{_num(row.get(k) if row else None):>7}" for k in METRIC_KEYS[:4]
             )
-            percent = zipped.get("percent")
-            size = zipped.get("size_bytes")
-            lines.append(
-                f"  {variant:<20}"
-                + "".join(f"{_num(row.get(k)):>7}" for k in METRIC_KEYS[:4])
-                + f"{_num(row.get('inference_ms'), 1):>8}"
-                + f"{'-' if percent is None else f'{percent:.1f} %':>10}"
-                + f"{'-' if size is None else f'{size / 1e6:.2f} MB':>12}  {cm_text}"
-            )
-        lines.append("")
-        lines.append("Questions:")
-        for qid, answer in result["questions"].items():
-            if answer["found"]:
-                lines.append(
-                    _wrap(
-                        f"{qid}: line {answer['line']}, {answer['words']} words"
-                        f" - {answer['heading']}"
-                    )
-                )
-                lines.append(_wrap(answer["excerpt"][:240], "      "))
-            else:
-                lines.append(f"  {qid}: not found")
-    if result["warnings"]:
-        lines.append("")
-        lines.append("Warnings for the instructor (no deduction):")
-        for warning in result["warnings"]:
-            lines.append(_wrap(f"- [{warning['code']}] {warning['message']}"))
-    findings = findings_of(result, rubric)
+            + f"{_num(row.inference_ms if row else None, 1):>8}"
+            + f"{'-' if percent is None else f'{percent:.1f} %':>10}"
+            + f"{'-' if size is None else f'{size / 1e6:.2f} MB':>12}  {cm_text}"
+        )
+    return lines
+
+
+def _answers(result: SummaryResult) -> list[str]:
+    lines = ["", "Questions:"]
+    for qid, answer in result.questions.items():
+        if answer.found:
+            where = f"{qid}: line {answer.line}, {answer.words} words"
+            lines.append(_wrap(f"{where} - {answer.heading}"))
+            lines.append(_wrap(answer.excerpt[:240], "      "))
+        else:
+            lines.append(f"  {qid}: not found")
+    return lines
+
+
+def _findings(result: SummaryResult, rubric: Rubric) -> list[str]:
     scored = [
         f
-        for f in findings
+        for f in findings_of(result, rubric)
         if f.check
         in ("summary.metrics", "summary.deflation", "summary.confusion_matrices")
     ]
-    if scored:
-        lines.append("")
-        lines.append("Rubric findings:")
-        for finding in scored:
-            mark = {True: "ok  ", False: "FAIL", None: "?   "}[finding.passed]
-            lines.append(_wrap(f"{mark} {finding.check}: {finding.message}"))
-            if finding.hint and finding.passed is False:
-                lines.append(_wrap(f"hint: {finding.hint}", "       "))
-    return "\n".join(lines)
+    if not scored:
+        return []
+    lines = ["", "Rubric findings:"]
+    for finding in scored:
+        mark = {True: "ok  ", False: "FAIL", None: "?   "}[finding.passed]
+        lines.append(_wrap(f"{mark} {finding.check}: {finding.message}"))
+        if finding.hint and finding.passed is False:
+            lines.append(_wrap(f"hint: {finding.hint}", "       "))
+    return lines
+
+
+def render(result: SummaryResult, rubric: Rubric) -> str:
+    """Return a read summary as a readable report for a terminal."""
+    if result.file is None:
+        lines = ["No summary found."]
+    else:
+        encoding = f", {result.encoding}" if result.encoding else ""
+        lines = [f"Summary: {result.file} ({result.format}{encoding})"]
+    lines += [_wrap(f"! {problem.message}") for problem in result.problems]
+    if result.manual_review:
+        lines.append(_wrap(f"Manual review: {result.manual_review}."))
+    readable = result.variants_found or any(a.found for a in result.questions.values())
+    if result.file is not None and (not result.manual_review or readable):
+        if result.manual_review:
+            lines += ["", "Read from the text of the file, for reference only:"]
+        found = len(result.variants_found)
+        lines += ["", f"Variants found: {found} of {len(result.variants_expected)}"]
+        lines += _variant_rows(result)
+        lines += _answers(result)
+    if result.warnings:
+        lines += ["", "Warnings for the instructor (no deduction):"]
+        lines += [_wrap(f"- [{w.code}] {w.message}") for w in result.warnings]
+    return "\n".join(lines + _findings(result, rubric))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -176,11 +170,10 @@ def run(args: argparse.Namespace) -> int:
         return 2
     result = analyze(path, rubric)
     if args.json:
-        print(json.dumps(result, indent=2, ensure_ascii=False))
+        print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     else:
         print(render(result, rubric))
-    unread = result["file"] is None or any(
-        p["code"] in ("empty", "binary", "unreadable", "too_large")
-        for p in result["problems"]
+    unread = result.file is None or result.has_problem(
+        "empty", "binary", "unreadable", "too_large", "too_complex", "bad_notebook"
     )
     return 1 if unread else 0

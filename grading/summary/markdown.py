@@ -3,17 +3,28 @@
 The parsing is done by markdown-it-py (CommonMark plus its table rule). What
 comes out is deliberately simple: headings, text blocks (paragraphs and list
 items, one per paragraph), tables (rows of cell texts and the images in each
-cell), code blocks and raw HTML. Each block knows its line, the enclosing
-list items and whether it sits in a block quote; the extraction code in
-:mod:`grading.summary.extract` adds the heading context.
+cell), code blocks and raw HTML (read by :mod:`grading.summary.htmltext`).
+Each block knows its line, the enclosing list items and whether it sits in
+a block quote; the extraction code in :mod:`grading.summary.extract` adds
+the heading context.
+
+markdown-it-py is linear but slow on dense markup (tens of microseconds per
+``[``), so the parser carries a :class:`~grading.summary.limits.Budget`: a
+first rule in its block and inline chains spends one step each time a chain
+is tried, tables are at most :data:`MAX_COLUMNS` wide and :data:`MAX_ROWS`
+long and spend a step per token, and every line of input is a step.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_block.table import table as _gfm_table
+
+from grading.summary import htmltext
+from grading.summary.limits import Budget, Limits
 
 Image = tuple[str, str]  # (src, alt)
 
@@ -58,7 +69,63 @@ class Block:
     cell_images: list[list[list[Image]]] = field(default_factory=list)
 
 
+def _block_guard(state, start_line, end_line, silent) -> bool:
+    """First block rule: count one step per rule chain tried, never match."""
+    state.env["budget"].spend()
+    return False
+
+
+def _inline_guard(state, silent) -> bool:
+    """First inline rule: count one step per position tried, never match."""
+    state.env["budget"].spend()
+    return False
+
+
+#: A delimiter row with more columns than this makes no table (GFM pads
+#: every row to the header's width, so columns times rows is the work).
+MAX_COLUMNS = 32
+#: Rows of one table; the lines after them are read as text.
+MAX_ROWS = 200
+
+
+def _table(state, start_line, end_line, silent) -> bool:
+    """GFM's table rule with a bounded size, charging a step per token."""
+    line = start_line + 1
+    if line < end_line:
+        start = state.bMarks[line] + state.tShift[line]
+        if state.src.count("|", start, state.eMarks[line]) > MAX_COLUMNS + 1:
+            return False
+    before = len(state.tokens)
+    found = _gfm_table(state, start_line, min(end_line, line + 1 + MAX_ROWS), silent)
+    if found and not silent:
+        state.env["budget"].spend(len(state.tokens) - before)
+    return found
+
+
 _PARSER = MarkdownIt("commonmark", {"html": True}).enable("table")
+_PARSER.block.ruler.at("table", _table, {"alt": ["paragraph", "reference"]})
+_PARSER.block.ruler.before(
+    "table",
+    "budget",
+    _block_guard,
+    {"alt": ["paragraph", "reference", "blockquote", "list"]},
+)
+_PARSER.inline.ruler.before("text", "budget", _inline_guard)
+#: Steps charged for one call of the parser (its fixed cost, for notebooks).
+CALL_STEPS = 20
+_DATA_URI = re.compile(r"(data:image/[\w.+-]{1,40};base64,)[A-Za-z0-9+/=]+")
+_IMG_TAG = re.compile(r"<img\b", re.IGNORECASE)
+
+
+def elide_embedded(text: str) -> str:
+    """Drop the payload of embedded ``data:image/...;base64,`` images.
+
+    The reference still says the image is embedded; the megabytes of base64
+    never reach the parser.
+    """
+    if "base64," not in text:
+        return text
+    return _DATA_URI.sub(r"\1", text)
 
 
 def _inline(token) -> tuple[str, list[Image], bool]:
@@ -66,7 +133,7 @@ def _inline(token) -> tuple[str, list[Image], bool]:
     parts: list[str] = []
     images: list[Image] = []
     depth = 0
-    outside = ""
+    outside = []
     for child in token.children or []:
         kind = child.type
         if kind in ("strong_open", "em_open"):
@@ -76,86 +143,24 @@ def _inline(token) -> tuple[str, list[Image], bool]:
         elif kind in ("text", "code_inline"):
             parts.append(child.content)
             if depth == 0:
-                outside += child.content
+                outside.append(child.content)
         elif kind in ("softbreak", "hardbreak"):
             parts.append("\n")
         elif kind == "image":
             src = child.attrs.get("src", "")
             images.append((str(src), child.content))
             parts.append(child.content)
-        elif kind == "html_inline":
-            html = _Html()
-            html.feed_safely(child.content)
-            images.extend(html.images)
+        elif kind == "html_inline" and _IMG_TAG.match(child.content):
+            images.extend(htmltext.read(child.content).images)
     text = "".join(parts).strip()
-    bold = bool(text) and not outside.strip(" :?.\t")
+    bold = bool(text) and not "".join(outside).strip(" :?.\t")
     return text, images, bold
 
 
-class _Html(HTMLParser):
-    """Collect text, images and tables from a piece of raw HTML."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.images: list[Image] = []
-        self.text: list[str] = []
-        self.tables: list[list[list[str]]] = []
-        self.table_images: list[list[list[list[Image]]]] = []
-        self._cell: list[str] | None = None
-        self._cell_images: list[Image] = []
-
-    def feed_safely(self, data: str) -> None:
-        """Feed ``data``; malformed HTML is ignored rather than raised."""
-        try:
-            self.feed(data)
-            self.close()
-        except Exception:  # noqa: BLE001 - HTMLParser may raise on junk
-            pass
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "img":
-            image = (attrs.get("src") or "", attrs.get("alt") or "")
-            self.images.append(image)
-            if self._cell is not None:
-                self._cell_images.append(image)
-        elif tag == "table":
-            self.tables.append([])
-            self.table_images.append([])
-        elif tag == "tr" and self.tables:
-            self._close_cell()
-            self.tables[-1].append([])
-            self.table_images[-1].append([])
-        elif tag in ("td", "th") and self.tables:
-            self._close_cell()
-            self._cell, self._cell_images = [], []
-        elif tag in ("br", "p", "div", "li", "h1", "h2", "h3", "h4"):
-            self.text.append("\n")
-
-    def handle_endtag(self, tag):
-        if tag in ("td", "th", "tr", "table"):
-            self._close_cell()
-
-    def _close_cell(self) -> None:
-        """End the open table cell, if any (HTML lets authors omit </td>)."""
-        if self._cell is not None and self.tables:
-            if not self.tables[-1]:
-                self.tables[-1].append([])
-                self.table_images[-1].append([])
-            self.tables[-1][-1].append(" ".join("".join(self._cell).split()))
-            self.table_images[-1][-1].append(self._cell_images)
-            self._cell = None
-
-    def handle_data(self, data):
-        if self._cell is not None:
-            self._cell.append(data)
-        else:
-            self.text.append(data)
-
-
-def _html_blocks(content: str, line: int, parents, quote) -> list[Block]:
-    html = _Html()
-    html.feed_safely(content)
+def html_blocks(content: str, line: int, parents, quote, budget) -> list[Block]:
+    """Turn a piece of raw HTML into table and text blocks (one step per tag)."""
+    budget.spend(content.count("<"))
+    html = htmltext.read(content)
     blocks: list[Block] = []
     for rows, images in zip(html.tables, html.table_images, strict=False):
         rows_ok = [r for r in rows if r]
@@ -170,7 +175,7 @@ def _html_blocks(content: str, line: int, parents, quote) -> list[Block]:
                     cell_images=[i for i in images if i],
                 )
             )
-    text = "".join(html.text).strip()
+    text = html.text.strip()
     if text or html.images:
         blocks.append(
             Block(
@@ -185,106 +190,135 @@ def _html_blocks(content: str, line: int, parents, quote) -> list[Block]:
     return blocks
 
 
-def parse(source: str) -> list[Block]:
+def parse(source: str, budget: Budget | None = None) -> list[Block]:
     """Parse Markdown into blocks.
 
     Parameters
     ----------
     source : str
-        The Markdown text.
+        The Markdown text (normalised, embedded images elided).
+    budget : Budget, optional
+        The step counter of this summary; a fresh one with the default limit
+        when not given.
 
     Returns
     -------
     list of Block
         Blocks in document order.
+
+    Raises
+    ------
+    BudgetExceeded
+        When parsing needs more steps than the budget has left.
     """
-    tokens = _PARSER.parse(source)
-    blocks: list[Block] = []
-    items: list[str | None] = []  # text of each open list item (None = not seen)
-    quote = 0
-    heading_level = 0
-    table: Block | None = None
-    row: list[str] = []
-    row_images: list[list[Image]] = []
-    for token in tokens:
+    if budget is None:
+        budget = Budget(Limits().parse_steps)
+    budget.spend(CALL_STEPS + source.count("\n"))
+    walker = _Walker(budget)
+    for token in _PARSER.parse(source, {"budget": budget}):
+        walker.token(token)
+    return walker.blocks
+
+
+#: Longest list-item text kept as the context of the blocks inside it.
+_PARENT_CHARS = 300
+
+
+class _Walker:
+    """Turn markdown-it's token stream into blocks, one token at a time."""
+
+    def __init__(self, budget: Budget) -> None:
+        self.budget = budget
+        self.blocks: list[Block] = []
+        self.items: list[str | None] = []  # text of each open list item
+        self.quote = 0
+        self.heading_level = 0
+        self.table: Block | None = None
+        self.row: list[str] = []
+        self.row_images: list[list[Image]] = []
+
+    def _parents(self, inner: bool = False) -> tuple[str, ...]:
+        items = self.items if inner else self.items[:-1]
+        return tuple(t for t in items if t)
+
+    def token(self, token) -> None:
         kind = token.type
         line = (token.map[0] + 1) if token.map else 0
-        parents = tuple(t for t in items[:-1] if t) if items else ()
         if kind == "list_item_open":
-            items.append(None)
-        elif kind == "list_item_close":
-            if items:
-                items.pop()
-        elif kind == "blockquote_open":
-            quote += 1
-        elif kind == "blockquote_close":
-            quote = max(0, quote - 1)
+            self.items.append(None)
+        elif kind == "list_item_close" and self.items:
+            self.items.pop()
+        elif kind in ("blockquote_open", "blockquote_close"):
+            self.quote = max(0, self.quote + (1 if kind.endswith("open") else -1))
         elif kind == "heading_open":
-            heading_level = int(token.tag[1:]) if token.tag[1:].isdigit() else 1
+            self.heading_level = int(token.tag[1:]) if token.tag[1:].isdigit() else 1
         elif kind == "table_open":
-            table = Block(
-                "table",
-                line=line,
-                parents=tuple(t for t in items if t),
-                quote=bool(quote),
+            self.table = Block(
+                "table", line=line, parents=self._parents(True), quote=bool(self.quote)
             )
         elif kind == "table_close":
-            if table is not None and table.rows:
-                blocks.append(table)
-            table = None
+            if self.table is not None and self.table.rows:
+                self.blocks.append(self.table)
+            self.table = None
         elif kind == "tr_open":
-            row, row_images = [], []
-        elif kind == "tr_close" and table is not None:
-            table.rows.append(row)
-            table.cell_images.append(row_images)
+            self.row, self.row_images = [], []
+        elif kind == "tr_close" and self.table is not None:
+            self.table.rows.append(self.row)
+            self.table.cell_images.append(self.row_images)
         elif kind == "inline":
-            text, images, bold = _inline(token)
-            if table is not None:
-                row.append(" ".join(text.split()))
-                row_images.append(images)
-            elif heading_level:
-                blocks.append(
-                    Block(
-                        "heading",
-                        text=" ".join(text.split()),
-                        line=line,
-                        level=heading_level,
-                        images=images,
-                    )
-                )
-                heading_level = 0
-            else:
-                if items and items[-1] is None:
-                    items[-1] = text.split("\n", 1)[0]
-                    parents = tuple(t for t in items[:-1] if t)
-                blocks.append(
-                    Block(
-                        "text",
-                        text=text,
-                        line=line,
-                        parents=parents,
-                        quote=bool(quote),
-                        bold=bold,
-                        images=images,
-                    )
-                )
+            self._inline(token, line)
         elif kind in ("fence", "code_block"):
-            blocks.append(
+            self.blocks.append(
                 Block(
                     "code",
                     text=token.content,
                     line=line,
-                    parents=tuple(t for t in items if t),
-                    quote=bool(quote),
+                    parents=self._parents(True),
+                    quote=bool(self.quote),
                 )
             )
         elif kind == "html_block":
-            blocks.extend(
-                _html_blocks(
-                    token.content, line, tuple(t for t in items if t), bool(quote)
+            self.blocks.extend(
+                html_blocks(
+                    token.content,
+                    line,
+                    self._parents(True),
+                    bool(self.quote),
+                    self.budget,
                 )
             )
-    return blocks
+
+    def _inline(self, token, line: int) -> None:
+        text, images, bold = _inline(token)
+        if self.table is not None:
+            self.row.append(" ".join(text.split()))
+            self.row_images.append(images)
+            return
+        if self.heading_level:
+            self.blocks.append(
+                Block(
+                    "heading",
+                    text=" ".join(text.split()),
+                    line=line,
+                    level=self.heading_level,
+                    images=images,
+                )
+            )
+            self.heading_level = 0
+            return
+        if self.items and self.items[-1] is None:
+            self.items[-1] = text.split("\n", 1)[0][:_PARENT_CHARS]
+        self.blocks.append(
+            Block(
+                "text",
+                text=text,
+                line=line,
+                parents=self._parents(),
+                quote=bool(self.quote),
+                bold=bold,
+                images=images,
+            )
+        )
 
 
 def plain_text_blocks(text: str) -> list[Block]:

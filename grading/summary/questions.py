@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 
 from grading.summary.markdown import Block
+from grading.summary.result import Answer
+from grading.util.text import cap
 
 _NUMBERED = re.compile(
     r"(?:^|\b)(?:q|question|pytanie|pyt\.?|zadanie|task)\s*#?\s*(\d)\b", re.IGNORECASE
@@ -26,6 +28,8 @@ _SECTION = re.compile(
     re.IGNORECASE,
 )
 MAX_EXCERPT = 1500
+#: Longest heading kept, in characters.
+MAX_HEADING = 300
 
 
 def _is_anchor(block: Block, in_section: bool) -> bool:
@@ -67,7 +71,9 @@ def _block_text(block: Block) -> str:
     return block.text
 
 
-def find(blocks: list[Block], questions: list[dict], min_words: int = 12) -> dict:
+def find(
+    blocks: list[Block], questions: list[dict], min_words: int = 12
+) -> dict[str, Answer]:
     """Locate the answer of each question.
 
     Parameters
@@ -82,8 +88,8 @@ def find(blocks: list[Block], questions: list[dict], min_words: int = 12) -> dic
 
     Returns
     -------
-    dict
-        ``{qid: {"found", "heading", "excerpt", "words", "line"}}``.
+    dict of str to Answer
+        The answer of each question id (``found`` False when none).
     """
     anchors: list[tuple[int, bool]] = []  # (block index, in questions section)
     section_level = 0
@@ -117,50 +123,48 @@ def find(blocks: list[Block], questions: list[dict], min_words: int = 12) -> dic
     for q, question in enumerate(questions):
         qid = question["id"]
         if q not in chosen:
-            result[qid] = {
-                "found": False,
-                "heading": None,
-                "excerpt": "",
-                "words": 0,
-                "line": None,
-            }
+            result[qid] = Answer()
             continue
-        a = chosen[q]
-        index = anchors[a][0]
-        anchor = blocks[index]
-        head, _, rest = anchor.text.partition("\n")
-        if anchor.kind == "text" and not rest and "?" in head:
-            before, _, after = head.partition("?")
-            if len(after.strip()) > 20:
-                head, rest = before + "?", after
-        stops = {anchors[b][0] for b in used if b != a}
-        parts = [rest.strip()] if rest.strip() else []
-        for position in range(index + 1, len(blocks)):
-            block = blocks[position]
-            if block.kind == "heading" and (
-                anchor.kind != "heading" or block.level <= anchor.level
-            ):
-                break
-            if position in stops:
-                break
-            text = _block_text(block).strip()
-            if text:
-                parts.append(text)
-            if sum(len(p) for p in parts) > MAX_EXCERPT:
-                break
-        excerpt = "\n\n".join(parts)
-        if len(excerpt) > MAX_EXCERPT:
-            excerpt = excerpt[:MAX_EXCERPT].rstrip() + " …"
-        words = len(re.findall(r"\w+", excerpt))
-        result[qid] = {
-            "found": True,
-            "heading": head.strip().strip("*_ ").strip(),
-            "excerpt": excerpt,
-            "words": words,
-            "line": anchor.line,
-            "short": words < min_words,
-        }
+        result[qid] = _answer(blocks, anchors, chosen[q], used, min_words)
     return result
+
+
+def _answer(blocks, anchors, a: int, used: set[int], min_words: int) -> Answer:
+    """The passage under anchor ``a``, up to the next anchor or heading."""
+    index = anchors[a][0]
+    anchor = blocks[index]
+    head, _, rest = anchor.text.partition("\n")
+    if anchor.kind == "text" and not rest and "?" in head:
+        before, _, after = head.partition("?")
+        if len(after.strip()) > 20:
+            head, rest = before + "?", after
+    stops = {anchors[b][0] for b in used if b != a}
+    parts = [rest.strip()] if rest.strip() else []
+    length = sum(len(p) for p in parts)
+    for position in range(index + 1, len(blocks)):
+        block = blocks[position]
+        if block.kind == "heading" and (
+            anchor.kind != "heading" or block.level <= anchor.level
+        ):
+            break
+        if position in stops or length > MAX_EXCERPT:
+            break
+        text = _block_text(block).strip()
+        if text:
+            parts.append(text[: MAX_EXCERPT + 1])
+            length += len(parts[-1])
+    excerpt = "\n\n".join(parts)
+    if len(excerpt) > MAX_EXCERPT:
+        excerpt = excerpt[:MAX_EXCERPT].rstrip() + " …"
+    words = len(re.findall(r"\w+", excerpt))
+    return Answer(
+        found=True,
+        heading=cap(head.strip().strip("*_ ").strip(), MAX_HEADING),
+        excerpt=excerpt,
+        words=words,
+        line=anchor.line,
+        short=words < min_words,
+    )
 
 
 def _by_position(blocks, anchors, questions, chosen, used) -> None:

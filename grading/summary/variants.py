@@ -104,7 +104,7 @@ class Variants:
             re.escape(n) for n in sorted(self._exact, key=len, reverse=True)
         )
         self._exact_re = (
-            re.compile(rf"(?<![\w.])({pattern})(?![\w.])", re.IGNORECASE)
+            re.compile(rf"(?<![\w.])({pattern})(?!\w|\.\d)", re.IGNORECASE)
             if pattern
             else None
         )
@@ -118,21 +118,45 @@ class Variants:
         return self._families[text]
 
     def value_in(self, family: Family, text: str) -> float | None:
-        """Return the first value of ``family`` written in ``text``."""
+        """Return the value of ``family`` written in ``text``.
+
+        When several allowed values are written, the one nearest to a word of
+        the family wins (``4 clustered-16`` is 16, ``2 klastry`` is 2).
+        """
         cleaned = _NOISE.sub(" ", text)
+        found: list[tuple[int, int, float]] = []
         for match in _NUM.finditer(cleaned):
             try:
                 value = float(match.group(1).replace(",", "."))
             except ValueError:
                 continue
-            candidates = [value]
             if family.kind == "fraction" and (match.group(2) or value > 1):
-                candidates = [value / 100.0]
-            for cand in candidates:
-                for allowed in family.values:
-                    if abs(cand - allowed) < 1e-9:
-                        return allowed
-        return None
+                value = value / 100.0
+            allowed = next((a for a in family.values if abs(value - a) < 1e-9), None)
+            if allowed is not None:
+                found.append((match.start(), match.end(1), allowed))
+                if len(found) > 8:
+                    break
+        if len({v for _, _, v in found}) <= 1:
+            return found[0][2] if found else None
+        low = cleaned.lower()
+        words = [
+            (m.start(), m.end())
+            for w in family.words
+            for m in re.finditer(re.escape(w) + r"\w{0,12}", low)
+        ][:64]
+        if not words:
+            return found[0][2]
+
+        def distance(hit) -> tuple[int, int]:
+            best = (len(low), 1)
+            for start, end in words:
+                after = hit[0] >= end  # "clustered-16" is more usual than "16 x"
+                gap = low[end : hit[0]] if after else low[hit[1] : start]
+                best = min(best, (len(gap.strip("-=_:")), 0 if after else 1))
+            return best
+
+        return min(found, key=distance)[2]
 
     def resolve(self, text: str, family: Family | None = None) -> str | None:
         """Return the canonical variant named in ``text``.
@@ -173,6 +197,32 @@ class Variants:
         if own is None and self.is_baseline(text):
             return self.baseline
         return None
+
+    def file_variant(self, src: str) -> tuple[str | None, bool]:
+        """Return the variant an image or model file is named after.
+
+        ``img/pruned-0.5-fp32-confusion-matrix.png`` names ``pruned-0.5-fp32``
+        (the dot of ``0.5`` is kept; only the extension and the folders go).
+
+        Returns
+        -------
+        tuple of (str or None, bool)
+            The variant, and whether the file spells its canonical name.
+        """
+        name = src.replace("\\", "/").rsplit("/", 1)[-1].split("?", 1)[0]
+        stem = name.rsplit(".", 1)[0] if "." in name else name
+        spaced = stem.replace("_", " ")
+        exact = self.exact(spaced)
+        if exact is not None:
+            return exact, True
+        return self.resolve(spaced), False
+
+    def exact(self, text: str) -> str | None:
+        """Return the canonical name written exactly in ``text``, if any."""
+        if self._exact_re is None:
+            return None
+        match = self._exact_re.search(text)
+        return self._exact[match.group(1).lower()] if match else None
 
     def exact_mentions(self, text: str) -> list[tuple[int, str]]:
         """Return ``(position, canonical name)`` of every exact name in ``text``."""

@@ -10,6 +10,7 @@ through :func:`cap`.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -17,6 +18,8 @@ from dataclasses import dataclass
 DEFAULT_CAP = 2000
 #: What replaces the cut end of a capped string.
 ELLIPSIS = " [...]"
+_ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_PRINTABLE = frozenset("\t\n\r" + "".join(chr(c) for c in range(0x20, 0x7F)))
 
 
 @dataclass(frozen=True)
@@ -63,14 +66,23 @@ def normalize(text: str) -> Normalized:
     Normalized
         The text to apply rules to, and the names of what was removed.
     """
-    kept: list[str] = []
-    removed: dict[str, None] = {}
-    for char in unicodedata.normalize("NFKC", text):
-        if _is_invisible(char):
-            removed.setdefault(unicodedata.name(char, f"U+{ord(char):04X}"))
-        else:
-            kept.append(char)
-    return Normalized("".join(kept), tuple(removed))
+    if text.isascii() and not _ASCII_CONTROL.search(text):
+        return Normalized(text)  # NFKC leaves printable ASCII as it is
+    text = unicodedata.normalize("NFKC", text)
+    # each distinct character is judged once; most texts have none to remove
+    bad = [char for char in set(text) - _PRINTABLE if _is_invisible(char)]
+    if not bad:
+        return Normalized(text)
+    names: dict[str, str] = {}
+    pattern = re.compile("[" + "".join(re.escape(char) for char in bad) + "]")
+    for match in pattern.finditer(text):
+        char = match.group()
+        if char not in names:
+            names[char] = unicodedata.name(char, f"U+{ord(char):04X}")
+            if len(names) == len(bad):
+                break
+    kept = text.translate(dict.fromkeys(map(ord, bad)))
+    return Normalized(kept, tuple(dict.fromkeys(names.values())))
 
 
 def cap(text: str, limit: int = DEFAULT_CAP) -> str:

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.skipif(
 def result():
     from grading.pipeline.rubric import load_rubric
 
-    return analyze(REFERENCE, load_rubric("l03_pruning_clustering"))
+    return analyze(REFERENCE, load_rubric("l03_pruning_clustering")).to_dict()
 
 
 def test_all_eight_variants_with_complete_metrics(result):

@@ -111,17 +111,17 @@ def test_polish_questions_by_keywords(rubric):
         "### Która metoda daje najmniejszy i najlepszy model?\n\nŻadna nie dominuje.\n"
     )
     found = find(parse(text), lab_data(rubric)["questions"])
-    assert all(found[q]["found"] for q in ("q1", "q2", "q3", "q4"))
-    assert "kwantyzacja" in found["q1"]["heading"]
-    assert found["q3"]["excerpt"].startswith("Procent")
-    assert found["q4"]["short"]
+    assert all(found[q].found for q in ("q1", "q2", "q3", "q4"))
+    assert "kwantyzacja" in found["q1"].heading
+    assert found["q3"].excerpt.startswith("Procent")
+    assert found["q4"].short
 
 
 def test_question_not_found_when_absent(rubric):
     found = find(
         parse("# Results\n\nNothing else here.\n"), lab_data(rubric)["questions"]
     )
-    assert not any(a["found"] for a in found.values())
+    assert not any(a.found for a in found.values())
 
 
 def test_another_lab_needs_only_data():
@@ -172,7 +172,7 @@ def test_pasted_metrics_file_and_abbreviated_headers(submission, rubric):
         "| Accuracy | 0.745000 |\n| Top-5 accuracy | 0.950000 |\n"
         "| Mean inference time | 15.300 ms (std 0.400 ms) |\n| Test samples | 1100 |\n"
     )
-    result = analyze(root, rubric)
+    result = analyze(root, rubric).to_dict()
     assert result["metrics"]["clustered-2-fp32"] == {
         "accuracy": 0.81,
         "precision": 0.80,
@@ -200,10 +200,10 @@ def test_short_paraphrased_headings(rubric):
         "### Deflacja\n\nTo procent zmniejszenia pliku przez ZIP.\n"
     )
     found = find(parse(text), lab_data(rubric)["questions"])
-    assert found["q4"]["heading"] == "Best method?"
-    assert found["q1"]["heading"] == "Porównanie metod"
-    assert found["q3"]["heading"] == "Deflacja"
-    assert not found["q2"]["found"]
+    assert found["q4"].heading == "Best method?"
+    assert found["q1"].heading == "Porównanie metod"
+    assert found["q3"].heading == "Deflacja"
+    assert not found["q2"].found
 
 
 def test_pasted_unzip_ls_and_du_listings(submission, rubric):
@@ -219,7 +219,7 @@ def test_pasted_unzip_ls_and_du_listings(submission, rubric):
         "3432\tclustered-16-fp32.zip\n"
         "  adding: clustered-16-fp32.tflite (deflated 79%)\n```\n"
     )
-    deflation = analyze(root, rubric)["deflation"]
+    deflation = analyze(root, rubric).to_dict()["deflation"]
     assert deflation["clustered-2-fp32"] == {"percent": 92.0, "size_bytes": 1346000}
     assert deflation["clustered-4-fp32"]["size_bytes"] == 2053000
     assert deflation["clustered-8-fp32"]["size_bytes"] == round(2.6 * 1024**2)
