@@ -12,6 +12,7 @@ import psutil
 import pytest
 
 from grading import sandbox
+from grading.sandbox import isolation, process, workcopy
 from grading.sandbox import make_working_copy, pytest_argv, run_sandboxed
 
 PY = sys.executable
@@ -188,7 +189,7 @@ def test_exit_paths_do_not_break_the_grader(tmp_path):
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to switch users")
 def test_drops_to_unprivileged_user_when_root(tmp_path):
     system_python = "/usr/bin/python3"
-    if not sandbox._reachable_by_others(Path(system_python)):
+    if not isolation._reachable_by_others(Path(system_python)):
         pytest.skip("no interpreter readable by other users")
     work = tmp_path / "work"
     work.mkdir()
@@ -202,9 +203,9 @@ def test_drops_to_unprivileged_user_when_root(tmp_path):
 
 
 def test_unreachable_interpreter_runs_as_grader_with_a_note(tmp_path, monkeypatch):
-    monkeypatch.setattr(sandbox, "_sandbox_ids", lambda: (65534, 65534))
-    monkeypatch.setattr(sandbox, "_reachable_by_others", lambda *a, **k: False)
-    ids, _user, notes = sandbox._child_user(tmp_path, [PY])
+    monkeypatch.setattr(isolation, "_sandbox_ids", lambda: (65534, 65534))
+    monkeypatch.setattr(isolation, "_reachable_by_others", lambda *a, **k: False)
+    ids, _user, notes = isolation._child_user(tmp_path, [PY])
     assert ids is None
     assert notes and "not readable by other users" in notes[0]
 
@@ -406,14 +407,14 @@ def test_working_copy_survives_copy_errors(tmp_path, monkeypatch):
     sub.mkdir()
     (sub / "secret.py").write_text("x")
     (sub / "ok.py").write_text("y")
-    real = sandbox.shutil.copyfile
+    real = workcopy.shutil.copyfile
 
     def copyfile(src, dst, **kwargs):
         if Path(src).name == "secret.py":
             raise PermissionError(13, "Permission denied", str(src))
         return real(src, dst, **kwargs)
 
-    monkeypatch.setattr(sandbox.shutil, "copyfile", copyfile)
+    monkeypatch.setattr(workcopy.shutil, "copyfile", copyfile)
     findings = make_working_copy(sub, tmp_path / "copy")
     assert (tmp_path / "copy" / "ok.py").read_text() == "y"
     assert not (tmp_path / "copy" / "secret.py").exists()
@@ -488,7 +489,7 @@ def test_process_limit_leaves_room_beyond_what_the_user_runs():
     for thread in extra:
         thread.start()
     try:
-        limit = sandbox._nproc_limit(ids)
+        limit = process._nproc_limit(ids)
         running = len(os.listdir("/proc/self/task"))
     finally:
         gate.set()
