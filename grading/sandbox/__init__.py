@@ -1,4 +1,4 @@
-"""Run untrusted student code: working copy, child process, limits, clean env.
+"""Run untrusted student code: working copy, bubblewrap, limits, clean env.
 
 The grader never imports student code. Everything a submission provides runs
 in a child process started by :func:`run_sandboxed`, which gives it
@@ -6,36 +6,40 @@ in a child process started by :func:`run_sandboxed`, which gives it
 - a working copy of the submission (:func:`make_working_copy`), with the files
   the student must not change restored from the instructor's copy
   (:func:`restore_protected`);
-- its own session and process group, a wall-time limit that kills the whole
-  process tree, an address-space limit and file-size, process-count and
-  core-dump limits;
+- bubblewrap: new user, PID, mount, IPC, UTS and network namespaces, no
+  capabilities, a fresh ``/proc``, a private ``/tmp``, nothing of the host's
+  file system but the read-only runtime and the folders given as
+  :class:`Mount`, and the whole process tree ended with the run; as root the
+  child is ``nobody`` outside its namespaces too;
+- wall-time, CPU-time, address-space, file-size, process-count and core-dump
+  limits;
 - a scrubbed environment built from an allow-list (no tokens, no cloud
   credentials, no ``GITHUB_*``), a fresh ``HOME`` and ``TMPDIR``;
-- an unprivileged user (``nobody``) when the grader runs as root and that user
-  can reach the interpreter and the working copy;
 - captured output with a size cap (head and tail are kept).
 
+Where bubblewrap cannot run, :func:`run_sandboxed` refuses (it raises
+:class:`SandboxUnavailable`) unless told ``unsafe=True``.
 :func:`pytest_argv` builds the command that runs pytest there so that the
 submission's own pytest configuration, ``conftest.py``, ``sitecustomize.py``,
-``usercustomize.py`` and ``.pth`` files have no effect. The guarantees and their
-limits are written down in ``docs/grading.md``.
+``usercustomize.py`` and ``.pth`` files have no effect, and :func:`copy_out`
+copies what a run wrote without following its links. The guarantees and
+their limits are in ``docs/threat-model.md`` and ``docs/grading.md``.
 
-The package is split by concern: :mod:`~grading.sandbox.workcopy` (the
-working copy), :mod:`~grading.sandbox.isolation` (user, file system and
-network isolation), :mod:`~grading.sandbox.process` (start, limits, wait,
-kill, capture), :mod:`~grading.sandbox.launch` and
-:mod:`~grading.sandbox.launcher` (pytest in the child),
-:mod:`~grading.sandbox.protected` (restored course files) and
-:mod:`~grading.sandbox.environment` (installed versions). Every public name
-is importable from ``grading.sandbox``.
+Modules by concern: ``workcopy`` (the working copy, copying out),
+``isolation`` (bubblewrap and what the child sees), ``process`` (start,
+wait, end), ``limits``, ``watch`` (output, CPU time, stragglers), ``launch``
+and ``launcher`` (pytest in the child), ``protected`` (restored course
+files), ``environment`` (installed versions). Every public name is
+importable from ``grading.sandbox``.
 """
 
 from grading.sandbox.isolation import (
     SANDBOX_USER,
-    filesystem_isolation_available,
+    Mount,
+    SandboxUnavailable,
     grant_access,
-    network_isolation_available,
 )
+from grading.sandbox.isolation import status as sandbox_status
 from grading.sandbox.launch import (
     INTEGRITY_PREFIX,
     PYTEST_PLUGINS,
@@ -43,11 +47,10 @@ from grading.sandbox.launch import (
     integrity_report,
     pytest_argv,
 )
+from grading.sandbox.limits import CPU_GRACE, MAX_FILE_BYTES
 from grading.sandbox.process import (
     DEFAULT_MEMORY_MB,
     DEFAULT_TIMEOUT,
-    KILL_GRACE,
-    MAX_FILE_BYTES,
     OUTPUT_CAP_BYTES,
     SandboxResult,
     describe,
@@ -55,33 +58,38 @@ from grading.sandbox.process import (
     scrubbed_env,
 )
 from grading.sandbox.protected import restore_protected
+from grading.sandbox.watch import KILL_GRACE
 from grading.sandbox.workcopy import (
     MAX_COPY_FILE_BYTES,
     SKIP_DIRS,
+    copy_out,
     make_working_copy,
 )
 
 __all__ = [
+    "CPU_GRACE",
     "DEFAULT_MEMORY_MB",
     "DEFAULT_TIMEOUT",
     "INTEGRITY_PREFIX",
     "KILL_GRACE",
     "MAX_COPY_FILE_BYTES",
     "MAX_FILE_BYTES",
+    "Mount",
     "OUTPUT_CAP_BYTES",
     "PYTEST_PLUGINS",
     "SANDBOX_USER",
     "SKIP_DIRS",
     "SandboxResult",
+    "SandboxUnavailable",
+    "copy_out",
     "describe",
     "empty_ini",
-    "filesystem_isolation_available",
     "grant_access",
     "integrity_report",
     "make_working_copy",
-    "network_isolation_available",
     "pytest_argv",
     "restore_protected",
     "run_sandboxed",
+    "sandbox_status",
     "scrubbed_env",
 ]

@@ -1,341 +1,477 @@
-"""Isolation of the child: its user, its file system view, its network.
+"""Isolation of the child: bubblewrap, and only what the child needs mounted.
 
-Where the grader runs as root the child runs as :data:`SANDBOX_USER`, in a
-mount namespace where every mount but its writable folders is read-only, in
-a network namespace of its own and in a Landlock domain that scopes its
-signals to its own processes.
+Every sandboxed command runs under bubblewrap (``bwrap``, the unprivileged
+sandbox Flatpak uses), never under a home-made mix of namespaces:
+
+- new user, PID, mount, IPC, UTS and network namespaces (``--unshare-all``),
+  no further user namespaces inside (``--disable-userns``), no capabilities
+  (``--cap-drop ALL``), a new session (``--new-session``), and the whole
+  process tree killed when bubblewrap or the grader dies
+  (``--die-with-parent``; bubblewrap is PID 1 of the namespace, so when it
+  ends every process of the run ends with it);
+- a fresh ``/proc`` of that PID namespace, a minimal ``/dev``, a private
+  ``/tmp`` (a size-limited tmpfs) and an empty root: nothing of the host's
+  file system is there but the read-only runtime (``/usr``, the loader's
+  cache, the interpreter's real prefix and site-packages, see
+  :func:`runtime_mounts`) and the folders a caller mounts (:class:`Mount`).
+
+bubblewrap always runs as an unprivileged user. When the grader runs as root,
+the child is started as :data:`SANDBOX_USER` (``nobody``) before bubblewrap
+is executed, so the child is ``nobody`` outside its namespaces too, with that
+user's file permissions and process limit. Folders that user cannot reach (a
+pyenv interpreter under a 0700 ``/root``, a scratch folder under a 0700
+parent) are first bound onto a mount point it can reach, in a mount namespace
+of the starting process only (:func:`staged`), so an unreadable home is no
+longer a reason to keep root's rights. When the grader runs as a normal user,
+the child is that user outside and ``nobody`` inside.
+
+Where bubblewrap cannot run (not installed, user namespaces disabled, a
+container without the flags in ``docs/threat-model.md``), :func:`status` says
+why; :func:`grading.sandbox.run_sandboxed` then refuses to run untrusted code
+unless told ``unsafe=True``.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
-import re
 import shutil
 import stat
 import subprocess
 import sys
+import sysconfig
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
-#: User the child runs as when the grader runs as root.
+#: User the child runs as inside its namespaces (and outside, when the
+#: grader runs as root).
 SANDBOX_USER = "nobody"
+SANDBOX_UID = SANDBOX_GID = 65534
+#: Size of the child's private /tmp (a tmpfs, so it is memory).
+TMP_BYTES = 512 * 1024 * 1024
+#: Where bubblewrap is looked for first (Debian's package), then on PATH.
+BWRAP = "/usr/bin/bwrap"
+#: System folders bound read-only (or recreated as the links they are).
+SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+#: Files of /etc the dynamic loader and the C library read.
+ETC_FILES = (
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/ld.so.conf.d",
+    "/etc/localtime",
+)
 
 
-def _sandbox_ids() -> tuple[int, int] | None:
-    """Return (uid, gid) of :data:`SANDBOX_USER` when we are root, else None."""
-    if os.geteuid() != 0 or os.environ.get("GRADING_SANDBOX_NO_SETUID"):
-        return None
+#: The grader's own pytest configuration (empty: nothing of the student's).
+PYTEST_INI = "[pytest]\n# The grader's own (empty) pytest configuration.\n"
+
+
+class SandboxUnavailable(RuntimeError):
+    """bubblewrap cannot run here; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Mount:
+    """A host path the child sees.
+
+    Parameters
+    ----------
+    source : Path
+        The host path (file or folder).
+    target : str, optional
+        Where the child sees it; the same path by default.
+    writable : bool
+        Bound read-write (the child's own folders) instead of read-only.
+    """
+
+    source: Path
+    target: str = ""
+    writable: bool = False
+
+    @property
+    def dest(self) -> str:
+        """The path inside the sandbox."""
+        return self.target or str(self.source)
+
+
+@dataclass(frozen=True)
+class Link:
+    """A symbolic link recreated inside the sandbox (``/lib -> usr/lib``)."""
+
+    path: str
+    target: str
+
+
+@dataclass(frozen=True)
+class Status:
+    """Whether bubblewrap runs here, and why not."""
+
+    available: bool
+    path: str = ""
+    reason: str = ""
+
+
+# --------------------------------------------------------------------------
+# Users and permissions
+# --------------------------------------------------------------------------
+
+
+def is_root() -> bool:
+    """True when the grader runs as root (the child then starts as nobody)."""
+    return os.geteuid() == 0
+
+
+def child_ids() -> tuple[int, int] | None:
+    """Return (uid, gid) the child is switched to before bubblewrap, or None."""
+    return (SANDBOX_UID, SANDBOX_GID) if is_root() else None
+
+
+def _reachable(path: Path, uid: int, gid: int, *, write: bool = False) -> bool:
+    """True if ``uid`` (group ``gid``, no other groups) can reach ``path``.
+
+    Every parent must be searchable; a folder must be readable and searchable
+    (and writable with ``write``), a file readable. Judged from the mode bits
+    that apply to that user, as the kernel does for a process without
+    capabilities.
+    """
+
+    def allows(info: os.stat_result, bits: int) -> bool:
+        shift = 6 if info.st_uid == uid else 3 if info.st_gid == gid else 0
+        return (info.st_mode >> shift) & bits == bits
+
     try:
-        import pwd
-
-        entry = pwd.getpwnam(SANDBOX_USER)
-    except (KeyError, ImportError):
-        return None
-    return entry.pw_uid, entry.pw_gid
-
-
-def _reachable_by_others(path: Path, *, need_read: bool = True) -> bool:
-    """True if a user that is neither owner nor group can reach ``path``."""
-    try:
-        path = Path(os.path.realpath(path))
-        for parent in reversed(path.parents):
-            if not os.stat(parent).st_mode & stat.S_IXOTH:
+        real = Path(os.path.realpath(path))
+        for parent in reversed(real.parents):
+            if not allows(os.stat(parent), 0o1):
                 return False
-        mode = os.stat(path).st_mode
+        info = os.stat(real)
     except OSError:
         return False
-    if stat.S_ISDIR(mode):
-        return bool(mode & stat.S_IXOTH) and (
-            not need_read or bool(mode & stat.S_IROTH)
-        )
-    return not need_read or bool(mode & stat.S_IROTH)
-
-
-#: Folders handed to the child with :func:`grant_access` (kept writable).
-_GRANTED: set[str] = set()
-
-
-def grant_access(path: Path) -> None:
-    """Let the sandbox user write in ``path`` (a folder the grader made).
-
-    When the grader runs as root, the tree is handed to :data:`SANDBOX_USER`
-    and its parents are made traversable; otherwise nothing changes (the child
-    runs as the grader's own user). Call it on every folder the child must
-    write into, such as an output folder for artifacts. Granted folders stay
-    writable when the rest of the file system is made read-only for the child
-    (see :func:`run_sandboxed`).
-    """
-    _GRANTED.add(os.path.realpath(path))
-    ids = _sandbox_ids()
-    if ids is not None:
-        _hand_over(Path(path), ids)
+    wanted = 0o4 | (0o1 if stat.S_ISDIR(info.st_mode) else 0) | (0o2 if write else 0)
+    return allows(info, wanted)
 
 
 def _hand_over(path: Path, ids: tuple[int, int]) -> None:
-    """Give the tree ``path`` to the sandbox user and make its parents traversable."""
+    """Give the tree ``path`` to the sandbox user (links are not followed)."""
     uid, gid = ids
     try:
         for root, dirs, files in os.walk(path, followlinks=False):
             for name in [*dirs, *files]:
                 os.lchown(os.path.join(root, name), uid, gid)
         os.chown(path, uid, gid)
-        # Parents made by mkdtemp are 0700: let the child traverse them.
-        for parent in path.parents:
-            mode = os.stat(parent).st_mode
-            if (
-                not mode & stat.S_IXOTH
-                and os.stat(parent).st_uid == 0
-                and str(parent).startswith(tempfile.gettempdir())
-            ):
-                os.chmod(parent, stat.S_IMODE(mode) | stat.S_IXOTH)
     except OSError:
         pass
 
 
-def _reachable_by(path: Path, uid: int, gid: int) -> bool:
-    """True if user ``uid`` (group ``gid``, no other groups) can write in ``path``.
+def grant_access(path: Path) -> None:
+    """Let the child write in ``path``, a folder the grader made for it.
 
-    Every parent must be searchable and ``path`` itself readable, writable and
-    searchable, judged from the owner, group or other bits that apply to that
-    user (as the kernel does for a process with no supplementary groups).
+    When the grader runs as root, the tree is handed to :data:`SANDBOX_USER`;
+    otherwise nothing changes (the child is the grader's user outside its
+    namespaces). :func:`grading.sandbox.run_sandboxed` does this for every
+    writable mount itself.
     """
+    ids = child_ids()
+    if ids is not None:
+        _hand_over(Path(path), ids)
 
-    def allows(info: os.stat_result, bits: int) -> bool:
-        mode = info.st_mode
-        if info.st_uid == uid:
-            shift = 6
-        elif info.st_gid == gid:
-            shift = 3
-        else:
-            shift = 0
-        return (mode >> shift) & bits == bits
 
+# --------------------------------------------------------------------------
+# What the child sees
+# --------------------------------------------------------------------------
+
+
+_SUPPORT: Path | None = None
+
+
+def _support_dir() -> Path:
+    """The grader's own folder of files the child reads (one per user)."""
+    global _SUPPORT
+    if _SUPPORT is not None and _SUPPORT.is_dir():
+        return _SUPPORT
+    folder = Path(tempfile.gettempdir()) / f"grading-sandbox-{os.geteuid()}"
     try:
-        path = Path(os.path.realpath(path))
-        for parent in reversed(path.parents):
-            if not allows(os.stat(parent), 0o1):
-                return False
-        return allows(os.stat(path), 0o7)
+        folder.mkdir(mode=0o755, exist_ok=True)
+        info = os.lstat(folder)
+        if info.st_uid != os.geteuid() or not stat.S_ISDIR(info.st_mode):
+            raise PermissionError(folder)
+        os.chmod(folder, 0o755)
     except OSError:
-        return False
+        folder = Path(tempfile.mkdtemp(prefix="grading-sandbox-"))
+        os.chmod(folder, 0o755)
+    _SUPPORT = folder
+    return folder
 
 
-def _child_user(
-    cwd: Path, argv: list[str]
-) -> tuple[tuple[int, int] | None, str, list[str]]:
-    """Decide whom the child runs as; return (ids or None, name, notes).
-
-    When the child will run as :data:`SANDBOX_USER`, the working folder is
-    handed to that user (as :func:`grant_access` does) so that the child can
-    write in it, whoever made it.
-    """
-    import getpass
-
-    ids = _sandbox_ids()
+def support_file(name: str, text: str) -> Path:
+    """Write ``text`` to ``name`` in the grader's support folder (0644)."""
+    path = _support_dir() / name
     try:
-        me = getpass.getuser()
-    except Exception:  # noqa: BLE001 - no passwd entry in some containers
-        me = str(os.geteuid())
+        if path.is_file() and not path.is_symlink() and path.read_text() == text:
+            return path
+    except OSError:
+        pass
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+    return path
+
+
+def _interpreter_paths() -> list[str]:
+    """The interpreter's prefixes and import folders, as Python names them."""
+    paths = [
+        sys.prefix,
+        sys.exec_prefix,
+        sys.base_prefix,
+        sys.base_exec_prefix,
+        os.path.dirname(sys.executable),
+    ]
+    config = sysconfig.get_paths()
+    paths += [config[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")]
+    return [p for p in dict.fromkeys(paths) if p and os.path.isdir(p)]
+
+
+def _covered(path: str, mounts: list[Mount]) -> bool:
+    """True if ``path`` already shows its real content through ``mounts``."""
+    real = os.path.realpath(path)
+    for mount in mounts:
+        dest = mount.dest.rstrip("/") or "/"
+        if path == dest or path.startswith(dest + "/"):
+            inner = os.path.join(str(mount.source), os.path.relpath(path, dest))
+            if os.path.realpath(inner) == real:
+                return True
+    return False
+
+
+def runtime_mounts() -> list[Mount | Link]:
+    """The read-only runtime every child gets.
+
+    ``/usr`` and the other system folders (recreated as links where they are
+    links, as on merged-``/usr`` systems), the loader's files of ``/etc``, a
+    ``passwd`` and ``group`` that name only the sandbox user, and the running
+    interpreter: its real prefix, the virtual environment and site-packages,
+    each bound at the path Python knows it by and at its real path.
+    """
+    found: list[Mount | Link] = []
+    mounts: list[Mount] = []
+    for name in SYSTEM_DIRS:
+        if os.path.islink(name):
+            found.append(Link(name, os.readlink(name)))
+        elif os.path.isdir(name):
+            mounts.append(Mount(Path(name)))
+    mounts += [Mount(Path(p)) for p in ETC_FILES if os.path.exists(p)]
+    entry = f"{SANDBOX_USER}:x:{SANDBOX_UID}:{SANDBOX_GID}::/tmp:/usr/sbin/nologin\n"
+    mounts.append(Mount(support_file("passwd", entry), "/etc/passwd"))
+    group = f"nogroup:x:{SANDBOX_GID}:\n"
+    mounts.append(Mount(support_file("group", group), "/etc/group"))
+    mounts.append(Mount(support_file("pytest.ini", PYTEST_INI)))
+    for path in _interpreter_paths():
+        real = os.path.realpath(path)
+        for target in dict.fromkeys([real, path]):
+            if not _covered(target, mounts):
+                mounts.append(Mount(Path(real), target))
+    return found + mounts
+
+
+def _ordered(items: list[Mount | Link]) -> list[Mount | Link]:
+    """Parents before children, so that no bind hides an earlier one."""
+
+    def depth(item: Mount | Link) -> tuple[int, str]:
+        where = item.path if isinstance(item, Link) else item.dest
+        return (where.rstrip("/").count("/"), where)
+
+    return sorted(dict.fromkeys(items), key=depth)
+
+
+# --------------------------------------------------------------------------
+# Starting bubblewrap
+# --------------------------------------------------------------------------
+
+
+def bwrap_path() -> str | None:
+    """Return the bubblewrap executable, or None when there is none."""
+    if os.access(BWRAP, os.X_OK):
+        return BWRAP
+    return shutil.which("bwrap")
+
+
+@dataclass
+class Plan:
+    """What a run mounts, and the host mount points that stand in for paths
+    the child's user cannot reach (see :func:`staged`)."""
+
+    items: list[Mount | Link]
+    stage: list[tuple[str, str]]
+    stage_root: Path | None = None
+
+    def cleanup(self) -> None:
+        """Remove the (empty) mount points of the stand-ins."""
+        if self.stage_root is not None:
+            shutil.rmtree(self.stage_root, ignore_errors=True)
+
+
+def plan(mounts: list[Mount]) -> Plan:
+    """Decide how each mount reaches the child.
+
+    When the grader runs as root, writable mounts are handed to the sandbox
+    user, and a mount that user still cannot reach gets a stand-in: an empty
+    folder (or file) of the grader's, onto which the real path is bound in
+    the starting process's own mount namespace just before bubblewrap runs.
+    """
+    given = [m for m in mounts if os.path.lexists(m.source)]
+    items = _ordered([*runtime_mounts(), *given])
+    ids = child_ids()
     if ids is None:
-        return None, me, []
-    exe = shutil.which(argv[0]) if argv else None
-    if exe and not _reachable_by_others(Path(exe)):
-        return (
-            None,
-            me,
-            [
-                f"ran as {me}, not {SANDBOX_USER}: the interpreter "
-                f"{os.path.realpath(exe)} is not readable by other users"
-            ],
-        )
-    try:
-        if os.stat(cwd).st_uid != ids[0] or not _reachable_by(Path(cwd), *ids):
-            _hand_over(Path(cwd), ids)
-    except OSError:
-        pass
-    if not _reachable_by(Path(cwd), *ids):
-        return (
-            None,
-            me,
-            [
-                f"ran as {me}, not {SANDBOX_USER}: the working folder {cwd} could "
-                f"not be made writable for {SANDBOX_USER}"
-            ],
-        )
-    return ids, SANDBOX_USER, []
+        return Plan(items, [])
+    stage: list[tuple[str, str]] = []
+    root: Path | None = None
+    done: list[Mount | Link] = []
+    for item in items:
+        if isinstance(item, Mount):
+            if item.writable:
+                _hand_over(item.source, ids)
+            if not _reachable(item.source, *ids, write=item.writable):
+                if root is None:
+                    root = Path(tempfile.mkdtemp(prefix="stage-", dir=_support_dir()))
+                    os.chmod(root, 0o755)
+                point = root / str(len(stage))
+                if item.source.is_dir():
+                    point.mkdir(mode=0o755)
+                else:
+                    point.touch(mode=0o644)
+                stage.append((str(item.source), str(point)))
+                item = Mount(point, item.dest, item.writable)
+        done.append(item)
+    return Plan(done, stage, root)
 
 
-_CLONE_NEWNET = 0x40000000
-_NETNS_SUPPORTED: bool | None = None
+def bwrap_argv(
+    bwrap: str,
+    run_plan: Plan,
+    cwd: str,
+    *,
+    network: bool,
+    info_fd: int | None,
+    dirs: tuple[str, ...] = (),
+) -> list[str]:
+    """The bubblewrap options of one run (the command follows ``--``).
 
-
-def _unshare_net() -> None:
-    """Move the calling process into a new network namespace (only ``lo``)."""
-    import ctypes
-
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.unshare(_CLONE_NEWNET) != 0:
-        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNET) failed")
-
-
-def network_isolation_available() -> bool:
-    """True if children can get a network namespace of their own (cached).
-
-    Needs Linux and the right to create network namespaces (root, or
-    CAP_SYS_ADMIN in a container). Probed once with ``/bin/true``.
+    The order matters: ``/proc``, ``/dev`` and ``/tmp`` first (and ``dirs``,
+    folders made on that ``/tmp``), then the mounts, parents before children.
+    Nothing binds ``/``.
     """
-    global _NETNS_SUPPORTED
-    if _NETNS_SUPPORTED is None:
-        true = shutil.which("true") or "/bin/true"
-        try:
-            subprocess.run(
-                [true],
-                preexec_fn=_unshare_net,
-                check=True,
-                timeout=10,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            _NETNS_SUPPORTED = True
-        except (OSError, subprocess.SubprocessError):
-            _NETNS_SUPPORTED = False
-    return _NETNS_SUPPORTED
+    argv = [bwrap, "--unshare-all", "--unshare-user", "--disable-userns"]
+    if network:
+        argv.append("--share-net")
+    argv += [
+        "--die-with-parent",
+        "--new-session",
+        "--cap-drop",
+        "ALL",
+        "--uid",
+        str(SANDBOX_UID),
+        "--gid",
+        str(SANDBOX_GID),
+        "--hostname",
+        "sandbox",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--size",
+        str(TMP_BYTES),
+        "--tmpfs",
+        "/tmp",
+    ]
+    for folder in dirs:
+        argv += ["--dir", folder]
+    for item in run_plan.items:
+        if isinstance(item, Link):
+            argv += ["--symlink", item.target, item.path]
+        else:
+            flag = "--bind" if item.writable else "--ro-bind"
+            argv += [flag, str(item.source), item.dest]
+    if info_fd is not None:
+        argv += ["--info-fd", str(info_fd)]
+    argv += ["--chdir", cwd, "--"]
+    return argv
 
 
+# The few libc calls made between fork and exec, resolved before the fork.
+_LIBC = ctypes.CDLL(None, use_errno=True)
 _CLONE_NEWNS = 0x00020000
-_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
-_MS_REMOUNT, _MS_NOATIME, _MS_NODIRATIME, _MS_BIND = 32, 1024, 2048, 4096
-_MS_REC, _MS_PRIVATE, _MS_RELATIME, _MS_STRICTATIME = 16384, 1 << 18, 1 << 21, 1 << 24
-_MOUNT_FLAGS = {
-    "nosuid": _MS_NOSUID,
-    "nodev": _MS_NODEV,
-    "noexec": _MS_NOEXEC,
-    "noatime": _MS_NOATIME,
-    "nodiratime": _MS_NODIRATIME,
-    "relatime": _MS_RELATIME,
-    "strictatime": _MS_STRICTATIME,
-}
-# Pseudo file systems left as they are (devices, /dev/shm, process info).
-_KEEP_MOUNTS = ("/proc", "/sys", "/dev")
-_FS_ISOLATION_BROKEN = False
-
-
-def _unescape_mount(path: str) -> str:
-    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), path)
-
-
-def _readonly_plan() -> list[tuple[bytes, int]]:
-    """Mount points to remount read-only in the child, with flags to keep."""
-    plan = []
-    try:
-        lines = Path("/proc/self/mountinfo").read_text().splitlines()
-    except OSError:
-        return plan
-    for line in lines:
-        fields = line.split()
-        if len(fields) < 6:
-            continue
-        point = _unescape_mount(fields[4])
-        options = fields[5].split(",")
-        if "ro" in options:
-            continue
-        if any(point == k or point.startswith(k + "/") for k in _KEEP_MOUNTS):
-            continue
-        flags = 0
-        for option in options:
-            flags |= _MOUNT_FLAGS.get(option, 0)
-        plan.append((os.fsencode(point), flags))
-    return plan
-
-
-def filesystem_isolation_available() -> bool:
-    """True if children can get a read-only view of the file system.
-
-    Needs Linux and the right to create mount namespaces (root, or
-    CAP_SYS_ADMIN in a container).
-    """
-    return (
-        os.geteuid() == 0
-        and sys.platform.startswith("linux")
-        and (not _FS_ISOLATION_BROKEN)
-    )
+_MS_BIND, _MS_REC, _MS_PRIVATE = 4096, 16384, 1 << 18
 
 
 def _libc_call(name: str, *args) -> None:
-    import ctypes
-
-    libc = ctypes.CDLL(None, use_errno=True)
-    if getattr(libc, name)(*args) != 0:
+    if getattr(_LIBC, name)(*args) != 0:
         errno = ctypes.get_errno()
-        raise OSError(errno, f"{name}{args[:2]} failed: {os.strerror(errno)}")
+        raise OSError(errno, f"{name} failed: {os.strerror(errno)}")
 
 
-def _isolate_filesystem(writable: list[bytes], plan: list[tuple[bytes, int]]) -> None:
-    """In the child: make every mount read-only except the writable folders."""
+def staged(stage: list[tuple[str, str]]) -> None:
+    """In the starting process: bind each real path onto its stand-in.
+
+    The binds live in a mount namespace of this process only (it is about
+    to become bubblewrap), so the host's mounts do not change.
+    """
+    if not stage:
+        return
     _libc_call("unshare", _CLONE_NEWNS)
     _libc_call("mount", None, b"/", None, _MS_REC | _MS_PRIVATE, None)
-    for folder in writable:
-        _libc_call("mount", folder, folder, None, _MS_BIND | _MS_REC, None)
-    for point, flags in plan:
-        _libc_call(
-            "mount",
-            None,
-            point,
-            None,
-            _MS_REMOUNT | _MS_BIND | _MS_RDONLY | flags,
-            None,
-        )
-    # The child entered its working folder before the bind mounts existed;
-    # enter it again so relative paths go through the writable mount.
-    os.chdir(os.getcwd())
+    for source, point in stage:
+        flags = _MS_BIND | _MS_REC
+        _libc_call("mount", os.fsencode(source), os.fsencode(point), None, flags, None)
 
 
-_LANDLOCK_CREATE_RULESET, _LANDLOCK_RESTRICT_SELF = 444, 446  # every arch
-_LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET, _LANDLOCK_SCOPE_SIGNAL = 1, 2
-_PR_SET_NO_NEW_PRIVS = 38
+def drop_privileges() -> None:
+    """In the starting process: become the sandbox user (when root)."""
+    ids = child_ids()
+    if ids is None:
+        return
+    os.setgroups([])
+    os.setgid(ids[1])
+    os.setuid(ids[0])
 
 
-def _scope_to_own_processes() -> bool:
-    """Confine the calling process to signalling and tracing its own tree.
+_STATUS: Status | None = None
 
-    A Landlock domain (Linux 6.12+, Landlock ABI 6) with signal and abstract
-    socket scoping: the child and its descendants can no longer send signals
-    to, ptrace, or read the memory of processes outside the domain (the
-    grader, the batch, other submissions' sandboxes), even as root. Other
-    sandboxes run in domains of their own. Returns False, changing nothing,
-    where Landlock or scoping is not available.
-    """
-    import ctypes
 
-    libc = ctypes.CDLL(None, use_errno=True)
-    abi = libc.syscall(
-        _LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(1)
-    )
-    if abi < 6:
-        return False
+def status(refresh: bool = False) -> Status:
+    """Whether bubblewrap can run a child here (probed once, then cached)."""
+    global _STATUS
+    if _STATUS is not None and not refresh:
+        return _STATUS
+    bwrap = bwrap_path()
+    if bwrap is None:
+        reason = "bubblewrap is not installed (apt-get install bubblewrap)"
+        _STATUS = Status(False, "", reason)
+        return _STATUS
+    run_plan = plan([])
+    true = "/usr/bin/true" if os.path.exists("/usr/bin/true") else "/bin/true"
+    argv = [*bwrap_argv(bwrap, run_plan, "/", network=False, info_fd=None), true]
 
-    class RulesetAttr(ctypes.Structure):
-        _fields_ = [
-            ("handled_access_fs", ctypes.c_uint64),
-            ("handled_access_net", ctypes.c_uint64),
-            ("scoped", ctypes.c_uint64),
-        ]
+    def start() -> None:
+        staged(run_plan.stage)
+        drop_privileges()
 
-    attr = RulesetAttr(
-        0, 0, _LANDLOCK_SCOPE_SIGNAL | _LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET
-    )
-    fd = libc.syscall(
-        _LANDLOCK_CREATE_RULESET,
-        ctypes.byref(attr),
-        ctypes.c_size_t(ctypes.sizeof(attr)),
-        ctypes.c_uint32(0),
-    )
-    if fd < 0:
-        return False
     try:
-        if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
-            return False
-        return libc.syscall(_LANDLOCK_RESTRICT_SELF, fd, ctypes.c_uint32(0)) == 0
+        proc = subprocess.run(
+            argv,
+            preexec_fn=start,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=30,
+            env={"PATH": "/usr/bin:/bin"},
+        )
+        reason = proc.stderr.decode("utf-8", "replace").strip()
+        ok = proc.returncode == 0
+    except (OSError, subprocess.SubprocessError) as exc:
+        ok, reason = False, str(exc)
     finally:
-        os.close(fd)
+        run_plan.cleanup()
+    _STATUS = Status(ok, bwrap, "" if ok else f"{bwrap} cannot run here: {reason}")
+    return _STATUS

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import stat
 import sys
 import sysconfig
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from grading.sandbox import launcher
+from grading.sandbox import isolation, launcher
+from grading.util.io import read_untrusted
+from grading.util.text import cap
 
 #: Plugins loaded in the sandboxed pytest (plugin autoload is off there).
 PYTEST_PLUGINS = ("pytest_timeout",)
@@ -68,13 +67,14 @@ def integrity_report(
         return None
     rewritten = False
     if results_path is not None and report.get("results_sha256"):
-        try:
-            now = hashlib.sha256(Path(results_path).read_bytes()).hexdigest()
-        except OSError:
-            now = ""
+        raw = read_untrusted(Path(results_path), 64 * 1024 * 1024)
+        now = hashlib.sha256(raw).hexdigest() if raw is not None else ""
         rewritten = now != report["results_sha256"]
+    changed = report.get("changed")
     return {
-        "changed": [str(c) for c in report.get("changed") or []],
+        "changed": [cap(str(c), 200) for c in (changed or [])[:50]]
+        if isinstance(changed, list)
+        else [],
         "results_rewritten": rewritten,
     }
 
@@ -90,29 +90,43 @@ def _site_dirs() -> list[str]:
 
 
 def empty_ini() -> Path:
-    """Return the grader's own empty pytest ini file (created on first use)."""
-    folder = Path(tempfile.gettempdir()) / f"grading-sandbox-{os.geteuid()}"
-    ini = folder / "pytest.ini"
-    text = "[pytest]\n# The grader's own (empty) pytest configuration.\n"
-    try:
-        folder.mkdir(mode=0o755, exist_ok=True)
-        info = os.lstat(folder)
-        if info.st_uid != os.geteuid() or not stat.S_ISDIR(info.st_mode):
-            raise PermissionError(folder)
-        if not ini.is_file() or ini.read_text(encoding="utf-8") != text:
-            fd, tmp = tempfile.mkstemp(dir=folder, suffix=".ini")
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, ini)
-        os.chmod(folder, 0o755)
-    except OSError:
-        folder = Path(tempfile.mkdtemp(prefix="grading-sandbox-"))
-        os.chmod(folder, 0o755)
-        ini = folder / "pytest.ini"
-        ini.write_text(text, encoding="utf-8")
-        os.chmod(ini, 0o644)
-    return ini
+    """Return the grader's own empty pytest ini file (every child sees it)."""
+    return isolation.support_file("pytest.ini", isolation.PYTEST_INI)
+
+
+def _pytest_options(tests_dir: Path, plugins: tuple[str, ...]) -> list[str]:
+    options = [
+        "-c",
+        str(empty_ini()),
+        "--rootdir",
+        str(tests_dir),
+        "--confcutdir",
+        str(tests_dir),
+        "-p",
+        "no:cacheprovider",
+        "--import-mode=append",
+        # The launcher imports the plugins before pytest starts (so the
+        # working copy cannot shadow them); pytest then warns it cannot
+        # rewrite their asserts, which is noise.
+        "-W",
+        "ignore::pytest.PytestAssertRewriteWarning",
+    ]
+    for plugin in plugins:
+        options += ["-p", plugin]
+    return options
+
+
+def _targets(tests_dir: Path, targets: list[str] | None) -> list[str]:
+    if not targets:
+        return [str(tests_dir)]
+    found = []
+    for target in targets:
+        path, _, rest = str(target).partition("::")
+        full = (tests_dir / path).resolve()
+        if full != tests_dir and tests_dir not in full.parents:
+            raise ValueError(f"test target {target!r} is outside {tests_dir}")
+        found.append(str(full) + (f"::{rest}" if rest else ""))
+    return found
 
 
 def pytest_argv(
@@ -124,15 +138,18 @@ def pytest_argv(
     plugins: tuple[str, ...] = PYTEST_PLUGINS,
     targets: list[str] | None = None,
     integrity: str | None = None,
+    results: Path | None = None,
+    packages: tuple[str, ...] = (),
 ) -> list[str]:
     """Return the command that runs the hidden tests in the sandbox.
 
-    The command is ``python -s -S -B [-P] -c <launcher> <config> <pytest args>``:
-    no ``site`` import (so ``.pth`` files, ``sitecustomize.py`` and
-    ``usercustomize.py`` never run, wherever they are), an explicit
-    ``sys.path`` of the standard library, then ``workcopy`` (and
-    ``pythonpath``), then the grader's site-packages, with pytest and its
-    plugins imported before the working copy is on the path. pytest gets
+    The command is ``python -s -S -B -P -c <launcher> <config> <pytest args>``
+    (see :mod:`grading.sandbox.launcher`): no ``site`` import (so ``.pth``
+    files, ``sitecustomize.py`` and ``usercustomize.py`` never run, wherever
+    they are), an explicit ``sys.path`` of the standard library and the
+    grader's ``PYTHONPATH``, then the grader's site-packages, then
+    ``workcopy`` (and ``pythonpath``) last, with pytest and its plugins
+    imported before the working copy is on the path. pytest gets
     ``-c`` with the grader's own empty ini (no ``pytest.ini``,
     ``pyproject.toml``, ``setup.cfg`` or ``tox.ini`` of the submission is read),
     ``--rootdir`` and ``--confcutdir`` at ``tests_dir`` (no ``conftest.py``
@@ -159,8 +176,15 @@ def pytest_argv(
         (``"test_pruned.py::test_sparsity"``); the whole folder by default.
     integrity : str, optional
         A nonce: the run then prints tamper evidence (functions of pytest,
-        pluggy, numpy and the plugins replaced during the session) for
+        pluggy, numpy and the plugins replaced during the session, and the
+        hash of ``results`` at the end of the session) for
         :func:`integrity_report`.
+    results : Path, optional
+        The recorder's results file, hashed for the tamper evidence.
+    packages : tuple of str, optional
+        The student's top-level packages (``dl_in_iot_course``): imported from
+        ``workcopy`` only. Everything else is found in the standard library
+        and site-packages first; the working copy comes last.
 
     Raises
     ------
@@ -180,36 +204,10 @@ def pytest_argv(
         "path": [str(workcopy)] + [str(Path(p).resolve()) for p in pythonpath or []],
         "plugins": list(plugins),
         "integrity": integrity or "",
+        "results": str(results or ""),
+        "packages": list(packages),
     }
-    flags = ["-s", "-S", "-B"]
-    flags.append("-P")
-    argv = [sys.executable, *flags, "-c", _launcher_source(), json.dumps(cfg)]
-    argv += [
-        "-c",
-        str(empty_ini()),
-        "--rootdir",
-        str(tests_dir),
-        "--confcutdir",
-        str(tests_dir),
-        "-p",
-        "no:cacheprovider",
-        "--import-mode=append",
-        # The launcher imports the plugins before pytest starts (so the
-        # working copy cannot shadow them); pytest then warns it cannot
-        # rewrite their asserts, which is noise.
-        "-W",
-        "ignore::pytest.PytestAssertRewriteWarning",
-    ]
-    for plugin in plugins:
-        argv += ["-p", plugin]
-    argv += [*(extra or [])]
-    if targets:
-        for target in targets:
-            path, _, rest = str(target).partition("::")
-            full = (tests_dir / path).resolve()
-            if full != tests_dir and tests_dir not in full.parents:
-                raise ValueError(f"test target {target!r} is outside {tests_dir}")
-            argv.append(str(full) + (f"::{rest}" if rest else ""))
-    else:
-        argv.append(str(tests_dir))
+    argv = [sys.executable, "-s", "-S", "-B", "-P", "-c", _launcher_source()]
+    argv += [json.dumps(cfg), *_pytest_options(tests_dir, plugins), *(extra or [])]
+    argv += _targets(tests_dir, targets)
     return argv

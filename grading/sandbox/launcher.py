@@ -9,7 +9,9 @@ is the grader's ``PYTHONPATH`` and the standard library. This module then
 1. puts the grader's site-packages on ``sys.path`` and imports pytest, pluggy
    and the plugins named in the configuration, before any folder of the
    student's is on the path (so the working copy cannot shadow them);
-2. adds the working copy;
+2. adds the working copy at the end of ``sys.path`` (nothing installed can be
+   shadowed by it) and a finder that imports the student's own top-level
+   packages (``packages`` of the configuration) from it alone;
 3. removes the pytest variables of the environment and starts pytest, with
    the tamper-evidence plugin when the configuration holds a nonce.
 
@@ -51,16 +53,16 @@ def _watched(plugins: list[str]) -> dict:
     return found
 
 
-def _integrity_plugin(nonce: str, plugins: list[str]):
+def _integrity_plugin(nonce: str, plugins: list[str], results: str):
     """A plugin that reports which watched callables the session replaced.
 
     What pytest, pluggy, numpy and the grader's plugins are made of when the
-    session starts (before any student import) is compared when it ends; the
-    report goes to stderr after the nonce.
+    session starts (before any student import) is compared when it ends, and
+    the hash of the ``results`` file is taken; the report goes to stderr
+    after the nonce.
     """
     import hashlib
     import json
-    import os
 
     import pytest
 
@@ -74,9 +76,8 @@ def _integrity_plugin(nonce: str, plugins: list[str]):
             after = _watched(plugins)
             changed = sorted(k for k, v in before.items() if after.get(k) is not v)
             digest = ""
-            path = os.environ.get("GRADER_RESULTS", "")
             try:
-                with open(path, "rb") as handle:
+                with open(results, "rb") as handle:
                     digest = hashlib.sha256(handle.read()).hexdigest()
             except OSError:
                 pass
@@ -85,6 +86,20 @@ def _integrity_plugin(nonce: str, plugins: list[str]):
             sys.stderr.flush()
 
     return Integrity()
+
+
+def _student_finder(names: list[str], paths: list[str]):
+    """A finder that looks up the student's top-level packages in ``paths``."""
+    import importlib.abc
+    import importlib.machinery
+
+    class StudentPackages(importlib.abc.MetaPathFinder):
+        def find_spec(self, fullname, path=None, target=None):
+            if fullname not in names:
+                return None  # submodules follow their package's __path__
+            return importlib.machinery.PathFinder.find_spec(fullname, paths)
+
+    return StudentPackages()
 
 
 def main() -> None:
@@ -102,10 +117,12 @@ def main() -> None:
 
     for name in cfg["plugins"]:
         __import__(name)
-    # The student's code comes after the standard library (no shadowing of
-    # it) and before site-packages (an installed copy of the course must not
-    # win).
-    sys.path[len(stdlib) : len(stdlib)] = cfg["path"]
+    # The working copy comes last: a folder of the submission named like an
+    # installed package (tensorflow_model_optimization/, numpy/) never
+    # shadows it. The student's own packages come from the working copy
+    # only, even where a copy of the course is installed.
+    sys.path.extend(cfg["path"])
+    sys.meta_path.insert(0, _student_finder(cfg.get("packages", []), cfg["path"]))
     import os
 
     for name in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTEST_DEBUG"):
@@ -114,7 +131,10 @@ def main() -> None:
     sys.argv = ["pytest"] + sys.argv[2:]
     extra = []
     if cfg.get("integrity"):
-        extra.append(_integrity_plugin(cfg["integrity"], cfg["plugins"]))
+        plugin = _integrity_plugin(
+            cfg["integrity"], cfg["plugins"], cfg.get("results", "")
+        )
+        extra.append(plugin)
     raise SystemExit(pytest.main(sys.argv[1:], plugins=extra))
 
 

@@ -1,17 +1,28 @@
-"""The child process: start it with its limits, wait, kill its tree, capture.
+"""The child process: start it with its limits, wait, end its tree, capture.
 
-:func:`run_sandboxed` runs one command in a child with its own session and
-process group, a wall-time limit that kills the whole process tree, an
-address-space limit and file-size, process-count and core-dump limits, a
-scrubbed environment (:func:`scrubbed_env`) and captured output with a size
-cap (head and tail are kept).
+:func:`run_sandboxed` runs one command under bubblewrap
+(:mod:`grading.sandbox.isolation`) with
+
+- a wall-time limit, and a CPU-time limit where asked (``RLIMIT_CPU``: a
+  busy machine slows a run down but does not make it use more CPU, so the
+  CPU limit does not depend on what runs beside it; the wall limit stays the
+  outer guard against sleeps and hangs);
+- an address-space limit and file-size, process-count and core-dump limits;
+- a scrubbed environment (:func:`scrubbed_env`);
+- captured output with a size cap (head and tail are kept).
+
+The run ends with its whole process tree: bubblewrap is PID 1 of the child's
+PID namespace, and when it ends the kernel ends every process in it, double
+forked daemons included. Where bubblewrap cannot run, the command runs only
+when the caller says ``unsafe=True``, as a plain child process in a session
+of its own (:func:`_run_plain`), and the result says so.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
-import resource
 import shutil
 import signal
 import subprocess
@@ -25,26 +36,24 @@ from typing import Any
 
 from grading.pipeline import options as _options
 from grading.sandbox import isolation
-from grading.sandbox.isolation import (
-    _GRANTED,
-    _child_user,
-    _isolate_filesystem,
-    _readonly_plan,
-    _scope_to_own_processes,
-    _unshare_net,
-    filesystem_isolation_available,
-    network_isolation_available,
+from grading.sandbox.isolation import Mount, SandboxUnavailable
+from grading.sandbox.limits import Limits, nproc_limit
+from grading.sandbox.watch import (
+    Capture,
+    CpuMeter,
+    close_captures,
+    gone,
+    signal_tree,
+    wait,
 )
 
 #: Default limits of a sandboxed command (see grading.pipeline.options).
 DEFAULT_MEMORY_MB = _options.DEFAULT_MEMORY_MB
 DEFAULT_TIMEOUT = _options.DEFAULT_TESTS_TIMEOUT
-#: Largest file the child may write (RLIMIT_FSIZE), in bytes.
-MAX_FILE_BYTES = 512 * 1024 * 1024
 #: Output kept per stream: the first and the last half of this many bytes.
 OUTPUT_CAP_BYTES = 1024 * 1024
-#: Seconds between SIGTERM and SIGKILL when a child is stopped.
-KILL_GRACE = 2.0
+#: The child's HOME inside the sandbox (on its private /tmp).
+SANDBOX_HOME = Path("/tmp/home")
 
 # Environment variables copied from the grader's environment (allow-list).
 _KEEP_ENV = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "TERM")
@@ -68,26 +77,33 @@ class SandboxResult:
         Captured output, decoded as UTF-8 with replacement; when a stream went
         over :data:`OUTPUT_CAP_BYTES` the middle is replaced by a marker line.
     timed_out : bool
-        The wall-time limit was reached and the process tree was killed.
+        A time limit (wall or CPU) was reached and the run was ended.
     seconds : float
         Wall time from start to the end of the process tree.
+    cpu_seconds : float
+        CPU time (user and system) of the child and its waited-for
+        descendants.
     killed : str
-        Why the grader killed the child (``"timeout"``), or ``""``.
+        Why the run was ended: ``"timeout"`` (wall limit), ``"cpu"`` (CPU
+        limit), or ``""``.
     memory_exceeded : bool
         The child hit the memory limit (judged from its death and output).
     user : str
-        Name of the user the child ran as.
+        The user the child ran as outside its namespaces.
     max_rss_mb : float
         Peak resident memory of the child and its waited-for descendants.
     stdout_truncated, stderr_truncated : bool
         The stream went over the cap and its middle was dropped.
+    isolation : str
+        ``"bubblewrap"``, or ``"none"`` (allowed with ``unsafe=True`` where
+        bubblewrap cannot run).
     network : str
         ``"isolated"`` (own network namespace), ``"allowed"`` (asked for) or
-        ``"host"`` (isolation was not possible).
+        ``"host"`` (no sandbox).
     filesystem : str
-        ``"read-only"`` (everything but the writable folders) or ``"host"``.
+        ``"private"`` (only the runtime and the mounts) or ``"host"``.
     notes : list of str
-        What the sandbox could not do as asked (for example no user switch).
+        What the sandbox could not do as asked.
     """
 
     returncode: int
@@ -95,12 +111,14 @@ class SandboxResult:
     stderr: str
     timed_out: bool = False
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
     killed: str = ""
     memory_exceeded: bool = False
     user: str = ""
     max_rss_mb: float = 0.0
     stdout_truncated: bool = False
     stderr_truncated: bool = False
+    isolation: str = ""
     network: str = ""
     filesystem: str = ""
     notes: list[str] = field(default_factory=list)
@@ -166,192 +184,127 @@ def scrubbed_env(
     return env
 
 
-class _Capture(threading.Thread):
-    """Drain a pipe, keeping the first and the last ``cap / 2`` bytes."""
-
-    def __init__(self, stream, cap: int) -> None:
-        super().__init__(daemon=True)
-        self.stream = stream
-        self.half = max(1, cap // 2)
-        self.head = bytearray()
-        self.tail = bytearray()
-        self.total = 0
-
-    def run(self) -> None:
-        try:
-            while True:
-                chunk = (
-                    self.stream.read1(65536)
-                    if hasattr(self.stream, "read1")
-                    else self.stream.read(65536)
-                )
-                if not chunk:
-                    break
-                self.total += len(chunk)
-                room = self.half - len(self.head)
-                if room > 0:
-                    self.head += chunk[:room]
-                    chunk = chunk[room:]
-                if chunk:
-                    self.tail += chunk
-                    if len(self.tail) > self.half:
-                        del self.tail[: len(self.tail) - self.half]
-        except (OSError, ValueError):
-            pass
-
-    def text(self) -> tuple[str, bool]:
-        truncated = self.total > len(self.head) + len(self.tail)
-        head = self.head.decode("utf-8", errors="replace")
-        tail = self.tail.decode("utf-8", errors="replace")
-        if truncated:
-            dropped = self.total - len(self.head) - len(self.tail)
-            return f"{head}\n[... {dropped} bytes of output left out ...]\n{tail}", True
-        return head + tail, False
+# --------------------------------------------------------------------------
+# Running
+# --------------------------------------------------------------------------
 
 
-def _preexec(
-    memory_mb: int,
-    ids: tuple[int, int] | None,
-    nproc: int,
-    isolate_net: bool = False,
-    isolate_fs: tuple[list[bytes], list[tuple[bytes, int]]] | None = None,
-):
-    """Build the function run in the child between fork and exec."""
-
-    def apply() -> None:
-        # start_new_session=True already made the child a session leader.
-        if isolate_net:
-            _unshare_net()  # before dropping privileges: needs CAP_SYS_ADMIN
-        if isolate_fs is not None:
-            _isolate_filesystem(*isolate_fs)
-        if memory_mb and memory_mb > 0:
-            limit = int(memory_mb) * 1024 * 1024
-            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_FILE_BYTES, MAX_FILE_BYTES))
-        if nproc > 0:
-            try:
-                resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
-            except (ValueError, OSError):
-                pass
-        if ids is not None:
-            uid, gid = ids
-            os.setgroups([])
-            os.setgid(gid)
-            os.setuid(uid)
-        os.umask(0o022)
-        _scope_to_own_processes()
-
-    return apply
-
-
-def _nproc_limit(ids: tuple[int, int] | None) -> int:
-    """Process/thread limit for the child.
-
-    RLIMIT_NPROC counts every thread of every process of the child's real
-    user, not just the child's: other gradings running at the same time as
-    the same user (``nobody``) and TensorFlow's thread pools count too. The
-    limit is therefore what that user runs now plus 4096 for this child, so
-    a fork bomb is stopped without starving concurrent runs.
-    """
-    uid = ids[0] if ids is not None else os.getuid()
-    if ids is None:
-        soft, _hard = resource.getrlimit(resource.RLIMIT_NPROC)
-        if soft != resource.RLIM_INFINITY:
-            return 0  # keep the limit the grader already has
-    try:
-        import psutil
-
-        running = 0
-        for process in psutil.process_iter():
-            try:
-                if process.uids().real == uid:
-                    running += process.num_threads()
-            except psutil.Error:
-                continue
-    except Exception:  # noqa: BLE001 - psutil races with exiting processes
-        return 4096 if ids is not None else 0
-    return running + 4096
-
-
-def _descendants(pid: int, known: dict[int, float]) -> None:
-    """Add the live descendants of ``pid`` to ``known`` (pid -> start time)."""
-    try:
-        import psutil
-
-        for child in psutil.Process(pid).children(recursive=True):
-            try:
-                known.setdefault(child.pid, child.create_time())
-            except psutil.Error:
-                pass
-    except Exception:  # noqa: BLE001 - the tree changes while we look
-        pass
-
-
-def _marked(marker: str) -> dict[int, float]:
-    """Processes whose environment carries the sandbox ``marker``."""
-    found: dict[int, float] = {}
-    try:
-        import psutil
-    except ImportError:  # pragma: no cover - psutil is a pinned requirement
-        return found
-    me = os.getpid()
-    for process in psutil.process_iter():
-        try:
-            if process.pid == me:
-                continue
-            if process.environ().get("GRADING_SANDBOX") == marker:
-                found[process.pid] = process.create_time()
-        except Exception:  # noqa: BLE001 - gone, or not ours to read
-            continue
-    return found
-
-
-def _kill_tree(
-    pid: int, known: dict[int, float], sig: int, marker: str, group: bool
-) -> None:
-    """Send ``sig`` to the child's tree.
-
-    Targets: the process group ``pid`` (only while the child is not reaped,
-    so the number cannot have been reused), every descendant seen so far
-    (checked by start time, so a reused pid is never hit), and every process
-    that still carries the sandbox marker in its environment (detached
-    daemons).
-    """
-    if group:
-        try:
-            os.killpg(pid, sig)
-        except (ProcessLookupError, PermissionError):
-            pass
-    if group:
-        _descendants(pid, known)
-    known.update(_marked(marker))
-    try:
-        import psutil
-    except ImportError:  # pragma: no cover
-        return
-    for child, started in list(known.items()):
-        try:
-            process = psutil.Process(child)
-            if abs(process.create_time() - started) < 0.01:
-                process.send_signal(sig)
-        except psutil.Error:
-            known.pop(child, None)
-
-
-def _popen(argv, cwd, env, memory_mb, ids, isolate_net, isolate_fs):
-    """Start the child with its limits (see :func:`run_sandboxed`)."""
+def _start(argv, cwd, env, preexec, pass_fds=()) -> subprocess.Popen:
     return subprocess.Popen(
         argv,
-        cwd=str(cwd),
+        cwd=cwd,
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,
         close_fds=True,
-        preexec_fn=_preexec(memory_mb, ids, _nproc_limit(ids), isolate_net, isolate_fs),
+        pass_fds=pass_fds,
+        preexec_fn=preexec,
     )
+
+
+def _read_info(fd: int, found: dict) -> None:
+    """Read bubblewrap's ``--info-fd`` JSON (the child's host pid) as it comes."""
+    data = b""
+    try:
+        while len(data) < 65536:
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                break
+            data += chunk
+            try:
+                found.update(json.loads(data.decode("utf-8", "replace")))
+                break
+            except ValueError:
+                continue
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _run_bwrap(argv, cwd: Path, env, limits: Limits, mounts, timeout, cap, network):
+    """Run ``argv`` under bubblewrap; return (ended, stdout, stderr, notes)."""
+    bwrap = isolation.status().path
+    run_plan = isolation.plan([Mount(cwd, writable=True), *mounts])
+    read_end, write_end = os.pipe()
+    wrapper = isolation.bwrap_argv(
+        bwrap,
+        run_plan,
+        str(cwd),
+        network=network,
+        info_fd=write_end,
+        dirs=(str(SANDBOX_HOME), str(SANDBOX_HOME / "tmp")),
+    )
+
+    def preexec() -> None:
+        isolation.staged(run_plan.stage)
+        limits.apply()
+        isolation.drop_privileges()
+
+    try:
+        proc = _start([*wrapper, *argv], "/", env, preexec, (write_end,))
+    except subprocess.SubprocessError as exc:
+        os.close(read_end)
+        run_plan.cleanup()
+        raise OSError(f"the sandbox could not be set up: {exc}") from exc
+    except BaseException:
+        os.close(read_end)
+        run_plan.cleanup()
+        raise
+    finally:
+        os.close(write_end)
+    info: dict = {}
+    reader = threading.Thread(target=_read_info, args=(read_end, info), daemon=True)
+    reader.start()
+    out, err = Capture(proc.stdout, cap), Capture(proc.stderr, cap)
+    out.start()
+    err.start()
+
+    def stop(proc: subprocess.Popen, first: bool) -> None:
+        # bubblewrap is PID 1 of the child's namespace: ending it ends all.
+        try:
+            proc.kill()
+        except OSError:
+            pass
+
+    meter = CpuMeter()
+    ended = wait(proc, timeout, stop, lambda: meter.sample(info.get("child-pid")))
+    reader.join(timeout=1.0)
+    notes = []
+    child = info.get("child-pid")
+    if isinstance(child, int) and not gone(child, None):
+        notes.append(f"the sandbox's PID 1 ({child}) outlived bubblewrap; killed")
+        try:
+            os.kill(child, signal.SIGKILL)
+        except OSError:
+            pass
+    close_captures(proc, [out, err])
+    run_plan.cleanup()
+    if ended.returncode > 128 and ended.returncode - 128 < signal.NSIG:
+        ended.returncode = -(ended.returncode - 128)  # bubblewrap's 128 + N
+    ended.cpu = meter.total
+    return ended, out.text(), err.text(), notes
+
+
+def _run_plain(argv, cwd: Path, env, limits: Limits, timeout, cap):
+    """Run ``argv`` without a sandbox (``unsafe=True`` only)."""
+    proc = _start(argv, str(cwd), env, limits.apply)
+    out, err = Capture(proc.stdout, cap), Capture(proc.stderr, cap)
+    out.start()
+    err.start()
+    known: dict[int, float] = {}
+
+    def stop(proc: subprocess.Popen, first: bool) -> None:
+        sig = signal.SIGTERM if first else signal.SIGKILL
+        signal_tree(proc.pid, known, sig, group=True)
+
+    ended = wait(proc, timeout, stop)
+    # Whatever the child left behind (sleepers in its group) goes too.
+    signal_tree(proc.pid, known, signal.SIGKILL, group=False)
+    close_captures(proc, [out, err])
+    return ended, out.text(), err.text()
 
 
 def run_sandboxed(
@@ -359,164 +312,146 @@ def run_sandboxed(
     cwd: Path,
     *,
     timeout: float = DEFAULT_TIMEOUT,
+    cpu_seconds: float | None = None,
     memory_mb: int = DEFAULT_MEMORY_MB,
     extra_env: dict[str, str] | None = None,
     pythonpath: list[Path] | None = None,
     output_cap: int = OUTPUT_CAP_BYTES,
     network: bool = False,
-    writable: list[Path] | None = None,
+    mounts: list[Mount] | tuple[Mount, ...] = (),
+    unsafe: bool = False,
 ) -> SandboxResult:
     """Run ``argv`` in a sandboxed child process and wait for it.
 
     Parameters
     ----------
     argv : list of str
-        Command; use ``sys.executable`` for Python (see :func:`pytest_argv`).
+        Command; use ``sys.executable`` for Python (see
+        :func:`grading.sandbox.pytest_argv`).
     cwd : Path
-        Working folder of the child, normally the working copy.
+        Working folder of the child, normally the working copy; the child
+        sees it read-write at the same path (when the grader runs as root it
+        is handed to the sandbox user first).
     timeout : float
-        Wall-time limit in seconds. At the limit the whole process tree gets
-        SIGTERM, then SIGKILL :data:`KILL_GRACE` seconds later; the call
-        returns at most about ``timeout + KILL_GRACE + 1`` seconds after start.
+        Wall-time limit in seconds; the run and its whole process tree end
+        there, and the call returns a second or two later at most.
+    cpu_seconds : float, optional
+        CPU-time limit of each process of the run (``RLIMIT_CPU``): SIGXCPU
+        at the limit, SIGKILL :data:`CPU_GRACE` seconds of CPU later.
     memory_mb : int
         Address-space limit (RLIMIT_AS) in MiB; ``0`` for none.
     extra_env : dict, optional
         Extra environment variables on top of :func:`scrubbed_env`.
     pythonpath : list of Path, optional
-        Folders for ``PYTHONPATH`` (ignored by ``python -E``/``-I`` children;
-        in a :func:`pytest_argv` child they come first on ``sys.path``).
+        Folders for ``PYTHONPATH``; mount them too (``mounts``).
     output_cap : int, optional
         Bytes kept per stream (head and tail).
     network : bool, optional
-        Allow network access. By default the child gets a network namespace
-        of its own with no interface but a loopback that is down (when the
-        grader may create one; otherwise ``notes`` says the network was not
-        isolated).
-    writable : list of Path, optional
-        Folders the child may write in. When the grader may create mount
-        namespaces (root), the child sees every other mount read-only (except
-        ``/proc``, ``/sys`` and ``/dev``). Default: ``cwd``, the child's
-        ``HOME`` and every existing folder given to :func:`grant_access`.
+        Allow network access (the child shares the host's network
+        namespace); isolated by default.
+    mounts : list of Mount, optional
+        What else the child sees (read-only unless ``writable``): the hidden
+        tests, an artifacts folder. Nothing else of the host is there but the
+        runtime (:func:`grading.sandbox.isolation.runtime_mounts`).
+    unsafe : bool, optional
+        Where bubblewrap cannot run, run the command anyway, without a
+        sandbox (the grader's user, the host's file system and network); the
+        result says so. Without it, such a call raises.
 
     Returns
     -------
     SandboxResult
-        Never raises because of the child's behaviour; raises ``OSError`` only
-        when the command cannot be started at all (missing executable).
+        Never raises because of the child's behaviour.
+
+    Raises
+    ------
+    SandboxUnavailable
+        bubblewrap cannot run here and ``unsafe`` is not set.
+    OSError
+        The command cannot be started at all.
     """
-    cwd = Path(cwd)
-    ids, user, notes = _child_user(cwd, argv)
-    home = Path(tempfile.mkdtemp(prefix="grading-home-"))
-    (home / "tmp").mkdir()
-    if ids is not None:
-        os.chmod(home, 0o755)
-        for sub in (home, home / "tmp"):
-            os.chown(sub, *ids)
-    env = scrubbed_env(home, extra_env, pythonpath)
-    # Every process of this run inherits the marker, even detached daemons.
-    marker = home.name
-    env["GRADING_SANDBOX"] = marker
-    isolate_net = not network and network_isolation_available()
-    if not network and not isolate_net:
-        notes.append(
-            "network not isolated: this grader may not create network "
-            "namespaces (run it as root or in the grading container)"
+    cwd = Path(cwd).resolve()
+    state = isolation.status()
+    if not state.available and not unsafe:
+        raise SandboxUnavailable(
+            f"{state.reason}. The grader does not run untrusted code without "
+            "its sandbox; install bubblewrap (see docs/threat-model.md for "
+            "containers), or pass --unsafe-no-sandbox to grade anyway "
+            "without isolation."
         )
-    isolate_fs = None
-    if filesystem_isolation_available():
-        folders = [cwd, home] + (
-            list(writable) if writable is not None else [Path(p) for p in _GRANTED]
-        )
-        real = sorted({os.path.realpath(f) for f in folders if Path(f).is_dir()})
-        isolate_fs = ([os.fsencode(f) for f in real], _readonly_plan())
-    else:
-        notes.append(
-            "file system not made read-only: this grader may not create "
-            "mount namespaces (run it as root or in the grading container)"
-        )
+    ids = isolation.child_ids() if state.available else None
+    cpu = int(cpu_seconds) if cpu_seconds else None
+    limits = Limits(int(memory_mb or 0), nproc_limit(ids), cpu)
     start = time.monotonic()
-    try:
-        proc = _popen(argv, cwd, env, memory_mb, ids, isolate_net, isolate_fs)
-    except subprocess.SubprocessError as exc:
-        if isolate_fs is None:
+    if state.available:
+        env = scrubbed_env(SANDBOX_HOME, extra_env, pythonpath)
+        ended, out, err, notes = _run_bwrap(
+            argv, cwd, env, limits, list(mounts), timeout, output_cap, network
+        )
+    else:
+        home = Path(tempfile.mkdtemp(prefix="grading-home-"))
+        try:
+            (home / "tmp").mkdir()
+            env = scrubbed_env(home, extra_env, pythonpath)
+            ended, out, err = _run_plain(argv, cwd, env, limits, timeout, output_cap)
+        finally:
             shutil.rmtree(home, ignore_errors=True)
-            raise
-        # The mount namespace could not be set up here: run without it.
-        isolation._FS_ISOLATION_BROKEN = True
-        isolate_fs = None
-        notes.append(f"file system not made read-only: {exc}")
-        proc = _popen(argv, cwd, env, memory_mb, ids, isolate_net, isolate_fs)
-    except BaseException:
-        shutil.rmtree(home, ignore_errors=True)
-        raise
-    out = _Capture(proc.stdout, output_cap)
-    err = _Capture(proc.stderr, output_cap)
-    out.start()
-    err.start()
-    known: dict[int, float] = {}
-    killed = ""
-    status = None
-    rusage = None
-    deadline = start + max(0.0, float(timeout))
-    term_sent_at: float | None = None
-    last_scan = 0.0
-    while status is None:
-        try:
-            pid, status_raw, rusage = os.wait4(proc.pid, os.WNOHANG)
-        except ChildProcessError:
-            pid, status_raw = proc.pid, 0
-        if pid == proc.pid:
-            status = status_raw
-            break
-        now = time.monotonic()
-        if now - last_scan > 0.25:
-            last_scan = now
-            _descendants(proc.pid, known)
-        if now >= deadline and term_sent_at is None:
-            killed = "timeout"
-            term_sent_at = now
-            _kill_tree(proc.pid, known, signal.SIGTERM, marker, group=True)
-        elif term_sent_at is not None and now - term_sent_at >= KILL_GRACE:
-            _kill_tree(proc.pid, known, signal.SIGKILL, marker, group=True)
-            term_sent_at = float("inf")  # SIGKILL sent; only wait now
-        time.sleep(0.02)
-    proc.returncode = os.waitstatus_to_exitcode(status) if status is not None else -9
-    # Whatever the child left behind (daemons, sleepers) goes too.
-    _kill_tree(proc.pid, known, signal.SIGKILL, marker, group=False)
-    join_until = time.monotonic() + 1.5
-    for capture in (out, err):
-        capture.join(timeout=max(0.0, join_until - time.monotonic()))
-    for stream in (proc.stdout, proc.stderr):
-        try:
-            stream.close()
-        except OSError:
-            pass
-    seconds = time.monotonic() - start
-    stdout, out_cut = out.text()
-    stderr, err_cut = err.text()
-    shutil.rmtree(home, ignore_errors=True)
+        notes = [f"no sandbox (--unsafe-no-sandbox): {state.reason}"]
+    return _result(
+        ended, out, err, start, memory_mb, cpu_seconds, state, ids, network, notes
+    )
+
+
+def _result(ended, out, err, start, memory_mb, cpu_seconds, state, ids, network, notes):
+    stdout, out_cut = out
+    stderr, err_cut = err
+    rusage = ended.rusage
+    cpu = ended.cpu
+    if cpu is None:
+        cpu = (rusage.ru_utime + rusage.ru_stime) if rusage else 0.0
+    killed = ended.killed
+    if not killed and cpu_seconds:
+        # SIGXCPU at the limit; SIGKILL when it was ignored for CPU_GRACE s.
+        if ended.returncode == -signal.SIGXCPU or (
+            ended.returncode == -signal.SIGKILL and cpu >= 0.9 * float(cpu_seconds)
+        ):
+            killed = "cpu"
     memory_exceeded = bool(
         memory_mb
         and not killed
-        and proc.returncode != 0
+        and ended.returncode != 0
         and _MEMORY_SIGNATURES.search(stderr[-20000:])
     )
+    sandboxed = state.available
     return SandboxResult(
-        returncode=proc.returncode,
+        returncode=ended.returncode,
         stdout=stdout,
         stderr=stderr,
-        timed_out=killed == "timeout",
-        seconds=round(seconds, 3),
+        timed_out=bool(killed),
+        seconds=round(time.monotonic() - start, 3),
+        cpu_seconds=round(cpu, 3),
         killed=killed,
         memory_exceeded=memory_exceeded,
-        user=user,
+        user=_user_name(ids),
         max_rss_mb=round((rusage.ru_maxrss / 1024) if rusage else 0.0, 1),
         stdout_truncated=out_cut,
         stderr_truncated=err_cut,
-        filesystem="read-only" if isolate_fs is not None else "host",
-        network="isolated" if isolate_net else ("allowed" if network else "host"),
+        isolation="bubblewrap" if sandboxed else "none",
+        network=("allowed" if network else "isolated") if sandboxed else "host",
+        filesystem="private" if sandboxed else "host",
         notes=notes,
     )
+
+
+def _user_name(ids: tuple[int, int] | None) -> str:
+    if ids is not None:
+        return isolation.SANDBOX_USER
+    try:
+        import getpass
+
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no passwd entry in some containers
+        return str(os.geteuid())
 
 
 def describe(result: SandboxResult) -> dict[str, Any]:
@@ -525,10 +460,12 @@ def describe(result: SandboxResult) -> dict[str, Any]:
         "returncode": result.returncode,
         "timed_out": result.timed_out,
         "seconds": result.seconds,
+        "cpu_seconds": result.cpu_seconds,
         "killed": result.killed,
         "memory_exceeded": result.memory_exceeded,
         "user": result.user,
         "max_rss_mb": result.max_rss_mb,
+        "isolation": result.isolation,
         "network": result.network,
         "filesystem": result.filesystem,
         "notes": list(result.notes),

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from grading.pipeline.findings import Finding
 from grading.sandbox.isolation import grant_access
+from grading.util.text import cap
 
 #: Files larger than this are not copied into the working copy.
 MAX_COPY_FILE_BYTES = 50 * 1024 * 1024
@@ -81,8 +82,8 @@ def make_working_copy(
                 check="sandbox.working_copy",
                 item="",
                 passed=None,
-                message=message,
-                evidence=rel,
+                message=cap(message, 600),
+                evidence=cap(rel, 4000),
                 code=code,
                 audience=audience,  # type: ignore[arg-type]
             )
@@ -114,31 +115,16 @@ def make_working_copy(
             kept_dirs.append(name)
         dirs[:] = kept_dirs
         for name in sorted(files):
-            src = root_path / name
             rel = (rel_root / name).as_posix()
-            target = dest / rel
-            if src.is_symlink():
-                _copy_link(src, target, submission, rel, note)
-                continue
-            try:
-                info = src.lstat()
-            except OSError as exc:
-                note("unreadable", rel, f"Could not read {rel}: {exc.strerror}.")
-                continue
-            if not stat.S_ISREG(info.st_mode):
-                note("special_file", rel, f"{rel} is not a regular file; left out.")
-                continue
-            if info.st_size > max_file_bytes:
-                skipped_large.append(f"{rel} ({info.st_size / 1e6:.1f} MB)")
-                continue
-            try:
-                shutil.copyfile(src, target, follow_symlinks=False)
-            except OSError as exc:
-                note("unreadable", rel, f"Could not copy {rel}: {exc.strerror}.")
+            big = _copy_file(
+                root_path / name, dest / rel, submission, rel, note, max_file_bytes
+            )
+            if big:
+                skipped_large.append(big)
     if skipped_large:
         note(
             "large_file",
-            "\n".join(skipped_large),
+            "\n".join(skipped_large[:100]),
             f"{len(skipped_large)} file(s) over {max_file_bytes // 10**6} MB were not "
             "copied for the tests (models and data sets are built by the tests "
             "themselves).",
@@ -146,6 +132,29 @@ def make_working_copy(
         )
     grant_access(dest)
     return findings
+
+
+def _copy_file(src, target, submission, rel, note, max_file_bytes) -> str:
+    """Copy one file of the submission; return a line when it is too large."""
+    shown = cap(rel, 200)
+    if src.is_symlink():
+        _copy_link(src, target, submission, rel, note)
+        return ""
+    try:
+        info = src.lstat()
+    except OSError as exc:
+        note("unreadable", rel, f"Could not read {shown}: {exc.strerror}.")
+        return ""
+    if not stat.S_ISREG(info.st_mode):
+        note("special_file", rel, f"{shown} is not a regular file; left out.")
+        return ""
+    if info.st_size > max_file_bytes:
+        return f"{shown} ({info.st_size / 1e6:.1f} MB)"
+    try:
+        shutil.copyfile(src, target, follow_symlinks=False)
+    except OSError as exc:
+        note("unreadable", rel, f"Could not copy {shown}: {exc.strerror}.")
+    return ""
 
 
 def _copy_link(src: Path, target: Path, submission: Path, rel: str, note) -> None:
@@ -156,14 +165,14 @@ def _copy_link(src: Path, target: Path, submission: Path, rel: str, note) -> Non
         note(
             "broken_symlink",
             rel,
-            f"{rel} is a broken or looping symbolic link; left out.",
+            f"{cap(rel, 200)} is a broken or looping symbolic link; left out.",
         )
         return
     if real != submission and submission not in real.parents:
         note(
             "symlink_outside",
             rel,
-            f"{rel} is a symbolic link that points outside "
+            f"{cap(rel, 200)} is a symbolic link that points outside "
             "the submission; it was left out of the working copy.",
             "student",
         )
@@ -184,4 +193,79 @@ def _copy_link(src: Path, target: Path, submission: Path, rel: str, note) -> Non
         elif real.is_file():
             shutil.copyfile(real, target)
     except OSError as exc:
-        note("unreadable", rel, f"Could not copy {rel}: {exc.strerror}.")
+        note("unreadable", rel, f"Could not copy {cap(rel, 200)}: {exc.strerror}.")
+
+
+def copy_out(
+    src: Path, dest: Path, *, max_file_bytes: int, max_total_bytes: int
+) -> list[str]:
+    """Copy what a sandboxed run wrote, after the run, for the grader to read.
+
+    Only regular files and folders are copied; a symbolic link, a device or a
+    FIFO is left out and never followed (every open uses ``O_NOFOLLOW``), as
+    is a file over ``max_file_bytes`` and whatever would take the copy over
+    ``max_total_bytes``.
+
+    Returns
+    -------
+    list of str
+        One line per entry left out (relative path and why).
+    """
+    src, dest = Path(src), Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    skipped: list[str] = []
+    total = 0
+
+    def walk(folder: Path, rel: str) -> None:
+        nonlocal total
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            skipped.append(f"{rel or '.'}: unreadable ({exc.strerror})")
+            return
+        for entry in entries:
+            name = f"{rel}/{entry.name}" if rel else entry.name
+            if entry.is_dir(follow_symlinks=False):
+                (dest / name).mkdir(exist_ok=True)
+                walk(Path(entry.path), name)
+                continue
+            if not entry.is_file(follow_symlinks=False):
+                skipped.append(f"{name}: not a regular file")
+                continue
+            size = entry.stat(follow_symlinks=False).st_size
+            if size > max_file_bytes or total + size > max_total_bytes:
+                skipped.append(f"{name}: too large ({size} bytes)")
+                continue
+            if _copy_regular(Path(entry.path), dest / name, max_file_bytes):
+                total += size
+            else:
+                skipped.append(f"{name}: could not be copied")
+
+    walk(src, "")
+    return skipped
+
+
+def _copy_regular(src: Path, target: Path, limit: int) -> bool:
+    """Copy one regular file without following a link (at most ``limit`` bytes)."""
+    try:
+        fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return False
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return False
+        with os.fdopen(fd, "rb", closefd=False) as source, open(target, "xb") as out:
+            copied = 0
+            while chunk := source.read(1 << 20):
+                copied += len(chunk)
+                if copied > limit:
+                    break
+                out.write(chunk)
+        if copied > limit:
+            target.unlink(missing_ok=True)
+            return False
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)

@@ -81,6 +81,12 @@ def register(parser: argparse.ArgumentParser) -> None:
         "--force", action="store_true", help="grade again the students already graded"
     )
     parser.add_argument(
+        "--unsafe-no-sandbox",
+        action="store_true",
+        help="where bubblewrap cannot run, grade anyway without isolation (the "
+        "results say so); without it the batch refuses to start there",
+    )
+    parser.add_argument(
         "--only",
         action="append",
         default=[],
@@ -146,6 +152,10 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if args.executor == "slurm":
         return _run_slurm(args, todo, out)
+    refused = _sandbox_refusal(args)
+    if refused:
+        _say(refused)
+        return 2
     lock_file = open(out / ".batch.lock", "w")  # noqa: SIM115 - held for the run
     try:
         fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -169,6 +179,7 @@ def run(args: argparse.Namespace) -> int:
             jobs=args.jobs,
             lab=args.lab,
             timeout=args.timeout,
+            extra_args=_extra_args(args),
             progress=not args.no_progress,
             on_outcome=None
             if not args.no_progress
@@ -193,6 +204,25 @@ def run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _extra_args(args: argparse.Namespace) -> list[str]:
+    return ["--unsafe-no-sandbox"] if args.unsafe_no_sandbox else []
+
+
+def _sandbox_refusal(args: argparse.Namespace) -> str:
+    """Why the batch refuses to run students' code here, or ``""``."""
+    from grading.sandbox import sandbox_status
+
+    state = sandbox_status()
+    if state.available or args.unsafe_no_sandbox:
+        return ""
+    return (
+        f"batch: {state.reason}. The grader does not run students' code "
+        "without its sandbox: install bubblewrap, run the batch where it works "
+        "(docs/threat-model.md lists the container flags), or pass "
+        "--unsafe-no-sandbox to grade without isolation."
+    )
+
+
 def _run_task(args: argparse.Namespace, subs, out: Path) -> int:
     """Grade the one submission of a Slurm array task."""
     from grading.private import cohort as batch
@@ -208,7 +238,9 @@ def _run_task(args: argparse.Namespace, subs, out: Path) -> int:
         _say(f"batch: {sub.student} is already graded; skipping")
         return 0
     try:
-        outcome = batch.grade_one(sub, out, lab=args.lab, timeout=args.timeout)
+        outcome = batch.grade_one(
+            sub, out, lab=args.lab, timeout=args.timeout, extra_args=_extra_args(args)
+        )
     except KeyboardInterrupt:
         _say(f"batch: {sub.student}: stopped before the grading finished")
         return 130
