@@ -20,6 +20,7 @@ _STATUS_WORDS = {
     "fail": "failed",
     "manual": "waiting for review by the instructor",
     "error": "could not be graded (grader error)",
+    "timeout": "could not be checked in time (it is graded again)",
 }
 
 

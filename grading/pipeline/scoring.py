@@ -10,8 +10,10 @@ item whose findings decided nothing and include one with code
 person, with that finding as the reason. An ``auto`` item with a finding
 whose code is in :data:`SUSPICION_CODES` (a model not made from the one the
 tests gave, a tampered test run) earns nothing and waits for a person too,
-whatever its other findings say: its checks only suggest a score. Nothing
-here is lab-specific.
+whatever its other findings say: its checks only suggest a score. An
+``auto`` item with a finding that a time limit stopped (code ``timeout``,
+nothing decided) gets status ``timeout`` and no points: a time limit is never
+a score. Nothing here is lab-specific.
 """
 
 from __future__ import annotations
@@ -21,11 +23,13 @@ from typing import Any
 from grading.pipeline.findings import Finding
 from grading.pipeline.rubric import Item, Rubric
 
-STATUSES = ("pass", "partial", "fail", "manual", "error")
+STATUSES = ("pass", "partial", "fail", "manual", "error", "timeout")
 #: Finding codes that put an item on hold for a person (suspected cheating).
 SUSPICION_CODES = ("foreign_model", "tampered")
 #: Finding codes of a grader that could not check, not of a failed check.
 ERROR_CODES = ("error", "grader_error")
+#: Finding codes of a check stopped by a time limit: it decided nothing.
+TIMEOUT_CODES = ("timeout",)
 
 
 def _not_run(item: Item, check: str) -> Finding:
@@ -90,8 +94,13 @@ def score_item(
     fraction, synthesized = item_fraction(item, related)
     computed = round(item.points * fraction, 2)
     errored = any(f.code in ERROR_CODES for f in related)
+    timed_out = any(f.code in TIMEOUT_CODES and f.earned is None for f in related)
     if _waits_for_person(item, related):
         status, source, points = "manual", "manual", 0.0
+    elif timed_out:
+        # A timeout is never a score: nothing is earned or lost until the
+        # item is checked within its limits (a regrade).
+        status, source, points = "timeout", "check", 0.0
     elif errored and computed == 0:
         status, source, points = "error", "check", 0.0
     else:

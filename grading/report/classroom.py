@@ -18,6 +18,8 @@ _CLASSROOM_STATUS = {
     "partial": "fail",
     "fail": "fail",
     "error": "error",
+    # A time limit is never a failure: Classroom shows it as an error.
+    "timeout": "error",
 }
 
 

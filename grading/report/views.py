@@ -43,6 +43,7 @@ STATUS_LABELS = {
     "fail": ("fail", "\u2717", "Not yet"),
     "manual": ("manual", "\u25cb", "Awaiting review"),
     "error": ("error", "!", "Could not check"),
+    "timeout": ("error", "\u29d7", "Could not check in time"),
 }
 FINDING_LABELS = {
     "ok": ("\u2713", "Passed"),

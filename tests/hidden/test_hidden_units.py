@@ -19,6 +19,7 @@ from grading.checks import CheckContext
 from grading.hidden import artifacts, hints
 from grading.hidden import runner as hidden_tests
 from grading.hidden.suites.grader_contract import Contract
+from grading.pipeline.findings import Finding
 from grading.pipeline.options import GradeOptions
 from grading.pipeline.rubric import load_rubric
 from grading.pipeline.scoring import score
@@ -342,6 +343,8 @@ def test_cpu_limit_of_one_test_is_a_timeout_not_a_failure(tmp_path, monkeypatch)
     assert "CPU time" in outputs.message
     # The tests after it still ran.
     assert found["hidden.tfmot_optimized_model.test_inference"].passed is True
+    item = {i["id"]: i for i in score(rubric, list(found.values()))["items"]}
+    assert item["tfmot_optimized_model"]["status"] == "timeout"
 
 
 def test_without_hidden_tests_the_code_items_wait_for_a_person(tmp_path, monkeypatch):
@@ -370,3 +373,23 @@ def test_verify_survives_a_malformed_manifest(tmp_path, manifest):
     spec = artifacts.load_spec(HIDDEN / LAB / "artifacts.toml")
     found = artifacts.verify(spec, tmp_path, manifest)
     assert found and all(f["passed"] is False for f in found)
+
+
+def test_a_time_limit_is_never_a_score():
+    rubric = load_rubric(LAB)
+    item = rubric.item("clustered_model")
+    findings = [
+        Finding(check=c.check, item=item.id, passed=True, message="ok")
+        for c in item.checks
+    ]
+    findings[0] = Finding(
+        check=item.checks[0].check,
+        item=item.id,
+        passed=None,
+        code="timeout",
+        message="Could not check: time limit",
+    )
+    scored = {i["id"]: i for i in score(rubric, findings)["items"]}["clustered_model"]
+    assert scored["status"] == "timeout"
+    assert scored["points"] == 0.0
+    assert scored["suggested_points"] < scored["max_points"]
