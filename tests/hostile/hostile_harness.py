@@ -402,8 +402,10 @@ def _kill_leftovers(procs: list[dict]) -> None:
 
 
 def _marker_files(marker: str, places: list[Path]) -> list[str]:
+    # os.path.lexists: a place the grader's user cannot read (/root, when
+    # it is not root) holds nothing its sandboxed child could have written.
     name = f"hostile-{marker}.txt"
-    return [str(p / name) for p in places if (p / name).exists()]
+    return [str(p / name) for p in places if os.path.lexists(p / name)]
 
 
 def _placeholders(corpus: Corpus) -> dict[str, str]:
