@@ -5,9 +5,11 @@ artifacts folder it wrote is copied: regular files only, no link followed,
 sizes capped (:func:`grading.sandbox.copy_out`). The copy is inspected by
 :mod:`grading.hidden.artifacts` in a sandboxed process of its own (a crafted
 ``.tflite`` is input to a native parser), which sees the copy, the grader's
-masters and the spec, all read-only, and runs that module's source with
-``python -c``: no code comes from a folder the student's code could reach.
-Its output is parsed as untrusted too.
+masters and the spec, all read-only, and runs that module from the
+grader's own files (:data:`INSPECTOR_FILES`, bound read-only under
+:data:`INSPECTOR_ROOT`): no code comes from a folder the student's code
+could reach, and nothing else of the grader is visible. Its output is
+parsed as untrusted too.
 """
 
 from __future__ import annotations
@@ -22,7 +24,30 @@ from grading.hidden.outcomes import with_hint
 from grading.pipeline.findings import Finding
 from grading.pipeline.rubric import Item, Rubric
 from grading.sandbox import Mount, copy_out, run_sandboxed
+from grading.util.paths import REPO_ROOT
 from grading.util.text import cap
+
+#: The grader's files the inspecting process imports (``artifacts`` and the
+#: checks of part 2's models with what they import), relative to the
+#: repository; each is bound read-only under :data:`INSPECTOR_ROOT`.
+INSPECTOR_FILES = (
+    "grading/__init__.py",
+    "grading/hidden/__init__.py",
+    "grading/hidden/artifacts.py",
+    "grading/hidden/structured_artifacts.py",
+    "dl_in_iot_course/__init__.py",
+    "dl_in_iot_course/misc/__init__.py",
+    "dl_in_iot_course/misc/fashion_mnist.py",
+    "dl_in_iot_course/misc/fashion_net.py",
+)
+INSPECTOR_ROOT = "/opt/grader-inspector"
+#: The inspecting process's program; the repository itself comes second on
+#: the path for runs without a sandbox (``--unsafe-no-sandbox``), where the
+#: binds do not exist.
+_INSPECTOR_MAIN = (
+    "import runpy, sys; sys.path[:0] = [{root!r}, {repo!r}]; "
+    "runpy.run_module('grading.hidden.artifacts', run_name='__main__')"
+)
 
 #: Wall-time and CPU-time limits of the inspection, seconds.
 INSPECT_TIMEOUT, INSPECT_CPU = 180.0, 120.0
@@ -147,14 +172,17 @@ def inspect(
     mounts = [Mount(copy), Mount(spec_path)]
     if masters is not None:
         mounts.append(Mount(masters))
-    source = Path(artifacts.__file__).read_text(encoding="utf-8")
+    mounts += [
+        Mount(REPO_ROOT / name, target=f"{INSPECTOR_ROOT}/{name}")
+        for name in INSPECTOR_FILES
+    ]
     argv = [
         sys.executable,
         "-s",
         "-P",
         "-B",
         "-c",
-        source,
+        _INSPECTOR_MAIN.format(root=INSPECTOR_ROOT, repo=str(REPO_ROOT)),
         str(spec_path),
         str(copy),
         "--original",

@@ -38,6 +38,10 @@ BUILD_TIMEOUT, BUILD_CPU = 600.0, 600.0
 DONE = "done"
 
 
+#: How :func:`build`'s reason starts when the shared folder is not the grader's.
+UNUSABLE = "the masters folder cannot be used"
+
+
 def default_root() -> Path:
     """The grader's own folder of masters (one per user, not shared)."""
     return Path(tempfile.gettempdir()) / f"grading-masters-{os.geteuid()}"
@@ -122,7 +126,7 @@ def build(
     try:
         root = _own_folder(Path(root))
     except OSError as exc:
-        return None, f"the masters folder cannot be used: {exc}"
+        return None, f"{UNUSABLE}: {exc}"
     folder = root / f"m-{key(tests, course)}" if shared else root / "masters"
     if (folder / DONE).is_file():
         return folder, ""

@@ -204,6 +204,17 @@ def _masters(ctx, cfg, paths, limits) -> tuple[Path | None, list[Finding]]:
         memory_mb=limits.memory_mb,
         shared=shared,
     )
+    if folder is None and shared and reason.startswith(masters.UNUSABLE):
+        # A shared folder someone else owns (another grader's, an older
+        # version's): build this grading's own instead of failing it.
+        folder, reason = masters.build(
+            str(builder),
+            paths["tests"],
+            INSTRUCTOR_ROOT,
+            paths["work"],
+            memory_mb=limits.memory_mb,
+            shared=False,
+        )
     if folder is not None:
         return folder, []
     return None, [
