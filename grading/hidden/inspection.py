@@ -35,6 +35,7 @@ INSPECTOR_FILES = (
     "grading/hidden/__init__.py",
     "grading/hidden/artifacts.py",
     "grading/hidden/structured_artifacts.py",
+    "grading/hidden/tflite.py",
     "dl_in_iot_course/__init__.py",
     "dl_in_iot_course/misc/__init__.py",
     "dl_in_iot_course/misc/fashion_mnist.py",
