@@ -1,0 +1,89 @@
+"""Agreement of the answer assessors with the labelled answers.
+
+Prints, per question and overall, how many suggestions fall within 0.25 of
+the instructor's points, the confusion table (label by suggestion) and
+every disagreement with the instructor's reason. Reads the corpus of
+``tests/answers/`` (no TensorFlow, a second or two)::
+
+    .venv/bin/python bench/bench_answers.py
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from grading.pipeline.rubric import load_rubric  # noqa: E402
+from grading.summary.analysis import lab_data  # noqa: E402
+from grading.summary.answers import assess_one  # noqa: E402
+from tests.answers.corpus import load_corpus, load_tables, result_of  # noqa: E402
+
+STEPS = (0.0, 0.5, 1.0)
+
+
+def run(lab: str = "l03_pruning_clustering") -> list[tuple[dict, object]]:
+    """Assess every labelled answer; return (case, assessment) pairs."""
+    data = lab_data(load_rubric(lab))
+    tables = load_tables()
+    questions = {q["id"]: q for q in data["questions"]}
+    out = []
+    for case in load_corpus():
+        result = result_of(tables[case["table"]], {case["question"]: case["text"]})
+        got = assess_one(
+            result.questions[case["question"]],
+            questions[case["question"]],
+            result,
+            data,
+        )
+        out.append((case, got))
+    return out
+
+
+def main() -> int:
+    start = time.perf_counter()
+    pairs = run()
+    seconds = time.perf_counter() - start
+    agree = [
+        abs((g.score if g.score is not None else -9) - c["points"]) <= 0.25
+        for c, g in pairs
+    ]
+    by_q = Counter()
+    ok_q = Counter()
+    for (case, _), ok in zip(pairs, agree, strict=True):
+        by_q[case["question"]] += 1
+        ok_q[case["question"]] += ok
+    print(f"{len(pairs)} labelled answers assessed in {seconds:.2f} s")
+    for q in sorted(by_q):
+        print(f"  {q}: {ok_q[q]}/{by_q[q]} within 0.25")
+    print(
+        f"agreement: {sum(agree)}/{len(agree)} = {100 * sum(agree) / len(agree):.1f} %"
+    )
+    confusion = Counter((c["points"], g.score) for c, g in pairs)
+    cols = [*STEPS, None]
+    print("\nlabel \\ suggestion " + "".join(f"{str(s):>8}" for s in cols))
+    for label in STEPS:
+        print(f"{label:>18} " + "".join(f"{confusion[(label, s)]:>8}" for s in cols))
+    print("\ndisagreements:")
+    for (case, got), ok in zip(pairs, agree, strict=True):
+        if not ok:
+            print(
+                f"- {case['id']}: label {case['points']}, suggested {got.score} "
+                f"({case['reason']})"
+            )
+            for line in got.evidence:
+                print(f"    {line}")
+    if "-v" in sys.argv:
+        for case, got in pairs:
+            print(f"\n{case['id']} label {case['points']} got {got.score}")
+            for line in got.evidence:
+                print(f"    {line}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
