@@ -1,6 +1,7 @@
 """Agreement of the answer assessors with the labelled answers.
 
-Prints, per question and overall, how many suggestions fall within 0.25 of
+Prints, for the development set (corpus.toml) and the held-out set
+(heldout.toml), per question and overall, how many suggestions fall within 0.25 of
 the instructor's points, the confusion table (label by suggestion) and
 every disagreement with the instructor's reason. Reads the corpus of
 ``tests/answers/`` (no TensorFlow, a second or two)::
@@ -26,13 +27,13 @@ from tests.answers.corpus import load_corpus, load_tables, result_of  # noqa: E4
 STEPS = (0.0, 0.5, 1.0)
 
 
-def run(lab: str = "l03_pruning_clustering") -> list[tuple[dict, object]]:
-    """Assess every labelled answer; return (case, assessment) pairs."""
+def run(name: str = "corpus", lab: str = "l03_pruning_clustering") -> list:
+    """Assess every answer of one labelled set; return (case, assessment) pairs."""
     data = lab_data(load_rubric(lab))
     tables = load_tables()
     questions = {q["id"]: q for q in data["questions"]}
     out = []
-    for case in load_corpus():
+    for case in load_corpus(name):
         result = result_of(tables[case["table"]], {case["question"]: case["text"]})
         got = assess_one(
             result.questions[case["question"]],
@@ -45,8 +46,17 @@ def run(lab: str = "l03_pruning_clustering") -> list[tuple[dict, object]]:
 
 
 def main() -> int:
+    for name in ("corpus", "heldout"):
+        print(f"== {name} ==")
+        report(name)
+        print()
+    return 0
+
+
+def report(name: str) -> None:
+    """Print the agreement of one labelled set."""
     start = time.perf_counter()
-    pairs = run()
+    pairs = run(name)
     seconds = time.perf_counter() - start
     agree = [
         abs((g.score if g.score is not None else -9) - c["points"]) <= 0.25
@@ -82,7 +92,6 @@ def main() -> int:
             print(f"\n{case['id']} label {case['points']} got {got.score}")
             for line in got.evidence:
                 print(f"    {line}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -11,9 +11,9 @@ from grading.summary.result import Answer, Deflation, Metrics, SummaryResult
 HERE = Path(__file__).resolve().parent
 
 
-def load_corpus() -> list[dict]:
-    """Return the labelled answers of ``corpus.toml``."""
-    with open(HERE / "corpus.toml", "rb") as handle:
+def load_corpus(name: str = "corpus") -> list[dict]:
+    """Return the labelled answers of ``corpus.toml`` (or ``heldout.toml``)."""
+    with open(HERE / f"{name}.toml", "rb") as handle:
         return tomllib.load(handle)["answers"]
 
 
