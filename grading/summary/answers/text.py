@@ -40,6 +40,13 @@ _STOPWORDS = {
         "ma mają być przez przy jego ich bardziej mniej najbardziej oba".split()
     ),
 }
+#: Function words of languages the assessors do not read: an answer with
+#: more of them than of English or Polish ones goes to a person.
+_OTHER = set(
+    "der die das und ist mit von eine einer beim nicht auch sind wird le la les "
+    "et est une des du pour avec dans el los las es con por para una muy il che "
+    "di per sono".split()
+)
 
 
 @dataclass
@@ -77,12 +84,13 @@ def language_of(low: str) -> str:
         lang: sum(1 for t in tokens if t in words) for lang, words in _STOPWORDS.items()
     }
     best = max(counts, key=counts.get)
+    other = sum(1 for t in tokens if t in _OTHER)
     polish_letters = sum(low.count(c) for c in "ąćęłńóśźż")
     if polish_letters >= 2 and counts["pl"] >= 1:
         return "pl"
-    if counts[best] >= 2 or (len(tokens) < 12 and counts[best] >= 1):
-        return best
-    return "other"
+    if other > counts[best] or not re.search(r"[^\W\d_]", low):
+        return "other"
+    return best
 
 
 def read(text: str) -> AnswerText:
@@ -165,20 +173,42 @@ class Mentions:
         return self.family_group.get(family.name) if family else None
 
     def in_clause(self, clause: str, context_family=None) -> list[Mention]:
-        """Return the mentions of one clause: a variant first, then groups."""
+        """Return the mentions of one clause, in order.
+
+        The clause is cut where each method is named, so that
+        ``clustering beats pruning: clustered-2 ...`` still resolves the
+        variant after the second method's word.
+        """
+        named = [g for g in self.groups if position_of(clause, g["words"]) >= 0]
+        cuts = [0, len(clause)]
+        if len(named) > 1:
+            starts = {at for g in named for at in self._positions(clause, g["words"])}
+            cuts = [0, *sorted(a for a in starts if a > 0), len(clause)]
         out: list[Mention] = []
-        variant = self.variants.resolve(clause, context_family)
-        if variant is not None and variant != self.variants.baseline:
+        for begin, end in zip(cuts, cuts[1:], strict=False):
+            # a value may stand just before its method's word ("8 clusters")
+            part = clause[max(0, begin - 12) : end]
+            variant = self.variants.resolve(
+                part, context_family if begin == 0 else None
+            )
+            if variant is None or variant == self.variants.baseline:
+                continue
             group = self.group_of_variant(variant)
             if group:
-                at = position_of(clause, self._words(group))
-                out.append(Mention(group, variant, max(at, 0)))
+                out.append(Mention(group, variant, begin))
         for group in self.groups:
             at = position_of(clause, group["words"])
             if at >= 0 and not any(m.group == group["name"] for m in out):
                 out.append(Mention(group["name"], None, at))
         out.sort(key=lambda m: m.position)
         return out
+
+    @staticmethod
+    def _positions(text: str, words: list[str]) -> list[int]:
+        found = []
+        for word in words:
+            found += [m.start() for m in _pattern(word).finditer(text)][:16]
+        return found
 
     def in_text(self, text: str) -> list[Mention]:
         """Return the group mentions of ``text`` (no variants), in order."""
