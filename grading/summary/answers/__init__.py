@@ -99,14 +99,7 @@ def assess_one(
             kind,
         )
     text = read(answer.excerpt)
-    if text.words < MIN_WORDS:
-        return Assessment(
-            0.0,
-            [f"the answer is {text.words} word(s): {quote(text, text.low)}"],
-            summary="too short to compare",
-            kind=kind,
-        )
-    if text.language == "other":
+    if text.language == "other" and any(c.isalpha() for c in text.low):
         return Assessment(
             None,
             [
@@ -116,6 +109,13 @@ def assess_one(
             "not_assessed",
             "a person reads it",
             kind,
+        )
+    if text.words < MIN_WORDS:
+        return Assessment(
+            0.0,
+            [f"the answer is {text.words} word(s): {quote(text, text.low)}"],
+            summary="too short to compare",
+            kind=kind,
         )
     variants = Variants(data)
     groups, outside = _groups(settings)

@@ -67,15 +67,26 @@ def _nearby(ctx: Context, clauses: list[str], index: int, group: str) -> Mention
 
 def best_named(ctx: Context) -> dict[str, Claim]:
     """Return, per method, the first variant named in a sentence that speaks
-    of the best (``the best variants: pruned-0.2 ... clustered-16``)."""
+    of the best (``the best variants: pruned-0.2 ... clustered-16``), or the
+    only variant of the method the answer names."""
     out: dict[str, Claim] = {}
+    named: dict[str, dict[str, Claim]] = {}
     for sentence in ctx.answer.sentences:
-        if not has_any(sentence.text, ctx.w("best")):
-            continue
+        best = has_any(sentence.text, ctx.w("best")) is not None
         for clause in sentence.clauses:
             for mention in ctx.mentions.in_clause(clause):
-                if mention.variant and mention.group not in out:
+                if not mention.variant:
+                    continue
+                if best and mention.group not in out:
                     out[mention.group] = Claim(mention, sentence.text)
+                named.setdefault(mention.group, {}).setdefault(
+                    mention.variant, Claim(mention, sentence.text)
+                )
+    # The question asks for the best variants: one variant of a method named
+    # in the whole answer is the one it compares.
+    for group, variants in named.items():
+        if group not in out and len(variants) == 1:
+            out[group] = next(iter(variants.values()))
     return out
 
 

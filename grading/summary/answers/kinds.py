@@ -113,6 +113,9 @@ _PERCENT_SMALLER = re.compile(
     r"|(?:smaller|mniejsz\w*|zmniejsz\w*)\s+(?:by|o)\s+(?:about\s+|około\s+)?"
     r"(\d+(?:[.,]\d+)?)\s*%"
 )
+#: Ratios checked per answer, at most (an answer of a thousand "2x" is not
+#: a thousand claims).
+MAX_CLAIMS = 40
 _BOUNDARY = re.compile(r",\s|;|\(|\)|\s(?:and|oraz|i|a|do|to)\s")
 
 
@@ -196,7 +199,7 @@ def ratio(ctx: Context) -> Assessment:
     for sentence in ctx.answer.sentences:
         for match in _RATIO.finditer(sentence.text):
             value = _number(match.group(1))
-            if value <= 1.0 or value > 1000:
+            if value <= 1.0 or value > 1000 or claims >= MAX_CLAIMS:
                 continue
             claims += 1
             variant, group = _ratio_target(ctx, sentence.text, match)
@@ -213,7 +216,7 @@ def ratio(ctx: Context) -> Assessment:
         for match in _PERCENT_SMALLER.finditer(sentence.text):
             raw = match.group(1) or match.group(2)
             percent = _number(raw)
-            if 0 < percent < 100:
+            if 0 < percent < 100 and len(percents) < MAX_CLAIMS:
                 percents.append(percent)
                 evidence.append(
                     f"called out: {quote(ctx.answer, sentence.text)} gives a "
@@ -231,9 +234,11 @@ def ratio(ctx: Context) -> Assessment:
             return Assessment(0.0, evidence, summary="a percentage instead of ratios")
         sizes = sizes_in(ctx.answer.original)
         if sizes:
+            shown = ", ".join(
+                quote(ctx.answer, ctx.answer.low[a:b]) for a, b, _, _ in sizes[:4]
+            )
             evidence.append(
-                f"sizes without ratios: {len(sizes)} size(s) given, "
-                "no 'N times smaller'"
+                f"sizes without ratios: {shown} given, but no 'N times smaller'"
             )
             return Assessment(0.5, evidence, summary="sizes, but no ratio")
         evidence.append(

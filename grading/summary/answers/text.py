@@ -88,7 +88,9 @@ def language_of(low: str) -> str:
     polish_letters = sum(low.count(c) for c in "ąćęłńóśźż")
     if polish_letters >= 2 and counts["pl"] >= 1:
         return "pl"
-    if other > counts[best] or not re.search(r"[^\W\d_]", low):
+    letters = [c for c in low if c.isalpha()]
+    foreign = sum(1 for c in letters if ord(c) > 0x24F)  # beyond Latin scripts
+    if not letters or other > counts[best] or foreign > 0.3 * len(letters):
         return "other"
     return best
 
