@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 from grading.report.format import fmt_points, fmt_seconds, number, shorten
-from grading.report.items import finding_state
+from grading.report.items import finding_state, is_warning
 from grading.report.labels import STATUS_LABELS
 from grading.report.plots import histogram_svg
 from grading.report.render import REPORT_FILES
@@ -159,11 +159,7 @@ def _reasons(row: dict) -> tuple[list[str], int]:
     warnings, item_errors = [], []
     if res is not None:
         for item in res["items"]:
-            warnings += [
-                f
-                for f in item["findings"]
-                if f["audience"] == "instructor" and f["passed"] is not True
-            ]
+            warnings += [f for f in item["findings"] if is_warning(f)]
             if item["status"] == "error":
                 item_errors.append(item["title"])
         warnings += [
