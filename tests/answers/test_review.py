@@ -15,6 +15,7 @@ from grading.cli import main
 from grading.pipeline.scoring import score
 from grading.report.overrides import AUDIT_FILE
 from grading.report.render import render_reports
+from grading.report.views import submission_view
 
 FIXTURE = Path(__file__).resolve().parents[1] / "summary" / "fixtures" / "en_tables"
 QUESTION_ITEMS = [f"question_{n}" for n in range(1, 5)]
@@ -71,11 +72,15 @@ def test_student_does_not_see_the_suggestion_before_review(rubric, tmp_path):
 
 
 def test_suggestions_are_not_warnings(rubric, tmp_path):
-    html = render_reports(_results(rubric, tmp_path), tmp_path)[
-        "report-instructor.html"
-    ]
-    attention = html.split("Needs your attention", 1)[-1].split("</section>", 1)[0]
-    assert SECRET not in attention
+    results = _results(rubric, tmp_path)
+    view = submission_view(results, "instructor")
+    assert not [w for w in view["warnings"] if SECRET in w["finding"]["evidence"]]
+    q4 = next(i for i in view["items"] if i["id"] == "question_4")
+    shown = [f for f in q4["findings"] if SECRET in f["evidence"]]
+    assert shown and shown[0]["state"] == "review" and shown[0]["instructor_only"]
+    assert q4["suggested"] == "0.5 / 1"
+    html = render_reports(results, tmp_path)["report-instructor.html"]
+    assert "Needs your attention" not in html
 
 
 def test_rubric_switch_shows_the_suggestion_at_once(rubric, tmp_path):
