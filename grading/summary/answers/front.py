@@ -81,7 +81,7 @@ def pareto(ctx: Context) -> Assessment:
     groups = {p.group for p in front}
     others = {p.group for p in points} - groups
     dominant = next(iter(groups)) if len(groups) == 1 and others else None
-    right = wrong = 0
+    right = wrong = unchecked = 0
     checks = (
         ("smallest", smallest, "zip_bytes", "smallest"),
         ("best", accurate, "accuracy", "most accurate"),
@@ -95,11 +95,19 @@ def pareto(ctx: Context) -> Assessment:
         evidence.append(line)
         right += ok is True
         wrong += ok is False
+        unchecked += ok is None
     ok, line = _dominance(ctx, dominant, groups)
     evidence.append(line)
     right += ok is True
     wrong += ok is False
-    score = 1.0 if right == 3 and wrong == 0 else (0.0 if right == 0 else 0.5)
+    # a claim about a method outside the table (INT8 of lab 02) that the
+    # table does not contradict is worth something, never full points
+    if right == 3 and wrong == 0:
+        score = 1.0
+    elif right or (unchecked and not wrong):
+        score = 0.5
+    else:
+        score = 0.0
     return Assessment(
         score, evidence, summary=f"{right} claim(s) agree, {wrong} contradict"
     )

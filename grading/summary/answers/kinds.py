@@ -177,6 +177,11 @@ def _check_ratio(ctx, value, variant, group, clause) -> tuple[bool | None, str]:
         return ok, f"{verdict}: {said} for {variant}; your sizes give {shown}"
     points = ctx.table.of_group(group) if group else []
     ratios = [r for p in points for r in _ratios(ctx, p)[:1]]
+    if not ratios and group:
+        return (
+            None,
+            f"not checked: {said} for {group}, which has no sizes in your table",
+        )
     if not ratios:
         return None, f"not checked: {said}, but names no variant of your table"
     low, high = min(ratios), max(ratios)

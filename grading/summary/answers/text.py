@@ -25,7 +25,7 @@ _SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n\s*\n|\n(?=\s*(?:[-*+]|\d+[.)])\s)")
 #: A single line break inside a paragraph (not before a list item) is a space.
 _LINE_BREAK = re.compile(r"[ \t]*\n(?![ \t]*(?:\n|[-*+][ \t]|\d+[.)][ \t]))[ \t]*")
 _CLAUSE = re.compile(
-    r",\s+|\(|\)|\s+(?:and|while|whereas|but|ale|oraz|natomiast|zaś|i)\s+"
+    r",\s+|\(|\)|\s+(?:and|while|whereas|but|vs\.?|versus|ale|oraz|natomiast|zaś|i)\s+"
 )
 _WORD = re.compile(r"\w+")
 #: Function words of the languages the assessors read; an answer with too
