@@ -109,7 +109,10 @@ def pareto(ctx: Context) -> Assessment:
     else:
         score = 0.0
     return Assessment(
-        score, evidence, summary=f"{right} claim(s) agree, {wrong} contradict"
+        score,
+        evidence,
+        summary=f"{right} claim(s) agree, {wrong} contradict, "
+        f"{unchecked} not in your table",
     )
 
 
