@@ -200,3 +200,14 @@ def test_accept_suggestions_errors_change_nothing(grades, capsys, argv, message)
     assert message in capsys.readouterr().err
     assert (grades / "alice" / "results.json").read_bytes() == before
     assert not (grades / AUDIT_FILE).exists()
+
+
+def test_machine_outputs_for_students_hold_no_suggestion(rubric, tmp_path):
+    from grading.pipeline.outputs import gradescope, junit
+    from grading.report.classroom import classroom_result
+
+    results = _results(rubric, tmp_path)
+    for out in (gradescope(results), junit(results), classroom_result(results)):
+        dumped = json.dumps(out) if not isinstance(out, str) else out
+        assert SECRET not in dumped
+        assert "contradicts your table" not in dumped
