@@ -211,3 +211,28 @@ def test_machine_outputs_for_students_hold_no_suggestion(rubric, tmp_path):
         dumped = json.dumps(out) if not isinstance(out, str) else out
         assert SECRET not in dumped
         assert "contradicts your table" not in dumped
+
+
+def test_class_page_counts_suggestions_to_confirm(grades):
+    assert main(["report", str(grades), "--quiet"]) == 0
+    index = (grades / "index.html").read_text(encoding="utf-8")
+    assert "suggestions to confirm" in index
+    assert (
+        "Question 4: smallest and best-performing method (suggested 0.5 / 1)" in index
+    )
+    assert SECRET not in index  # evidence stays in the instructor reports
+    assert (
+        main(
+            [
+                "report",
+                str(grades),
+                "--accept-suggestions",
+                "--reviewer",
+                "mk",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    index = (grades / "index.html").read_text(encoding="utf-8")
+    assert "suggestions to confirm" not in index
