@@ -50,7 +50,44 @@ def main() -> int:
         print(f"== {name} ==")
         report(name)
         print()
+    print("== fidelity (generated summaries read end to end) ==")
+    fidelity()
     return 0
+
+
+def fidelity(lab: str = "l03_pruning_clustering") -> list[tuple[str, float, object]]:
+    """Read the fidelity corpus's generated summaries with the whole summary
+    reader, assess them, and compare with ``fidelity_labels.toml``."""
+    import tempfile
+    import tomllib
+
+    from grading.summary import analyze
+    from grading.summary.answers import assess
+    from tests.fidelity.summaries import summary
+
+    rubric = load_rubric(lab)
+    data = lab_data(rubric)
+    with open(ROOT / "tests" / "answers" / "fidelity_labels.toml", "rb") as handle:
+        labels = tomllib.load(handle)["labels"]
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n, entry in enumerate(labels):
+            repo = Path(tmp) / f"r{n}"
+            folder = repo / data["dir"]
+            folder.mkdir(parents=True)
+            (repo / ".git").mkdir()
+            (folder / "summary.md").write_text(summary(**entry["summary"]), "utf-8")
+            got = assess(analyze(repo, rubric), data)
+            for qid, points in entry["points"].items():
+                rows.append((f"{entry['summary']} {qid}", points, got[qid]))
+    ok = 0
+    for name, points, got in rows:
+        agree = got.score is not None and abs(got.score - points) <= 0.25
+        ok += agree
+        mark = "ok " if agree else "NO "
+        print(f"  {mark} {name}: label {points}, suggested {got.score}")
+    print(f"agreement: {ok}/{len(rows)} = {100 * ok / len(rows):.1f} %")
+    return rows
 
 
 def report(name: str) -> None:

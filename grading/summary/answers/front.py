@@ -143,10 +143,29 @@ def _dominance(
     return None, "missing: whether one method dominates is not answered"
 
 
+def _contradicted(ctx: Context, concept: dict, sentence: str) -> str:
+    """Return an evidence line when the table contradicts a tie the answer
+    makes (``min_deflation``: the method's best ZIP deflation is below it)."""
+    floor, group = concept.get("min_deflation"), concept.get("with_group")
+    if floor is None or not group:
+        return ""
+    points = [p for p in ctx.table.of_group(group) if p.deflation is not None]
+    if not points:
+        return ""
+    best = max(points, key=lambda p: p.deflation)
+    if best.deflation >= float(floor):
+        return ""
+    return (
+        f"contradicts your table: {quote(ctx.answer, sentence)} ties {group} to "
+        f"good compression, but your {group} models deflated at most "
+        f"{best.deflation:g} % ({best.variant}): were they stripped?"
+    )
+
+
 def concepts(ctx: Context) -> Assessment:
     """Assess an explanation by the concepts it ties together."""
     wanted = ctx.config.get("concepts", [])
-    evidence, found = [], 0
+    evidence, found, contradicted = [], 0, False
     for concept in wanted:
         words = [str(w).lower() for w in concept.get("words", [])]
         group = concept.get("with_group")
@@ -165,9 +184,15 @@ def concepts(ctx: Context) -> Assessment:
         if hit:
             found += 1
             evidence.append(f"has {name}: {quote(ctx.answer, hit[1])}")
+            line = _contradicted(ctx, concept, hit[1])
+            if line:
+                contradicted = True
+                evidence.append(line)
         else:
             evidence.append(f"missing: {name}")
     score = 1.0 if found == len(wanted) and wanted else (0.5 if found else 0.0)
+    if contradicted:
+        score = min(score, 0.5)
     for phrase in ctx.config.get("misconceptions", []):
         phrase = str(phrase).lower()
         at = ctx.answer.low.find(phrase)

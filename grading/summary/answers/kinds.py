@@ -161,9 +161,22 @@ def _number(raw: str) -> float:
     return float(raw.replace(",", "."))
 
 
-def _check_ratio(ctx, value, variant, group, clause) -> tuple[bool | None, str]:
+#: How far below an "almost N times" the true ratio may be.
+ALMOST = 0.2
+
+
+def _agrees(value: float, expected: float, tol: float, almost: bool) -> bool:
+    """A stated ratio against the table's; "almost N" is an upper bound."""
+    if almost:
+        return value * (1 - ALMOST) <= expected <= value * (1 + tol)
+    return abs(value - expected) <= tol * expected
+
+
+def _check_ratio(
+    ctx, value, variant, group, clause, almost=False
+) -> tuple[bool | None, str]:
     tol = ctx.tolerance
-    said = f"{quote(ctx.answer, clause)} gives {value:g}x"
+    said = f"{quote(ctx.answer, clause)} gives {'almost ' if almost else ''}{value:g}x"
     if variant and variant in ctx.table.points:
         expected = _ratios(ctx, ctx.table.points[variant])
         if not expected:
@@ -171,7 +184,7 @@ def _check_ratio(ctx, value, variant, group, clause) -> tuple[bool | None, str]:
                 None,
                 f"not checked: {said} for {variant}, which has no size in your table",
             )
-        ok = any(abs(value - e) <= tol * e for e in expected)
+        ok = any(_agrees(value, e, tol, almost) for e in expected)
         shown = " or ".join(f"{e:.3g}x" for e in expected[:2])
         verdict = "agrees" if ok else "contradicts your table"
         return ok, f"{verdict}: {said} for {variant}; your sizes give {shown}"
@@ -185,7 +198,7 @@ def _check_ratio(ctx, value, variant, group, clause) -> tuple[bool | None, str]:
     if not ratios:
         return None, f"not checked: {said}, but names no variant of your table"
     low, high = min(ratios), max(ratios)
-    ok = low * (1 - tol) <= value <= high * (1 + tol)
+    ok = low * (1 - tol) <= value <= high * (1 + (ALMOST if almost else tol))
     verdict = "agrees" if ok else "contradicts your table"
     return (
         ok,
@@ -210,7 +223,9 @@ def ratio(ctx: Context) -> Assessment:
             variant, group = _ratio_target(ctx, sentence.text, match)
             if variant:
                 group = ctx.mentions.group_of_variant(variant) or group
-            ok, line = _check_ratio(ctx, value, variant, group, sentence.text)
+            before = sentence.text[max(0, match.start() - 16) : match.start()]
+            almost = has_any(before, ctx.w("almost")) is not None
+            ok, line = _check_ratio(ctx, value, variant, group, sentence.text, almost)
             evidence.append(line)
             if ok:
                 right_groups.add(group)

@@ -24,6 +24,7 @@ class Point:
     inference_ms: float | None = None
     zip_bytes: int | None = None
     raw_bytes: int | None = None
+    deflation: float | None = None
 
 
 @dataclass
@@ -77,6 +78,7 @@ def table_of(result: SummaryResult, data: dict, group_of) -> Table:
         deflation = result.deflation.get(variant)
         if deflation is not None:
             point.zip_bytes = deflation.size_bytes
+            point.deflation = deflation.percent
         point.raw_bytes = result.baseline.original_sizes.get(variant)
         table.points[variant] = point
     baseline = data.get("baseline", "")
