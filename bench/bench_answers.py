@@ -46,7 +46,7 @@ def run(name: str = "corpus", lab: str = "l03_pruning_clustering") -> list:
 
 
 def main() -> int:
-    for name in ("corpus", "heldout"):
+    for name in ("corpus", "heldout", "heldout2"):
         print(f"== {name} ==")
         report(name)
         print()

@@ -25,7 +25,7 @@ def _assess(data, table_id, qid, text):
     return assess_one(result.questions[qid], _question(data, qid), result, data)
 
 
-@pytest.mark.parametrize("name", ["corpus", "heldout"])
+@pytest.mark.parametrize("name", ["corpus", "heldout", "heldout2"])
 def test_agreement_with_the_instructor(data, name):
     cases = load_corpus(name)
     got = [_assess(data, c["table"], c["question"], c["text"]) for c in cases]
@@ -47,7 +47,7 @@ def test_corpus_covers_what_the_issue_asks():
 
 
 def test_every_suggestion_carries_evidence_that_quotes(data):
-    for case in load_corpus() + load_corpus("heldout"):
+    for case in load_corpus() + load_corpus("heldout") + load_corpus("heldout2"):
         got = _assess(data, case["table"], case["question"], case["text"])
         assert got.evidence, case["id"]
         if got.score is not None and got.score > 0:
