@@ -226,8 +226,11 @@ def item_view(
     if manual_open and item["max_points"] == 0:
         label = "Not scored"
     suggested = ""
+    codes = {f["code"] for f in item["findings"]}
+    withheld = "not_assessed" in codes and "assessment" not in codes
     if (
         not student
+        and not withheld  # an answer the assessor could not read: no figure
         and item["suggested_points"] is not None
         and (manual_open or item["source"] == "override")
     ):

@@ -236,3 +236,21 @@ def test_class_page_counts_suggestions_to_confirm(grades):
     )
     index = (grades / "index.html").read_text(encoding="utf-8")
     assert "suggestions to confirm" not in index
+
+
+def test_an_answer_not_assessed_shows_no_suggested_points(rubric, tmp_path):
+    results = _results(rubric, tmp_path)
+    q1 = next(i for i in results["items"] if i["id"] == "question_1")
+    for finding in q1["findings"]:
+        if finding["code"] == "assessment":
+            finding.update(
+                code="not_assessed", score=None, message="Question 1: no suggestion"
+            )
+            finding["data"]["suggested"] = None
+    view = submission_view(results, "instructor")
+    item = next(i for i in view["items"] if i["id"] == "question_1")
+    assert item["suggested"] == ""
+    loaded = {"alice": results}
+    from grading.report.suggestions import suggested_decisions
+
+    assert "question_1" not in {d.item for d in suggested_decisions(loaded, "mk")}
