@@ -190,6 +190,18 @@ def _suggestion_of(item: dict) -> bool:
     return any(f["code"] == "assessment" for f in item["findings"] if is_suggestion(f))
 
 
+def _contradiction(item: dict) -> str:
+    """The first evidence line of a suggestion where the answer contradicts
+    the student's table, shortened, or ``""``."""
+    for f in item["findings"]:
+        if f["code"] != "assessment":
+            continue
+        for line in f["evidence"].splitlines():
+            if "contradicts" in line:
+                return ": " + shorten(line.lstrip("- "), 200)[0]
+    return ""
+
+
 def _suggested_titles(res: dict) -> list[str]:
     """Titles of the items awaiting review, with the grader's suggestion."""
     out = []
@@ -202,6 +214,7 @@ def _suggested_titles(res: dict) -> list[str]:
                 f" (suggested {fmt_points(item['suggested_points'])}"
                 f" / {fmt_points(item['max_points'])})"
             )
+            title += _contradiction(item)
         out.append(title)
     return out
 

@@ -220,7 +220,9 @@ def test_class_page_counts_suggestions_to_confirm(grades):
     assert (
         "Question 4: smallest and best-performing method (suggested 0.5 / 1)" in index
     )
-    assert SECRET not in index  # evidence stays in the instructor reports
+    assert SECRET not in index  # the full evidence stays in the instructor reports
+    # where an answer contradicts the student's table, the class page says so
+    assert "contradicts your table: «No method dominates on both.»" in index
     assert (
         main(
             [
