@@ -256,3 +256,18 @@ def test_an_answer_not_assessed_shows_no_suggested_points(rubric, tmp_path):
     from grading.report.suggestions import suggested_decisions
 
     assert "question_1" not in {d.item for d in suggested_decisions(loaded, "mk")}
+
+
+def test_hostile_answer_text_is_escaped_in_every_report(rubric, tmp_path):
+    results = _results(_with_reveal(rubric, "always"), tmp_path)
+    q2 = next(i for i in results["items"] if i["id"] == "question_2")
+    shown = next(f for f in q2["findings"] if f["code"] == "assessment")
+    shown["evidence"] += "\n- quoted «<script>alert(1)</script> ``` [x](javascript:1)»"
+    reports = render_reports(results, tmp_path)
+    for name in ("report.html", "report-instructor.html"):
+        assert "<script>alert(1)" not in reports[name]
+        assert "&lt;script&gt;alert(1)" in reports[name]
+    md = reports["report.md"]
+    before = md[: md.index("javascript:1")]
+    fences = [ln for ln in before.splitlines() if ln.lstrip().startswith("```")]
+    assert len(fences) % 2 == 1  # the quote sits inside a code fence
