@@ -32,7 +32,7 @@ from grading.summary.answers.claims import (
     comparative_claims,
     value_text,
 )
-from grading.summary.answers.model import Assessment, Context, snap
+from grading.summary.answers.model import Assessment, Context, snap, tally
 from grading.summary.answers.table import Point, mb
 from grading.summary.answers.text import has_any, quote
 from grading.summary.numbers import sizes_in
@@ -99,7 +99,7 @@ def best_of_groups(ctx: Context) -> Assessment:
         else:
             evidence.append(f"speaks of {aspect}: «{word}»")
     score = _score(lost)
-    return Assessment(score, evidence, summary=f"{len(evidence)} points checked")
+    return Assessment(score, evidence, summary=tally(evidence))
 
 
 # ---------------------------------------------------------------- ratio

@@ -75,3 +75,15 @@ def snap(value: float, steps=DEFAULT_STEPS) -> float:
     """Return the step of the rubric nearest to ``value`` (within [0, 1])."""
     value = max(0.0, min(1.0, value))
     return min(steps, key=lambda s: (abs(s - value), -s))
+
+
+def tally(evidence: list[str]) -> str:
+    """Return ``2 agree with your table, 1 contradicts it, 1 missing``."""
+    counts = {
+        word: sum(1 for line in evidence if line.startswith(word))
+        for word in ("agrees", "contradicts", "missing")
+    }
+    return (
+        f"{counts['agrees']} agree with your table, {counts['contradicts']} "
+        f"contradict it, {counts['missing']} missing"
+    )
