@@ -131,3 +131,16 @@ def test_rubric_decides_which_questions_are_assessed(data):
     odd = {**data, "questions": [{**data["questions"][0], "assess": {"kind": "magic"}}]}
     got = assess(result, odd)["q1"]
     assert got.score is None and "unknown assessor kind" in got.evidence[0]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "clustered-2: 1.3 MB per model, 13x smaller",
+        "- clustered-2: 13x\n- pruned-0.5: 1.8x",
+        "Klastry: 13 razy, przycinanie: 1,8 raza",
+    ],
+)
+def test_terse_english_and_polish_are_read(data, text):
+    got = _assess(data, "T1", "q2", text)
+    assert got.code == "assessed" and got.score is not None

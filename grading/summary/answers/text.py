@@ -43,9 +43,8 @@ _STOPWORDS = {
 #: Function words of languages the assessors do not read: an answer with
 #: more of them than of English or Polish ones goes to a person.
 _OTHER = set(
-    "der die das und ist mit von eine einer beim nicht auch sind wird le la les "
-    "et est une des du pour avec dans el los las es con por para una muy il che "
-    "di per sono".split()
+    "der das und ist mit von eine einer beim nicht auch sind wird les est une "
+    "des du pour avec dans los las por para una muy che sono".split()
 )
 
 
