@@ -144,3 +144,13 @@ def test_rubric_decides_which_questions_are_assessed(data):
 def test_terse_english_and_polish_are_read(data, text):
     got = _assess(data, "T1", "q2", text)
     assert got.code == "assessed" and got.score is not None
+
+
+def test_keyword_stuffing_goes_to_a_person(data):
+    stuffed = (
+        "DEFLATE repeated patterns redundancy LZ77 Huffman clustering few distinct "
+        "values centroids pruning zeros sparsity FP32 random"
+    )
+    got = _assess(data, "T1", "q3", stuffed)
+    assert got.score is None and got.code == "not_assessed"
+    assert "list of keywords" in got.evidence[0]

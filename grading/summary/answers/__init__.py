@@ -12,9 +12,10 @@ suggestion (``report --accept-suggestions``) or overrides it.
 
 Outcomes on untrusted text: no answer found (0, ``no_answer``), an answer
 too short to say anything (0), an answer in another language or with no
-words at all (no suggestion, ``not_assessed``: a person reads it); anything
-else is assessed. Only :data:`~grading.summary.answers.text.MAX_CHARS`
-characters are read and every step is linear in them.
+words at all, or an explanation that is a list of keywords (no suggestion,
+``not_assessed``: a person reads it); anything else is assessed. Only
+:data:`~grading.summary.answers.text.MAX_CHARS` characters are read and
+every step is linear in them.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 from grading.summary.answers import front, kinds
 from grading.summary.answers.model import Assessment, Context, snap
 from grading.summary.answers.table import table_of
-from grading.summary.answers.text import Mentions, quote, read
+from grading.summary.answers.text import Mentions, function_share, quote, read
 from grading.summary.result import Answer, SummaryResult
 from grading.summary.variants import Variants
 
@@ -36,6 +37,9 @@ KINDS = {
 }
 #: Fewer words than this say nothing an assessor can check.
 MIN_WORDS = 3
+#: An explanation (``prose = true``) with a smaller share of function words
+#: is a list of keywords (written to collect concepts): a person reads it.
+PROSE_SHARE = 0.08
 
 __all__ = ["KINDS", "Assessment", "assess", "assess_one"]
 
@@ -116,6 +120,17 @@ def assess_one(
             [f"the answer is {text.words} word(s): {quote(text, text.low)}"],
             summary="too short to compare",
             kind=kind,
+        )
+    if config.get("prose") and function_share(text.low) < PROSE_SHARE:
+        return Assessment(
+            None,
+            [
+                "reads as a list of keywords, not an explanation: "
+                + quote(text, text.low)
+            ],
+            "not_assessed",
+            "a person reads it",
+            kind,
         )
     variants = Variants(data)
     groups, outside = _groups(settings)

@@ -37,7 +37,9 @@ _STOPWORDS = {
     ),
     "pl": set(
         "i w z na do jest są się nie że to jak od niż dla po oraz ale co tak "
-        "ma mają być przez przy jego ich bardziej mniej najbardziej oba".split()
+        "ma mają być przez przy jego ich bardziej mniej najbardziej oba więc "
+        "dlatego bo gdy tylko też także bardzo dużo mało te ten ta tego tym który "
+        "która które o a".split()
     ),
 }
 #: Function words of languages the assessors do not read: an answer with
@@ -92,6 +94,16 @@ def language_of(low: str) -> str:
     if not letters or other > counts[best] or foreign > 0.3 * len(letters):
         return "other"
     return best
+
+
+def function_share(low: str) -> float:
+    """Share of the words that are function words of English or Polish: near
+    0 for a list of keywords, a quarter or more for prose."""
+    tokens = _WORD.findall(low)
+    if not tokens:
+        return 0.0
+    words = _STOPWORDS["en"] | _STOPWORDS["pl"]
+    return sum(1 for t in tokens if t in words) / len(tokens)
 
 
 def read(text: str) -> AnswerText:
