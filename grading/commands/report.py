@@ -30,6 +30,16 @@ or item, or points over the item's maximum, stops with the line named and
 changes nothing. Decided points are marked as coming from a person in every
 report and the totals are recomputed.
 
+With --accept-suggestions --reviewer NAME, the points the grader suggests
+for the items awaiting a person that it pre-assessed (the answers to the
+questions, checked against the student's own numbers) are confirmed as
+NAME's decisions, all of them or only those of --item ITEM (repeatable).
+They are recorded like any override (results.json and the audit,
+GRADES_DIR/decisions-audit.jsonl); items already decided are kept, and a
+decisions file given with --overrides wins for the items it names. A
+suggestion is shown to the student only once confirmed (unless the rubric's
+[summary.assess] reveal = "always").
+
 Exit status: 0 on success, 1 when the decisions are invalid, 2 when
 GRADES_DIR is not a folder.
 """
@@ -49,6 +59,24 @@ def register(parser: argparse.ArgumentParser) -> None:
         type=Path,
         help="decisions file (TOML or CSV) to merge before rendering",
     )
+    parser.add_argument(
+        "--accept-suggestions",
+        action="store_true",
+        help="confirm the suggested points of the pre-assessed items awaiting a person",
+    )
+    parser.add_argument(
+        "--reviewer",
+        metavar="NAME",
+        default="",
+        help="who confirms the suggestions (required with --accept-suggestions)",
+    )
+    parser.add_argument(
+        "--item",
+        metavar="ITEM",
+        action="append",
+        default=None,
+        help="confirm only this rubric item's suggestions (repeatable)",
+    )
     parser.add_argument("--quiet", action="store_true", help="print nothing on success")
 
 
@@ -67,18 +95,37 @@ def run(args: argparse.Namespace) -> int:
     if args.overrides is not None and not args.overrides.is_file():
         print(f"error: decisions file {args.overrides} does not exist", file=sys.stderr)
         return 1
+    extra = None
+    if args.accept_suggestions:
+        from grading.report.suggestions import suggested_decisions
+
+        def extra(loaded):
+            return suggested_decisions(loaded, args.reviewer, args.item)
+    elif args.item or args.reviewer:
+        print(
+            "error: --item and --reviewer go with --accept-suggestions",
+            file=sys.stderr,
+        )
+        return 1
     try:
         counts = rerender(
-            grades_dir, args.overrides, progress=None if args.quiet else print_progress
+            grades_dir,
+            args.overrides,
+            progress=None if args.quiet else print_progress,
+            extra=extra,
         )
     except OverrideError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     if not args.quiet:
-        if args.overrides is not None:
+        if args.overrides is not None or args.accept_suggestions:
+            source = " and ".join(
+                ([str(args.overrides)] if args.overrides is not None else [])
+                + (["the confirmed suggestions"] if args.accept_suggestions else [])
+            )
             print(
                 f"merged {counts['decisions']} decision(s) into "
-                f"{counts['changed']} submission(s) from {args.overrides}"
+                f"{counts['changed']} submission(s) from {source}"
             )
         print(
             f"re-rendered the reports of {counts['reports']} submission(s)"

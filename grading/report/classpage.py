@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 from grading.report.format import fmt_points, fmt_seconds, number, shorten
-from grading.report.items import finding_state
+from grading.report.items import finding_state, is_suggestion, is_warning
 from grading.report.labels import STATUS_LABELS
 from grading.report.plots import histogram_svg
 from grading.report.render import REPORT_FILES
@@ -159,11 +159,7 @@ def _reasons(row: dict) -> tuple[list[str], int]:
     warnings, item_errors = [], []
     if res is not None:
         for item in res["items"]:
-            warnings += [
-                f
-                for f in item["findings"]
-                if f["audience"] == "instructor" and f["passed"] is not True
-            ]
+            warnings += [f for f in item["findings"] if is_warning(f)]
             if item["status"] == "error":
                 item_errors.append(item["title"])
         warnings += [
@@ -181,13 +177,59 @@ def _reasons(row: dict) -> tuple[list[str], int]:
             f"{_plural(len(warnings), 'plausibility warning')}: {shown}{more}"
         )
         rank = min(rank, 2)
-    titles = row["manual_titles"]
+    titles = _suggested_titles(res) if res is not None else row["manual_titles"]
     if titles:
         reasons.append(
             f"{_plural(len(titles), 'item')} awaiting review: " + "; ".join(titles)
         )
         rank = min(rank, 3)
     return reasons, rank
+
+
+def _suggestion_of(item: dict) -> bool:
+    return any(f["code"] == "assessment" for f in item["findings"] if is_suggestion(f))
+
+
+def _contradiction(item: dict) -> str:
+    """The first evidence line of a suggestion where the answer contradicts
+    the student's table, shortened, or ``""``."""
+    for f in item["findings"]:
+        if f["code"] != "assessment":
+            continue
+        for line in f["evidence"].splitlines():
+            if "contradicts" in line:
+                return ": " + shorten(line.lstrip("- "), 200)[0]
+    return ""
+
+
+def _suggested_titles(res: dict) -> list[str]:
+    """Titles of the items awaiting review, with the grader's suggestion."""
+    out = []
+    for item in res["items"]:
+        if item["status"] != "manual" or item["max_points"] <= 0:
+            continue
+        title = item["title"]
+        if _suggestion_of(item) and item["suggested_points"] is not None:
+            title += (
+                f" (suggested {fmt_points(item['suggested_points'])}"
+                f" / {fmt_points(item['max_points'])})"
+            )
+            title += _contradiction(item)
+        out.append(title)
+    return out
+
+
+def _to_confirm(rows: list[dict]) -> int:
+    """Count the suggestions awaiting confirmation across the class."""
+    count = 0
+    for row in rows:
+        res = row["record"]["results"]
+        if res is None:
+            continue
+        count += sum(
+            1 for i in res["items"] if i["status"] == "manual" and _suggestion_of(i)
+        )
+    return count
 
 
 def _entry(row: dict, columns: list[dict[str, Any]]) -> dict[str, Any]:
@@ -238,6 +280,16 @@ def _stats(rows: list[dict], scores: list[float], max_score: float) -> list[dict
             "value": sum(1 for r in rows if r["manual_open"]),
             "label": "with items awaiting review",
         },
+        *(
+            [
+                {
+                    "value": _to_confirm(rows),
+                    "label": "suggestions to confirm (report --accept-suggestions)",
+                }
+            ]
+            if _to_confirm(rows)
+            else []
+        ),
     ]
 
 

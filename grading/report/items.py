@@ -28,10 +28,49 @@ MESSAGE_LIMIT = 4_000
 DETAILS_LIMIT = 30_000
 
 
+#: Codes of findings that suggest a score to a person (the pre-assessment of
+#: an answer): shown with their item, never as warnings.
+SUGGESTION_CODES = ("assessment", "not_assessed")
+
+
+def is_suggestion(finding: dict[str, Any]) -> bool:
+    """True for a finding that suggests a score for a person to confirm."""
+    return finding["code"] in SUGGESTION_CODES
+
+
+def is_warning(finding: dict[str, Any]) -> bool:
+    """True for an instructor-only finding that needs a look (not a suggestion)."""
+    return (
+        finding["audience"] == "instructor"
+        and finding["passed"] is not True
+        and not is_suggestion(finding)
+    )
+
+
+def revealed(finding: dict[str, Any], item: dict[str, Any]) -> bool:
+    """True when a student may see ``finding`` of ``item``.
+
+    Student findings always; a suggestion kept from the student
+    (``data["reveal"] == "after_review"``) once a person decided the item.
+    """
+    if finding["audience"] != "instructor":
+        return True
+    return (
+        is_suggestion(finding)
+        and finding["data"].get("reveal") == "after_review"
+        and item["source"] == "override"
+        and bool(item["override"])
+    )
+
+
 def finding_state(finding: dict[str, Any], item_status: str = "") -> str:
     """Return ``ok``, ``partial``, ``fail``, ``review``, ``warning``, ``info``
     or ``timeout`` (a check a time limit stopped: neither passed nor failed).
+    A suggestion is ``review`` while its item waits for a person, ``info``
+    after.
     """
+    if is_suggestion(finding):
+        return "review" if item_status == "manual" else "info"
     if finding["audience"] == "instructor" and finding["passed"] is not True:
         return "warning"
     if finding["code"] == "timeout" and finding["passed"] is not True:
@@ -175,7 +214,9 @@ def item_view(
     status_class, icon, label = STATUS_LABELS[item["status"]]
     student = audience == "student"
     shown = [
-        f for f in item["findings"] if not (student and f["audience"] == "instructor")
+        f if not student or f["audience"] == "student" else {**f, "audience": "student"}
+        for f in item["findings"]
+        if not student or revealed(f, item)
     ]
     findings = [finding_view(f, audience, item["status"], roots) for f in shown]
     findings = merge_repeats(findings)
@@ -185,8 +226,11 @@ def item_view(
     if manual_open and item["max_points"] == 0:
         label = "Not scored"
     suggested = ""
+    codes = {f["code"] for f in item["findings"]}
+    withheld = "not_assessed" in codes and "assessment" not in codes
     if (
         not student
+        and not withheld  # an answer the assessor could not read: no figure
         and item["suggested_points"] is not None
         and (manual_open or item["source"] == "override")
     ):

@@ -25,12 +25,14 @@ from __future__ import annotations
 import copy
 import csv
 import io
+import json
 import math
 import re
 import sys
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -56,15 +58,23 @@ class Decision:
     comment: str
     reviewer: str
     where: str
+    accepted: bool = False
 
     def as_override(self) -> dict[str, Any]:
-        """Return the ``override`` dict stored in the item of ``results.json``."""
-        return {
+        """Return the ``override`` dict stored in the item of ``results.json``.
+
+        A confirmed suggestion (``report --accept-suggestions``) is marked
+        ``accepted_suggestion``.
+        """
+        out: dict[str, Any] = {
             "points": self.points,
             "comment": self.comment,
             "reviewer": self.reviewer,
             "source_file": self.where.rsplit(":", 1)[0],
         }
+        if self.accepted:
+            out["accepted_suggestion"] = True
+        return out
 
 
 def _points(raw: Any) -> float | None:
@@ -239,14 +249,19 @@ def _error_text(errors: list[str]) -> str:
     return "\n".join([head, *(f"  {e}" for e in errors)])
 
 
-def _merge(results: dict[str, Any], decisions: list[Decision]) -> dict[str, Any]:
-    """Return a copy of ``results`` with ``decisions`` applied and totals recomputed."""
+def _merge(
+    results: dict[str, Any], decisions: list[Decision], audit: list[dict] | None = None
+) -> dict[str, Any]:
+    """Return a copy of ``results`` with ``decisions`` applied and totals
+    recomputed; append an audit entry to ``audit`` for each item that changed."""
     merged = copy.deepcopy(results)
     by_item = {d.item: d for d in decisions}
     for item in merged["items"]:
         decision = by_item.get(item.get("id"))
         if decision is None:
             continue
+        if audit is not None and item.get("override") != decision.as_override():
+            audit.append(audit_entry(decision, item))
         maximum = number(item.get("max_points"))
         item["points"] = decision.points
         item["source"] = "override"
@@ -265,6 +280,36 @@ def _merge(results: dict[str, Any], decisions: list[Decision]) -> dict[str, Any]
     return merged
 
 
+#: The audit of a grades folder: one JSON line per decided item that changed.
+AUDIT_FILE = "decisions-audit.jsonl"
+
+
+def audit_entry(decision: Decision, item: dict[str, Any]) -> dict[str, Any]:
+    """Return the audit record of ``decision`` replacing what ``item`` held."""
+    return {
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "submission": decision.submission,
+        "item": decision.item,
+        "points": decision.points,
+        "previous_points": item.get("points"),
+        "previous_source": item.get("source"),
+        "suggested_points": item.get("suggested_points"),
+        "accepted_suggestion": decision.accepted,
+        "reviewer": decision.reviewer,
+        "comment": decision.comment,
+        "source": decision.where,
+    }
+
+
+def _write_audit(grades_dir: Path, entries: list[dict]) -> None:
+    if not entries:
+        return
+    path = grades_dir / AUDIT_FILE
+    old = path.read_text(encoding="utf-8") if path.is_file() else ""
+    lines = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries)
+    write_atomic(path, old + lines)
+
+
 def _late(results: dict[str, Any]) -> bool:
     """Return True if an item of ``results`` is out of time (not a score)."""
     return any(
@@ -276,6 +321,7 @@ def rerender(
     grades_dir: Path,
     overrides_file: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
+    extra: Callable[[dict[str, dict]], list[Decision]] | None = None,
 ) -> dict[str, int]:
     """Merge decisions (if given), then re-render every report and the gradebook.
 
@@ -287,6 +333,12 @@ def rerender(
         Decisions file (TOML or CSV).
     progress : callable, optional
         Called as ``progress(done, total)`` while reports are rendered.
+    extra : callable, optional
+        Given the loaded results by submission, returns more decisions (the
+        confirmed suggestions); one of the file for the same item wins.
+
+    Every decided item that changes is appended to the audit,
+    ``GRADES_DIR/decisions-audit.jsonl`` (:data:`AUDIT_FILE`).
 
     Returns
     -------
@@ -309,17 +361,23 @@ def rerender(
         _parse(overrides_file) if overrides_file is not None else ([], [])
     )
     loaded, unreadable = _load_all(grades_dir)
+    if extra is not None:
+        taken = {(d.submission, d.item) for d in decisions}
+        decisions = decisions + [
+            d for d in extra(loaded) if (d.submission, d.item) not in taken
+        ]
     per_submission = _validate(decisions, loaded, unreadable, grades_dir, errors)
     if errors:
         raise OverrideError(_error_text(errors))
 
     # Everything is valid: compute every output in memory, then write.
     outputs: list[tuple[Path, str | dict]] = []
+    audit: list[dict] = []
     total = len(loaded)
     for done, (name, results) in enumerate(sorted(loaded.items()), start=1):
         folder = grades_dir / name
         if name in per_submission:
-            results = _merge(results, per_submission[name])
+            results = _merge(results, per_submission[name], audit)
             outputs.append((folder / "results.json", results))
         for file_name, body in render_reports(results, folder).items():
             outputs.append((folder / file_name, body))
@@ -330,6 +388,7 @@ def rerender(
             write_json(path, body, sort_keys=False)
         else:
             write_atomic(path, body)
+    _write_audit(grades_dir, audit)
     write_gradebook(grades_dir)
     return {
         "decisions": len(decisions),

@@ -27,6 +27,7 @@ from grading.report.items import (
     DETAILS_LIMIT,
     Audience,
     finding_view,
+    is_suggestion,
     item_view,
 )
 from grading.report.labels import BANNERS, CHIPS, SECTIONS, STATUS_LABELS, lab_title
@@ -107,7 +108,7 @@ def _warnings(res: dict[str, Any], audience: Audience, roots: list[Path]) -> lis
     warnings = []
     for item in res["items"]:
         for f in item["findings"]:
-            if f["audience"] == "instructor":
+            if f["audience"] == "instructor" and not is_suggestion(f):
                 warnings.append(
                     {
                         "where": item["title"],

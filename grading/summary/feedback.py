@@ -15,6 +15,7 @@ from __future__ import annotations
 from grading.pipeline.findings import Finding
 from grading.pipeline.rubric import Rubric
 from grading.summary.analysis import lab_data
+from grading.summary.answers import Assessment, assess
 from grading.summary.result import METRIC_KEYS, SummaryResult
 from grading.util.text import cap
 
@@ -273,7 +274,61 @@ def _deflation(result: SummaryResult, items: _Items) -> Finding:
     )
 
 
+#: Who sees a suggestion before a person decided the item (``reveal`` of
+#: ``[summary.assess]``): ``after_review`` (the instructor) or ``always``.
+REVEAL = ("after_review", "always")
+
+
+def _assessments(result: SummaryResult, data: dict) -> dict[str, Assessment]:
+    try:
+        return assess(result, data)
+    except Exception as exc:  # noqa: BLE001 - an assessor bug never loses the summary
+        return {
+            q["id"]: Assessment(
+                None,
+                [f"the assessor failed ({exc.__class__.__name__}); a person grades it"],
+                "not_assessed",
+                "assessor error",
+            )
+            for q in data.get("questions", [])
+            if isinstance(q.get("assess"), dict)
+        }
+
+
+def _assessment_finding(
+    got: Assessment, n: int, check: str, item: str, reveal: str
+) -> Finding:
+    """The suggestion for one answer: instructor-only unless ``reveal`` says."""
+    if got.score is None:
+        message = f"Question {n}: no suggestion ({got.summary}); a person grades it."
+    else:
+        message = (
+            f"Question {n}: your answer compared with your own table "
+            f"({got.kind.replace('_', ' ')}): {got.summary}."
+        )
+    return Finding(
+        check=check,
+        item=item,
+        passed=None,
+        score=got.score,
+        message=message,
+        evidence=cap("\n".join(f"- {line}" for line in got.evidence), EVIDENCE_CHARS),
+        code="assessment" if got.score is not None else "not_assessed",
+        audience="student" if reveal == "always" else "instructor",
+        data={
+            "suggested": got.score,
+            "kind": got.kind,
+            "reveal": reveal,
+            "outcome": got.code,
+        },
+    )
+
+
 def _questions(result: SummaryResult, items: _Items) -> list[Finding]:
+    data = lab_data(items.rubric)
+    assessed = _assessments(result, data)
+    reveal = str(data.get("assess", {}).get("reveal", "after_review"))
+    reveal = reveal if reveal in REVEAL else "after_review"
     out = []
     for n, (question, check) in enumerate(
         zip(items.questions, items.question_checks, strict=True), start=1
@@ -281,6 +336,9 @@ def _questions(result: SummaryResult, items: _Items) -> list[Finding]:
         got = result.questions.get(question["id"])
         item = items.of(check, question.get("item", ""))
         topic = question.get("topic", "")
+        assessment = assessed.get(question["id"])
+        if assessment is not None:
+            out.append(_assessment_finding(assessment, n, check, item, reveal))
         if got is None or not got.found:
             out.append(
                 Finding(
@@ -300,7 +358,7 @@ def _questions(result: SummaryResult, items: _Items) -> list[Finding]:
                 check=check,
                 item=item,
                 passed=None,
-                score=0.5 if got.short else 1.0,
+                score=None if assessment is not None else (0.5 if got.short else 1.0),
                 message=f"Answer to question {n} ({topic}) found under "
                 f'"{cap(got.heading or "", 100)}" (line {got.line}, {got.words} '
                 "words); a person grades it.",

@@ -98,7 +98,12 @@ def find(
         if block.kind == "heading":
             if in_section and block.level <= section_level:
                 in_section = False
-            if not in_section and _SECTION.search(block.text) and len(block.text) < 40:
+            if (
+                not in_section
+                and _SECTION.search(block.text)
+                and len(block.text) < 40
+                and not _NUMBERED.search(block.text)  # "Pytanie 3: ..." asks
+            ):
                 in_section, section_level = True, block.level
                 continue
         if _is_anchor(block, in_section):

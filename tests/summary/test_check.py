@@ -36,11 +36,25 @@ def test_deflation_is_auto_and_questions_manual_with_suggestion(rubric, tmp_path
     items = _items(rubric, findings)
     assert items["deflation"]["status"] == "pass"
     assert items["deflation"]["points"] == 2.0
+    # The suggestions come from the answers checked against the fixture's own
+    # table. Q4 says "no method dominates", but in this table every pruned
+    # model is larger and less accurate than clustered-8: half a point.
+    expected = {1: 1.0, 2: 1.0, 3: 1.0, 4: 0.5}
     for n in range(1, 5):
         item = items[f"question_{n}"]
         assert item["status"] == "manual" and item["points"] == 0.0
-        assert item["suggested_points"] == 1.0
-    evidence = [f.evidence for f in findings if f.check == "summary.question_3"]
+        assert item["suggested_points"] == expected[n], n
+    q4 = [
+        f
+        for f in findings
+        if f.check == "summary.question_4" and f.code == "assessment"
+    ]
+    assert "contradicts your table" in q4[0].evidence
+    evidence = [
+        f.evidence
+        for f in findings
+        if f.check == "summary.question_3" and f.code == "answer_found"
+    ]
     assert evidence and "DEFLATE" in evidence[0]
 
 

@@ -1,0 +1,156 @@
+"""The answer assessors: agreement with the labelled answers, evidence,
+and a clear outcome for hostile, huge, empty and foreign answers."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import pytest
+
+from grading.summary.answers import assess, assess_one
+from grading.summary.result import Answer
+
+from .corpus import load_corpus, load_tables, result_of
+
+QUESTIONS = ("q1", "q2", "q3", "q4")
+
+
+def _question(data, qid):
+    return next(q for q in data["questions"] if q["id"] == qid)
+
+
+def _assess(data, table_id, qid, text):
+    result = result_of(load_tables()[table_id], {qid: text})
+    return assess_one(result.questions[qid], _question(data, qid), result, data)
+
+
+@pytest.mark.parametrize("name", ["corpus", "heldout", "heldout2"])
+def test_agreement_with_the_instructor(data, name):
+    cases = load_corpus(name)
+    got = [_assess(data, c["table"], c["question"], c["text"]) for c in cases]
+    agree = sum(
+        g.score is not None and abs(g.score - c["points"]) <= 0.25
+        for c, g in zip(cases, got, strict=True)
+    )
+    assert agree / len(cases) >= 0.85, f"{agree}/{len(cases)}"
+
+
+def test_corpus_covers_what_the_issue_asks():
+    cases = load_corpus()
+    assert len(cases) >= 40
+    assert {c["lang"] for c in cases} >= {"en", "pl"}
+    assert {c["points"] for c in cases} == {0.0, 0.5, 1.0}
+    for qid in QUESTIONS:
+        assert sum(c["question"] == qid for c in cases) >= 10
+    assert all(c["reason"].strip() for c in cases)
+
+
+def test_every_suggestion_carries_evidence_that_quotes(data):
+    for case in load_corpus() + load_corpus("heldout") + load_corpus("heldout2"):
+        got = _assess(data, case["table"], case["question"], case["text"])
+        assert got.evidence, case["id"]
+        if got.score is not None and got.score > 0:
+            # never "found, so full points": a quoted passage backs it
+            assert any("«" in line for line in got.evidence), case["id"]
+        for line in got.evidence:
+            assert len(line) < 600
+
+
+def test_contradiction_quotes_the_table(data):
+    text = "Int models were the smallest, but clustering outperforms them."
+    got = _assess(data, "T1", "q4", text)
+    assert got.score == 0.0
+    line = next(x for x in got.evidence if "contradicts" in x)
+    assert "«Int models were the smallest" in line and "clustered-2-fp32" in line
+    assert "1.26 MB" in line
+
+
+def test_percentage_passed_off_as_ratio_is_called_out(data):
+    got = _assess(data, "T2", "q2", "The clustered model was 48% smaller than FP32.")
+    assert got.score == 0.0
+    assert any(x.startswith("called out") and "48 %" in x for x in got.evidence)
+
+
+HOSTILE = {
+    "empty": "",
+    "spaces": " \n\t \n",
+    "one word": "Clustering.",
+    "nul bytes": "clustered-2 \x00\x00 is 13x smaller \x00",
+    "huge": "cluster pruning 13x smaller 8 clusters. " * 50_000,
+    "only digits": "1 2 3 4 5 6 7 8 9 " * 2000,
+    "brackets": "(" * 20_000 + "clustered-2" + ")" * 20_000,
+    "ratios storm": "2x " * 30_000,
+    "rtl and zero width": "\u202eclustered-2\u200b is\u200b the smallest\u202c model",
+    "german": "Das beste Modell ist das mit acht Clustern, die Genauigkeit ist hoch "
+    "und die Variante mit Pruning ist etwas schlechter als die mit Clustering.",
+    "chinese": "聚类模型最小,剪枝模型最准确。",
+    "markup": "<script>alert(1)</script> clustered-2 is **13x** smaller",
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_answers_get_a_clear_outcome(data, name):
+    for qid in QUESTIONS:
+        start = time.perf_counter()
+        got = _assess(data, "T1", qid, HOSTILE[name])
+        assert time.perf_counter() - start < 5, (name, qid)
+        assert got.code in ("assessed", "not_assessed", "no_answer")
+        assert got.score in (None, 0.0, 0.5, 1.0)
+        assert got.evidence and all(len(line) < 600 for line in got.evidence)
+    if name in ("german", "chinese"):
+        assert got.score is None and got.code == "not_assessed"
+    if name in ("empty", "spaces", "one word"):
+        assert got.score == 0.0
+
+
+def test_no_answer_and_empty_table(data):
+    result = result_of(load_tables()["T1"], {})
+    got = assess_one(None, _question(data, "q1"), result, data)
+    assert got.score == 0.0 and got.code == "no_answer"
+    empty = dataclasses.replace(result, metrics={}, deflation={})
+    empty.baseline = dataclasses.replace(result.baseline, original_sizes={})
+    for qid in QUESTIONS:
+        answer = Answer(found=True, excerpt="Clustering is best and 13x smaller.")
+        got = assess_one(answer, _question(data, qid), empty, data)
+        assert got.score in (0.0, 0.5, 1.0) and got.evidence
+
+
+def test_rubric_decides_which_questions_are_assessed(data):
+    result = result_of(
+        load_tables()["T1"], {q: "clustered-2 is 13x smaller" for q in QUESTIONS}
+    )
+    assert set(assess(result, data)) == set(QUESTIONS)
+    plain = {
+        **data,
+        "questions": [
+            {k: v for k, v in q.items() if k != "assess"} for q in data["questions"]
+        ],
+    }
+    assert assess(result, plain) == {}
+    odd = {**data, "questions": [{**data["questions"][0], "assess": {"kind": "magic"}}]}
+    got = assess(result, odd)["q1"]
+    assert got.score is None and "unknown assessor kind" in got.evidence[0]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "clustered-2: 1.3 MB per model, 13x smaller",
+        "- clustered-2: 13x\n- pruned-0.5: 1.8x",
+        "Klastry: 13 razy, przycinanie: 1,8 raza",
+    ],
+)
+def test_terse_english_and_polish_are_read(data, text):
+    got = _assess(data, "T1", "q2", text)
+    assert got.code == "assessed" and got.score is not None
+
+
+def test_keyword_stuffing_goes_to_a_person(data):
+    stuffed = (
+        "DEFLATE repeated patterns redundancy LZ77 Huffman clustering few distinct "
+        "values centroids pruning zeros sparsity FP32 random"
+    )
+    got = _assess(data, "T1", "q3", stuffed)
+    assert got.score is None and got.code == "not_assessed"
+    assert "list of keywords" in got.evidence[0]
