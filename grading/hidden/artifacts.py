@@ -12,7 +12,8 @@ model itself:
 - ``unique_values``: every kernel holds at most ``num_clusters`` values;
 - ``sparsity``: every kernel is ``target_sparsity`` zeros within a tolerance;
 - ``stripped``: none of the training-wrapper ops are left;
-- ``outputs``: the student's outputs equal the grader's own run.
+- ``outputs``: the student's outputs equal the grader's own run;
+- float and int8 TFLite models (kinds of ``grading/hidden/quantized_artifacts.py``).
 
 What to verify is data: ``grading/hidden/suites/<lab>/artifacts.toml``.
 Because a crafted file could crash the native interpreter, the check runs
@@ -30,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from grading.hidden import structured_artifacts
+from grading.hidden import quantized_artifacts, structured_artifacts
 
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 WEIGHT_OPS = {"CONV_2D": 1, "DEPTHWISE_CONV_2D": 1, "FULLY_CONNECTED": 1, "CONV_3D": 1}
@@ -602,6 +603,8 @@ def verify(
             results = {"outputs": _check_outputs(model, spec, folder, manifest)}
         elif model["kind"] in structured_artifacts.KINDS:
             results = structured_artifacts.check(model, spec, folder, manifest)
+        elif model["kind"] in quantized_artifacts.KINDS:
+            results = quantized_artifacts.check(model, spec, folder, manifest)
         else:
             results = _check_model(model, spec, folder, manifest)
         for name, result in results.items():
