@@ -3,7 +3,8 @@
 A fact is rubric data: an ``id`` (its check is ``summary.<id>``), a ``title``
 and ``groups``, each a ``name`` and a list of regular expressions (matched
 per line, ignoring case); with ``requires`` (a list of lower-case words) a
-line counts only when it holds one of them. The check earns the share of the
+line counts only when it holds one of them, and is read from the first of
+them on. The check earns the share of the
 groups with ``scored = true`` (the default) that some line matches; the
 others are shown as information. A group with ``size = true`` reads the
 number and unit of its match as a size in bytes, for the ratio rules.
@@ -96,11 +97,14 @@ def find(lines: list[str], data: dict) -> dict[str, Fact]:
                 low = line.lower()
                 if words and not any(w in low for w in words):
                     continue
-                match = next((m for p in patterns if (m := p.search(line))), None)
+                # What a group reads follows its word (`FP32 16 MB, INT8 4 MB`).
+                start = min((low.find(w) for w in words if w in low), default=0)
+                rest = line[start:]
+                match = next((m for p in patterns if (m := p.search(rest))), None)
                 if match is None:
                     continue
                 if group.get("size"):
-                    size = parse_size(line[match.start() :])
+                    size = parse_size(rest[match.start() :])
                     if size is None:
                         continue
                     fact.sizes[name] = size
