@@ -46,6 +46,7 @@ AUTO_ITEMS = {
 REFERENCE = (
     ROOT / "grading/private/reference/l02_quantization/quantization_experiments.py"
 ).read_text(encoding="utf-8")
+STUB = (ROOT / MODULE).read_text(encoding="utf-8")
 STUB_NATIVE = "        self.model = tf_keras.models.load_model(str(self.modelpath))\n"
 
 
@@ -57,6 +58,17 @@ def solution(*replacements: tuple[str, str]) -> str:
         assert text.count(old) >= 1, old
         text = text.replace(old, new)
     return text
+
+
+def first_step(module: str) -> str:
+    """The stub with NativeModel and FP32Model of ``module``: the first commit."""
+
+    def part(text: str) -> tuple[int, int]:
+        return text.index("class NativeModel"), text.index("class INT8Model")
+
+    start, end = part(module)
+    stub_start, stub_end = part(STUB)
+    return STUB[:stub_start] + module[start:end] + STUB[stub_end:]
 
 
 NO_ALLOCATE = ("        self.interpreter.allocate_tensors()\n", "")
@@ -266,15 +278,20 @@ def prepare_model(self):
 def _ours(name: str, module: str, summary: str, expected: dict, note: str):
     commits = (
         Commit(
-            "l02_quantization: Implement the FP32 and INT8 models",
-            (Write(MODULE, module),),
+            "l02_quantization: Implement FP32Model",
+            (Write(MODULE, first_step(module)),),
             body="Convert with the TFLite converter and run the LiteRT interpreter.",
             day=2,
         ),
         Commit(
+            "l02_quantization: Implement the INT8 models",
+            (Write(MODULE, module),),
+            day=3,
+        ),
+        Commit(
             "summaries: Add the lab 02 summary",
             (Write(SUMMARY, summary),),
-            day=3,
+            day=4,
         ),
     )
     full = {k: (v, "") for k, v in AUTO_ITEMS.items()}
