@@ -56,8 +56,13 @@ def test_a_complete_summary_states_every_fact(tmp_path, rubric, text):
     assert "summary.deflation" not in found  # no item of lab 02 uses it
     for n in range(1, 5):
         assert found[f"summary.question_{n}"].code == "answer_found", n
+    assert {"native", "tflite-fp32", "tflite-int8-0.3", "tflite-imbint8"} <= set(
+        result.metrics
+    )
     codes = {f.code for f in found.values()} | {w.code for w in result.warnings}
+    # Native and FP32 agree by design (same_metrics); quantization is plausible.
     assert not codes & {"int8_size", "int8_speed", "imbalanced_better"}
+    assert "identical_metrics" not in codes
 
 
 def test_missing_facts_cost_their_share_and_say_what(tmp_path, rubric):
@@ -90,3 +95,12 @@ def test_no_summary_fails_every_fact(tmp_path, rubric):
     found = {f.check: f for f in findings_of(result, rubric)}
     for check in ("summary.hardware", "summary.parameters", "summary.sizes"):
         assert found[check].passed is False and found[check].code == "no_summary"
+
+
+def test_identical_metrics_of_other_variants_still_warn(tmp_path, rubric):
+    text = SUMMARY_EN.replace(
+        "| tflite-int8-0.01 | 0.8012 | 0.8100 | 0.8005 | 0.7950 |",
+        "| tflite-int8-0.01 | 0.8301 | 0.8344 | 0.8295 | 0.8250 |",
+    )
+    result, _ = read(tmp_path, rubric, text)
+    assert "identical_metrics" in {w.code for w in result.warnings}
