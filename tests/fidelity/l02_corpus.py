@@ -248,6 +248,18 @@ def postprocess_outputs(self, Y):
     scale, zero = self.model.get_output_details()[0]["quantization"]
     return (Y.astype(np.float32) - zero) * scale
 """
+#: The template's generator of the share, the rest as FORK_INT8_WHOLE.
+FORK_INT8_SHARE = FORK_INT8_WHOLE.replace(
+    """    def every_training_image():
+        for path in self.dataset.trainvalX:
+            yield [self.dataset.prepare_input_sample(path)]
+""",
+    """    def calibration_dataset_generator():
+        return self.dataset.calibration_dataset_generator(
+            self.calibrationdatasetpercent, 1234
+        )
+""",
+).replace("= every_training_image", "= calibration_dataset_generator")
 FORK_IMBALANCED = """
 def optimize_model(self, originalmodel: Path):
     def first_class_only():
@@ -366,5 +378,35 @@ SUBMISSIONS = [
             "int8_model": (3.0, "calibrates on the whole training set"),
         },
         note="a fork of the original course, calibration on every image",
+    ),
+    Submission(
+        "fork-2021-correct",
+        "antmicro-2021-10",
+        "0023f22c1540fb3a2dd95584a80ada12a8df3c95",
+        (
+            Commit(
+                "l02_quantization: Implemented FP32Model",
+                (
+                    Method(MODULE, "NativeModel", FORK_NATIVE),
+                    Method(MODULE, "FP32Model", FORK_FP32),
+                ),
+                day=2,
+            ),
+            Commit(
+                "l02_quantization: Implemented INT8 models",
+                (
+                    Method(MODULE, "INT8Model", FORK_INT8_SHARE),
+                    Method(MODULE, "ImbalancedINT8Model", FORK_IMBALANCED),
+                ),
+                day=3,
+            ),
+            Commit(
+                "summaries: l02_quantization: Added summary",
+                (Write(SUMMARY, SUMMARY_EN),),
+                day=4,
+            ),
+        ),
+        {k: (v, "") for k, v in AUTO_ITEMS.items()},
+        note="a correct fork of the first version (its ModelTester in the module)",
     ),
 ]
