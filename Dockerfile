@@ -18,11 +18,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     MPLBACKEND=Agg \
     PYTHONPATH=/opt/grader
 
-# git: the history check and the batch's working copies. Debian's security
-# updates replace package versions, so git is not pinned to one.
+# git: the history check and the batch's working copies; bubblewrap: the
+# sandbox that runs student code (docs/threat-model.md). Debian's security
+# updates replace package versions, so neither is pinned to one.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends git \
+    && apt-get install -y --no-install-recommends git bubblewrap \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /opt/grader

@@ -6,9 +6,11 @@ A submission is written to a temporary folder (the course package with the
 reference solution in place of the stubs, committed to a fresh git
 repository) and graded with :func:`grading.pipeline.engine.grade`, as ``python -m
 grading grade`` does. The first run builds the hidden tests' data set and
-tiny model into a cache folder; later runs reuse them (pass ``--no-cache`` to
-build them every time, as a batch without a cache would). For each run it
-prints the wall time and its parts:
+tiny model (the grader's masters, outside the student's process) into a
+cache folder; later runs reuse them (pass ``--no-cache`` to build them every
+time). For each run it prints the wall time and its parts, the CPU time of
+the sandboxed pytest run, and the wall and CPU seconds of every hidden test
+(what the rubric's ``test_cpu_limit`` is set from):
 
 - ``tf import``: importing TensorFlow and TFMOT in the sandboxed test process;
 - ``student code``: the student's constructors (optimize, cluster or prune,
@@ -28,11 +30,14 @@ from __future__ import annotations
 import argparse
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# Measure the grader of this tree, not a copy installed in the environment.
+sys.path.insert(0, str(ROOT))
 LAB = "l03_pruning_clustering"
 MODULE = "dl_in_iot_course/l03_pruning_clustering/pruning_clustering_experiments.py"
 REFERENCE = ROOT / "grading/private/reference" / LAB / Path(MODULE).name
@@ -68,7 +73,7 @@ def grade_once(submission: Path, out: Path, cache: Path | None) -> dict:
     from grading.pipeline.engine import grade
     from grading.pipeline.options import GradeOptions
 
-    options = GradeOptions(hidden_tests_cache=cache)
+    options = GradeOptions(hidden_tests_cache=cache or out.parent / f"{out.name}-m")
     start = time.perf_counter()
     results = grade(submission, LAB, out, options=options)
     wall = time.perf_counter() - start
@@ -83,7 +88,10 @@ def grade_once(submission: Path, out: Path, cache: Path | None) -> dict:
         for i in results["items"]
         if i["id"] in ("tfmot_optimized_model", "clustered_model", "pruned_model")
     }
+    tests = (check.get("details") or {}).get("tests") or {}
     return {
+        "tests": tests,
+        "pytest cpu": float(timings.get("pytest_cpu") or 0.0),
         "wall": wall,
         "hidden check": float(check.get("seconds") or 0.0),
         "sandboxed pytest": pytest_s,
@@ -129,6 +137,15 @@ def main() -> int:
             ):
                 value = figures[key]
                 print(f"  {key:<20} {value:6.1f} s  ({100 * value / wall:4.1f} %)")
+            print(f"  pytest CPU time      {figures['pytest cpu']:6.1f} s (sampled)")
+            print(
+                "  per test: wall s, CPU s (the first of a module builds its variant)"
+            )
+            for nodeid, entry in sorted(figures["tests"].items()):
+                wall_s = entry.get("seconds") or 0
+                cpu_s = entry.get("cpu_seconds") or 0
+                name = nodeid.split("/")[-1]
+                print(f"    {wall_s:6.1f} {cpu_s:6.1f}  {entry.get('outcome')}  {name}")
             points = ", ".join(
                 f"{k} {p:g}/{m:g}" for k, (p, m) in figures["code items"].items()
             )

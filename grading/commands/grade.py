@@ -24,6 +24,10 @@ the summary, the git history), scores them and writes into OUT:
 OUT defaults to SUBMISSION-grade/ beside the submission; the grader never
 writes inside the submission. Progress goes to stderr, the score to stdout.
 
+The student's code runs only under bubblewrap (docs/threat-model.md). Where
+bubblewrap cannot run, the code items are not graded and the results say
+why, unless --unsafe-no-sandbox is given.
+
 Exit status: 0 when grading completed, whatever the score; 1 when the grader
 could not run (missing submission, unknown lab, unwritable OUT, missing
 packages), with the reason on stderr.
@@ -81,6 +85,13 @@ def register(parser: argparse.ArgumentParser) -> None:
         f"(default {DEFAULT_MEMORY_MB}; TensorFlow reserves a lot of virtual memory)",
     )
     parser.add_argument(
+        "--unsafe-no-sandbox",
+        action="store_true",
+        help="where bubblewrap cannot run, run the student's code anyway, "
+        "without isolation (for the student's own workflow; results say so). "
+        "Without it the code items are not graded there",
+    )
+    parser.add_argument(
         "--keep-workdir",
         action="store_true",
         help="keep the scratch folder (working copy, logs) for "
@@ -106,6 +117,7 @@ def run(args: argparse.Namespace) -> int:
         test_timeout=args.test_timeout,
         memory_mb=args.memory_mb,
         keep_workdir=args.keep_workdir,
+        unsafe_no_sandbox=args.unsafe_no_sandbox,
     )
     try:
         results = grade(

@@ -20,13 +20,13 @@ run; nothing here runs student code itself.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from grading.pipeline.findings import Finding
+from grading.util.io import read_untrusted_json
 
 CHECK = "hidden.fresh_clone"
 #: The message of a FileNotFoundError (``[Errno 2] ...: 'path'``).
@@ -95,11 +95,7 @@ def missing_folders(
 
 
 def _load(path: Path) -> dict[str, Any]:
-    try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return value if isinstance(value, dict) else {}
+    return read_untrusted_json(path)
 
 
 def _finding(folders: list[str], item: str) -> Finding:
@@ -149,7 +145,7 @@ def retry(
     run_again : callable
         Repeats the sandboxed run and returns its sandbox result.
     seen_as : Path, optional
-        The working copy's path as the code saw it (``GRADER_WORKCOPY``).
+        The working copy's path as the code saw it (the contract's ``workcopy``).
 
     Returns
     -------

@@ -4,8 +4,9 @@ Two kinds of ``[[model]]`` entries of a lab's ``artifacts.toml``:
 
 - ``tflite_float``: outcome ``model``: the file is a TFLite model with
   float32 input, output and kernels, and its outputs on the spec's inputs
-  equal the reference outputs saved as ``keras_outputs`` within
-  ``keras_tolerance``;
+  equal the Keras model's outputs ``keras_outputs`` within
+  ``keras_tolerance``; the grader computes those outputs when it builds the
+  masters (beside the ``original`` model), never in the student's process;
 - ``tflite_int8``: outcome ``quantized``: int8 input and output, every
   kernel int8 with per-tensor or per-channel scales and zero points; with
   ``outputs`` also outcome ``outputs``: the student's saved outputs equal
@@ -31,7 +32,7 @@ def _outcome(passed: bool, message: str, code: str = "", evidence: str = "") -> 
 
 
 def _interpreter(path: Path):
-    from grading.hidden.artifacts import _interpreter as build
+    from grading.hidden.tflite import _interpreter as build
 
     interpreter = build(path)
     interpreter.allocate_tensors()
@@ -40,7 +41,7 @@ def _interpreter(path: Path):
 
 def kernels(interpreter) -> list[dict]:
     """The constant weight operands of convolutions and dense layers."""
-    from grading.hidden.artifacts import WEIGHT_OPS
+    from grading.hidden.tflite import WEIGHT_OPS
 
     ops = interpreter._get_ops_details()
     produced = {int(i) for op in ops for i in op["outputs"]}
@@ -84,7 +85,8 @@ def run(interpreter, inputs: np.ndarray, quantized: bool) -> np.ndarray:
 
 def _load(model: dict, folder: Path, manifest: dict) -> tuple[Any, dict | None]:
     """The allocated interpreter of the model file, or the failure outcome."""
-    from grading.hidden.artifacts import KIND_MESSAGES, file_kind
+    from grading.hidden.artifacts import KIND_MESSAGES
+    from grading.hidden.tflite import file_kind
 
     path = folder / model["file"]
     found = file_kind(path)
@@ -121,7 +123,7 @@ def _load(model: dict, folder: Path, manifest: dict) -> tuple[Any, dict | None]:
     )
 
 
-def _float_model(interpreter, model: dict, spec: dict, folder: Path) -> dict:
+def _float_model(interpreter, model: dict, spec: dict, masters: Path) -> dict:
     from grading.hidden.artifacts import make_inputs
 
     inp = interpreter.get_input_details()[0]
@@ -140,7 +142,7 @@ def _float_model(interpreter, model: dict, spec: dict, folder: Path) -> dict:
             ),
             "quantized_fp32",
         )
-    reference = folder / spec["keras_outputs"]
+    reference = masters / spec["keras_outputs"]
     try:
         keras = np.load(reference, allow_pickle=False).astype(np.float64)
     except Exception:  # noqa: BLE001
@@ -245,9 +247,13 @@ def _int8_outputs(interpreter, model: dict, spec: dict, folder: Path) -> dict:
 
 
 def check(
-    model: dict, spec: dict, folder: Path, manifest: dict
+    model: dict, spec: dict, folder: Path, manifest: dict, original: Path
 ) -> dict[str, dict[str, Any]]:
-    """Verify one ``tflite_float`` or ``tflite_int8`` entry: ``{outcome: dict}``."""
+    """Verify one ``tflite_float`` or ``tflite_int8`` entry: ``{outcome: dict}``.
+
+    ``original`` is the grader's own original model in its masters folder;
+    the reference outputs of ``tflite_float`` are read beside it.
+    """
     names = (
         ["model"]
         if model["kind"] == "tflite_float"
@@ -258,7 +264,8 @@ def check(
         return {name: dict(failure) for name in names}
     try:
         if model["kind"] == "tflite_float":
-            return {"model": _float_model(interpreter, model, spec, Path(folder))}
+            masters = Path(original).parent
+            return {"model": _float_model(interpreter, model, spec, masters)}
         result = {"quantized": _int8_model(interpreter)}
         if model.get("outputs"):
             result["outputs"] = _int8_outputs(interpreter, model, spec, Path(folder))

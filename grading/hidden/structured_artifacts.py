@@ -173,7 +173,7 @@ def _onnx(path: Path, inputs: np.ndarray) -> tuple[int, np.ndarray]:
 
 
 def _tflite(path: Path, inputs: np.ndarray) -> tuple[int, np.ndarray]:
-    from grading.hidden.artifacts import _interpreter, file_kind, run_tflite
+    from grading.hidden.tflite import _interpreter, file_kind, run_tflite
 
     if file_kind(path) != "tflite":
         raise ValueError("the file is not a TensorFlow Lite flatbuffer")

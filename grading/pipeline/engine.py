@@ -23,7 +23,7 @@ from typing import Any
 import grading
 from grading import report
 from grading.checks import CheckContext
-from grading.pipeline import outputs
+from grading.pipeline import bounds, outputs
 from grading.pipeline.check_runner import Progress, run_checks
 from grading.pipeline.detect import NoLabError, detect_lab
 from grading.pipeline.findings import Finding
@@ -190,7 +190,7 @@ def _run_in_scratch(
     pairs = replacements(workdir, out_dir, submission)
     findings = [Finding.from_dict(scrub(f.to_dict(), pairs)) for f in findings]
     for entry in info.values():
-        entry["details"] = scrub(entry["details"], pairs)
+        entry["details"] = bounds.bound_details(scrub(entry["details"], pairs))
     return findings, info
 
 
@@ -222,6 +222,9 @@ def _write(
         failure = scrub(_report_failure(exc).to_dict(), pairs)
         progress(f"reports: {failure['message']}")
         results["unassigned"].append(failure)
+    for name in ("report.html", "report.md", "report-instructor.html", "junit.xml"):
+        if bounds.cap_text_file(out_dir / name):
+            progress(f"{name} was cut to {bounds.MAX_REPORT_BYTES} bytes")
 
 
 def grade(
@@ -278,7 +281,8 @@ def grade(
     environment, env_findings = _environment(options, progress, rubric.lab)
     timings: dict[str, float] = {"environment": round(time.monotonic() - t0, 3)}
     checked, info = _run_in_scratch(submission, out_dir, rubric, options, progress)
-    findings = sorted(findings + env_findings + checked, key=_finding_key)
+    findings = [bounds.bound_finding(f) for f in findings + env_findings + checked]
+    findings = sorted(findings, key=_finding_key)
     timings["checks"] = round(sum(c["seconds"] for c in info.values()), 3)
     timings.update({f"check:{name}": entry["seconds"] for name, entry in info.items()})
     results: dict[str, Any] = {
@@ -297,6 +301,7 @@ def grade(
         "environment": environment,
     }
     timings["total"] = round(time.monotonic() - started, 3)
+    bounds.fit_results(results)
     _write(results, out_dir, replacements(out_dir, out_dir, submission), progress)
     timings["total"] = round(time.monotonic() - started, 3)
     outputs.write_json(out_dir / "results.json", results)

@@ -56,6 +56,11 @@ class GradeOptions:
         Keep the scratch folder (working copy, logs) for debugging.
     check_environment : bool
         Compare the installed packages with the pins before grading.
+    unsafe_no_sandbox : bool
+        Where bubblewrap cannot run, run the student's code anyway, without
+        isolation (the student's own workflow, where the instructor's batch
+        is the grade of record); results and reports say so. Without it the
+        grader refuses to run untrusted code there.
     """
 
     base: str | None = None
@@ -66,6 +71,7 @@ class GradeOptions:
     overrides: dict[str, dict[str, Any]] | None = None
     keep_workdir: bool = False
     check_environment: bool = True
+    unsafe_no_sandbox: bool = False
 
     def for_checks(self) -> dict[str, Any]:
         """Return the options a check may see, as plain data (no overrides)."""

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from grading.util.io import write_atomic, write_json
+from grading.util.text import cap
 
 #: Status words shown to students per item status.
 _STATUS_WORDS = {
@@ -20,6 +21,7 @@ _STATUS_WORDS = {
     "fail": "failed",
     "manual": "waiting for review by the instructor",
     "error": "could not be graded (grader error)",
+    "timeout": "could not be checked in time (it is graded again)",
 }
 
 
@@ -41,6 +43,10 @@ def _finding_lines(finding: dict[str, Any]) -> list[str]:
     return lines
 
 
+#: Longest feedback text of one item, characters.
+MAX_ITEM_TEXT = 64 * 1024
+
+
 def item_text(item: dict[str, Any]) -> str:
     """Plain-text feedback of one item for students (no instructor findings)."""
     lines = [
@@ -51,7 +57,7 @@ def item_text(item: dict[str, Any]) -> str:
         lines.append(f"Reread: {item['readme']}")
     for finding in student_findings(item):
         lines += _finding_lines(finding)
-    return "\n".join(lines)
+    return cap("\n".join(lines), MAX_ITEM_TEXT)
 
 
 def summary_text(results: dict[str, Any]) -> str:
@@ -68,14 +74,14 @@ def summary_text(results: dict[str, Any]) -> str:
     notes = [
         f for f in results.get("unassigned", []) if f.get("audience") != "instructor"
     ]
-    for finding in notes:
+    for finding in notes[:50]:
         lines += _finding_lines(finding)
     if results.get("status") != "graded":
         lines.append(
             f"Grading status: {results.get('status')}. Some parts could not be "
             "graded automatically; the instructor will look at them."
         )
-    return "\n".join(lines)
+    return cap("\n".join(lines), MAX_ITEM_TEXT)
 
 
 def gradescope(results: dict[str, Any]) -> dict[str, Any]:

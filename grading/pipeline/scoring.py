@@ -15,6 +15,10 @@ one with a finding whose code is in :data:`HOLD_CODES` besides those (the
 grading environment cannot run what the item needs, e.g. an optional part
 whose packages are not installed).
 
+An ``auto`` item with a finding that a time limit stopped (code ``timeout``,
+nothing decided) gets status ``timeout`` and no points: a time limit is never
+a score.
+
 Requirements of one template version: an item or a check with ``requires``
 counts only when the submission's template version asks it. The version
 comes as the finding with code ``template_version``
@@ -33,7 +37,7 @@ from typing import Any
 from grading.pipeline.findings import Finding
 from grading.pipeline.rubric import CheckWeight, Item, Rubric
 
-STATUSES = ("pass", "partial", "fail", "manual", "error")
+STATUSES = ("pass", "partial", "fail", "manual", "error", "timeout")
 #: Finding codes that put an item on hold for a person (suspected cheating).
 SUSPICION_CODES = ("foreign_model", "tampered")
 #: Finding codes that put an item on hold for a person: suspicion, or checks
@@ -85,6 +89,10 @@ def asked(findings: list[Finding]) -> Asked:
                     frozenset(str(a) for a in asks), str(finding.data.get("version"))
                 )
     return Asked()
+
+
+#: Finding codes of a check stopped by a time limit: it decided nothing.
+TIMEOUT_CODES = ("timeout",)
 
 
 def _not_run(item: Item, check: str) -> Finding:
@@ -196,8 +204,13 @@ def score_item(
     fraction, synthesized = item_fraction(item, related)
     computed = round(item.points * fraction, 2)
     errored = any(f.code in ERROR_CODES for f in related)
+    timed_out = any(f.code in TIMEOUT_CODES and f.earned is None for f in related)
     if _waits_for_person(item, related):
         status, source, points = "manual", "manual", 0.0
+    elif timed_out:
+        # A timeout is never a score: nothing is earned or lost until the
+        # item is checked within its limits (a regrade).
+        status, source, points = "timeout", "check", 0.0
     elif errored and computed == 0:
         status, source, points = "error", "check", 0.0
     else:

@@ -184,6 +184,18 @@ def write_summary(results: Path, folder: Path) -> Path:
         f"data set of the course (a small CNN, {samples} test images), made with",
         "`python -m grading lab l03_pruning_clustering --reference`.",
         "",
+    ]
+    lines += _metric_lines(variants, metrics)
+    lines += _picture_lines(variants, results, img)
+    lines += _size_lines(variants, sizes)
+    lines += _answer_lines(variants, metrics, sizes)
+    path = folder / "README.md"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def _metric_lines(variants: list[str], metrics: dict) -> list[str]:
+    lines = [
         "## Metrics of every variant",
         "",
         "| variant | accuracy | mean precision | mean sensitivity | G-mean | top-5 "
@@ -198,7 +210,11 @@ def write_summary(results: Path, folder: Path) -> Path:
             f"{m.get('Top-5 accuracy', 'n/a')} | "
             f"{m.get('Mean inference time', 'n/a').split(' (')[0]} |"
         )
-    lines += ["", "## Confusion matrices", ""]
+    return lines
+
+
+def _picture_lines(variants: list[str], results: Path, img: Path) -> list[str]:
+    lines = ["", "## Confusion matrices", ""]
     for v in variants:
         picture = results / f"{v}-confusion-matrix.png"
         if picture.is_file():
@@ -209,7 +225,11 @@ def write_summary(results: Path, folder: Path) -> Path:
                 f"![{v} confusion matrix](img/{picture.name})",
                 "",
             ]
-    lines += [
+    return lines
+
+
+def _size_lines(variants: list[str], sizes: dict) -> list[str]:
+    lines = [
         "## Model sizes and ZIP deflation",
         "",
         "| variant | TFLite size | ZIP size | deflation |",
@@ -222,7 +242,10 @@ def write_summary(results: Path, folder: Path) -> Path:
                 f"| {v} | {s.get('size', '?')} | {s.get('zip size', '?')} | "
                 f"{s.get('deflation', '?')} |"
             )
+    return lines
 
+
+def _answer_lines(variants: list[str], metrics: dict, sizes: dict) -> list[str]:
     def accuracy(v: str) -> float:
         return _number(metrics.get(v, {}).get("Accuracy", ""))
 
@@ -242,7 +265,7 @@ def write_summary(results: Path, folder: Path) -> Path:
     dominant = smallest == most_accurate or accuracy(smallest) >= accuracy(
         most_accurate
     )
-    lines += [
+    return [
         "",
         "## Question 1: how do quantization, pruning and clustering compare?",
         "",
@@ -285,9 +308,6 @@ def write_summary(results: Path, folder: Path) -> Path:
         ),
         "",
     ]
-    path = folder / "README.md"
-    path.write_text("\n".join(lines), encoding="utf-8")
-    return path
 
 
 def _git(cwd: Path, *args: str, when: dt.datetime | None = None) -> str:

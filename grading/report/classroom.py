@@ -18,6 +18,7 @@ _CLASSROOM_STATUS = {
     "partial": "fail",
     "fail": "fail",
     "error": "error",
+    # A time limit is never a failure: Classroom shows it as an error.
     "timeout": "error",
 }
 

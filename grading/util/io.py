@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -90,4 +91,49 @@ def read_json(path: Path) -> tuple[Any, str]:
 def read_json_object(path: Path) -> dict[str, Any]:
     """Return the JSON object in ``path``, or ``{}`` when it is not one."""
     data, _ = read_json(path)
+    return data if isinstance(data, dict) else {}
+
+
+def read_untrusted(path: Path, limit: int) -> bytes | None:
+    """Read a file that untrusted code may have written or replaced.
+
+    A symbolic link is never followed (``O_NOFOLLOW``), only a regular file is
+    read, and at most ``limit`` bytes of it.
+
+    Returns
+    -------
+    bytes or None
+        The content, or None when the file is missing, a link, not a regular
+        file, larger than ``limit`` or unreadable.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            data = handle.read(limit + 1)
+        return data if len(data) <= limit else None
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def read_untrusted_json(path: Path, limit: int = 4 * 1024 * 1024) -> dict[str, Any]:
+    """Return the JSON object in an untrusted file, or ``{}``.
+
+    Like :func:`read_untrusted` (no links, at most ``limit`` bytes); anything
+    that is not a JSON object, or nests too deep to parse, gives ``{}``.
+    """
+    raw = read_untrusted(path, limit)
+    if raw is None:
+        return {}
+    try:
+        data = json.loads(raw.decode("utf-8", errors="replace"))
+    except (ValueError, RecursionError):
+        return {}
     return data if isinstance(data, dict) else {}

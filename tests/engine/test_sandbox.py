@@ -1,4 +1,4 @@
-"""The sandbox: limits, process-tree kill, scrubbed env, working copy, pytest."""
+"""The sandbox: limits, output, working copy, pytest (isolation: test_isolation)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,17 @@ import textwrap
 import time
 from pathlib import Path
 
-import psutil
 import pytest
 
 from grading import sandbox
-from grading.sandbox import make_working_copy, pytest_argv, run_sandboxed
+from grading.sandbox import (
+    Mount,
+    limits,
+    make_working_copy,
+    pytest_argv,
+    run_sandboxed,
+    workcopy,
+)
 
 PY = sys.executable
 
@@ -34,35 +40,6 @@ def test_returns_output_and_exit_code(tmp_path):
     assert not result.timed_out and result.killed == "" and not result.ok
 
 
-def test_timeout_kills_whole_tree_within_limit(tmp_path):
-    pidfile = tmp_path / "pids"
-    code = f"""
-        import os, subprocess, sys, time
-        kids = [subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
-                for _ in range(2)]
-        # A grandchild in its own session escapes the process group.
-        esc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"],
-                               start_new_session=True)
-        open({str(pidfile)!r}, "w").write(" ".join(str(k.pid) for k in kids + [esc]))
-        print("started", flush=True)
-        time.sleep(600)
-    """
-    start = time.monotonic()
-    result = run_sandboxed(_py(code), tmp_path, timeout=2, memory_mb=0)
-    elapsed = time.monotonic() - start
-    assert result.timed_out and result.killed == "timeout"
-    assert elapsed < 2 + 5
-    assert "started" in result.stdout
-    pids = [int(p) for p in pidfile.read_text().split()]
-    time.sleep(0.3)
-    alive = [
-        p
-        for p in pids
-        if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE
-    ]
-    assert alive == []
-
-
 def test_sigterm_ignoring_child_is_killed(tmp_path):
     code = """
         import signal, time
@@ -74,23 +51,6 @@ def test_sigterm_ignoring_child_is_killed(tmp_path):
     assert result.timed_out
     assert result.returncode == -9
     assert time.monotonic() - start < 1 + 5
-
-
-def test_background_leftovers_are_killed_after_normal_exit(tmp_path):
-    pidfile = tmp_path / "pid"
-    code = f"""
-        import subprocess, sys
-        p = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
-        open({str(pidfile)!r}, "w").write(str(p.pid))
-    """
-    result = run_sandboxed(_py(code), tmp_path, timeout=30, memory_mb=0)
-    assert result.returncode == 0 and not result.timed_out
-    pid = int(pidfile.read_text())
-    time.sleep(0.3)
-    assert (
-        not psutil.pid_exists(pid)
-        or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
-    )
 
 
 def test_memory_limit_triggers(tmp_path):
@@ -124,38 +84,6 @@ def test_core_and_file_size_limits(tmp_path):
     assert fsize == sandbox.MAX_FILE_BYTES
 
 
-def test_environment_is_scrubbed(tmp_path, monkeypatch):
-    for name in (
-        "GITHUB_TOKEN",
-        "AWS_SECRET_ACCESS_KEY",
-        "MY_API_TOKEN",
-        "SSH_AUTH_SOCK",
-        "PYTEST_ADDOPTS",
-        "PYTHONPATH",
-    ):
-        monkeypatch.setenv(name, "leak")
-    monkeypatch.setenv("TF_USE_LEGACY_KERAS", "0")
-    code = "import json, os; print(json.dumps(dict(os.environ)))"
-    result = run_sandboxed(
-        _py(code), tmp_path, timeout=30, memory_mb=0, extra_env={"GRADER_SET": "yes"}
-    )
-    import json
-
-    env = json.loads(result.stdout)
-    assert "leak" not in env.values()
-    assert env["TF_USE_LEGACY_KERAS"] == "1"
-    assert env["PYTHONHASHSEED"] == "0"
-    assert env["PYTHONNOUSERSITE"] == "1"
-    assert env["PYTHONDONTWRITEBYTECODE"] == "1"
-    assert env["MPLBACKEND"] == "Agg"
-    assert env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] == "1"
-    assert env["GRADER_SET"] == "yes"
-    assert env["HOME"] != os.environ.get("HOME")
-    assert env["HOME"].startswith(str(Path(env["TMPDIR"]).parent))
-    # The temporary HOME is gone afterwards.
-    assert not Path(env["HOME"]).exists()
-
-
 def test_output_is_capped_keeping_head_and_tail(tmp_path):
     code = """
         import sys
@@ -183,30 +111,6 @@ def test_exit_paths_do_not_break_the_grader(tmp_path):
         result = run_sandboxed(_py(code), tmp_path, timeout=30, memory_mb=0)
         assert result.returncode != 0
         assert not result.timed_out
-
-
-@pytest.mark.needs("root")
-def test_drops_to_unprivileged_user_when_root(tmp_path, unavailable):
-    system_python = "/usr/bin/python3"
-    if not sandbox._reachable_by_others(Path(system_python)):
-        unavailable("no interpreter readable by other users (/usr/bin/python3)")
-    work = tmp_path / "work"
-    work.mkdir()
-    sandbox.grant_access(work)
-    code = "import os; open('made.txt', 'w').write('x'); print(os.getuid())"
-    result = run_sandboxed([system_python, "-c", code], work, timeout=30, memory_mb=0)
-    assert result.returncode == 0, result.stderr
-    assert result.user == sandbox.SANDBOX_USER
-    assert int(result.stdout) != 0
-    assert (work / "made.txt").exists()
-
-
-def test_unreachable_interpreter_runs_as_grader_with_a_note(tmp_path, monkeypatch):
-    monkeypatch.setattr(sandbox, "_sandbox_ids", lambda: (65534, 65534))
-    monkeypatch.setattr(sandbox, "_reachable_by_others", lambda *a, **k: False)
-    ids, _user, notes = sandbox._child_user(tmp_path, [PY])
-    assert ids is None
-    assert notes and "not readable by other users" in notes[0]
 
 
 # --------------------------------------------------------------------------
@@ -329,7 +233,14 @@ def hostile_run(tmp_path_factory):
     make_working_copy(sub, work)
     env = {"PYTEST_ADDOPTS": "-k nothing", "PYTEST_PLUGINS": "student_mod"}
     argv = pytest_argv(tests, work, ["-rA", "-p", "no:randomly"])
-    return run_sandboxed(argv, work, timeout=60, memory_mb=2048, extra_env=env)
+    return run_sandboxed(
+        argv,
+        work,
+        timeout=60,
+        memory_mb=2048,
+        extra_env=env,
+        mounts=[Mount(tests)],
+    )
 
 
 def test_hostile_config_is_ignored(hostile_run):
@@ -379,102 +290,23 @@ def test_traps_work_without_the_sandbox(tmp_path):
     assert result.returncode == 0 and "2 passed" in result.stdout
 
 
-def test_network_is_isolated_by_default(tmp_path):
-    code = """
-        import socket
-        print(sorted(name for _, name in socket.if_nameindex()))
-        try:
-            socket.create_connection(("192.0.2.1", 80), timeout=2)
-            print("connected")
-        except OSError as exc:
-            print("no network:", exc.errno)
-    """
-    result = run_sandboxed(_py(code), tmp_path, timeout=30, memory_mb=0)
-    if not sandbox.network_isolation_available():
-        assert result.network == "host"
-        assert any("network not isolated" in note for note in result.notes)
-        return
-    assert result.network == "isolated"
-    assert result.stdout.splitlines()[0] == "['lo']"
-    assert "no network" in result.stdout and "connected" not in result.stdout
-    allowed = run_sandboxed(_py(code), tmp_path, timeout=30, memory_mb=0, network=True)
-    assert allowed.network == "allowed"
-
-
 def test_working_copy_survives_copy_errors(tmp_path, monkeypatch):
     sub = tmp_path / "sub"
     sub.mkdir()
     (sub / "secret.py").write_text("x")
     (sub / "ok.py").write_text("y")
-    real = sandbox.shutil.copyfile
+    real = workcopy.shutil.copyfile
 
     def copyfile(src, dst, **kwargs):
         if Path(src).name == "secret.py":
             raise PermissionError(13, "Permission denied", str(src))
         return real(src, dst, **kwargs)
 
-    monkeypatch.setattr(sandbox.shutil, "copyfile", copyfile)
+    monkeypatch.setattr(workcopy.shutil, "copyfile", copyfile)
     findings = make_working_copy(sub, tmp_path / "copy")
     assert (tmp_path / "copy" / "ok.py").read_text() == "y"
     assert not (tmp_path / "copy" / "secret.py").exists()
     assert [(f.code, f.evidence) for f in findings] == [("unreadable", "secret.py")]
-
-
-def test_file_system_is_read_only_outside_the_writable_folders(tmp_path):
-    work, granted, other = tmp_path / "work", tmp_path / "granted", tmp_path / "other"
-    for folder in (work, granted, other):
-        folder.mkdir()
-    sandbox.grant_access(granted)
-    code = f"""
-        import os
-        targets = ["rel.txt", {str(granted / "g.txt")!r}, {str(other / "o.txt")!r},
-                   os.path.join(os.environ["TMPDIR"], "t.txt"), "/dev/null"]
-        for path in targets:
-            try:
-                with open(path, "w") as handle:
-                    handle.write("x")
-                print("wrote", path)
-            except OSError as exc:
-                print("blocked", path, exc.strerror)
-    """
-    result = run_sandboxed(_py(code), work, timeout=30, memory_mb=0)
-    lines = result.stdout.splitlines()
-    assert lines[0] == "wrote rel.txt" and (work / "rel.txt").exists()
-    assert lines[1].startswith("wrote") and lines[3].startswith("wrote")
-    assert lines[4] == "wrote /dev/null"
-    if not sandbox.filesystem_isolation_available():
-        assert result.filesystem == "host"
-        assert any("file system not made read-only" in n for n in result.notes)
-        return
-    assert result.filesystem == "read-only"
-    assert lines[2].startswith("blocked") and "Read-only" in lines[2]
-    assert not (other / "o.txt").exists()
-
-
-def test_detached_daemon_is_killed(tmp_path):
-    pidfile = tmp_path / "daemon"
-    code = f"""
-        import os, time
-        if os.fork() == 0:
-            os.setsid()
-            if os.fork() == 0:
-                open({str(pidfile)!r}, "w").write(str(os.getpid()))
-                time.sleep(600)
-            os._exit(0)
-        time.sleep(0.3)
-    """
-    result = run_sandboxed(_py(code), tmp_path, timeout=30, memory_mb=0)
-    assert result.returncode == 0
-    for _ in range(50):
-        if pidfile.exists() and pidfile.read_text():
-            break
-        time.sleep(0.05)
-    pid = int(pidfile.read_text())
-    time.sleep(0.3)
-    assert (
-        not psutil.pid_exists(pid)
-        or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
-    )
 
 
 def test_process_limit_leaves_room_beyond_what_the_user_runs():
@@ -488,7 +320,7 @@ def test_process_limit_leaves_room_beyond_what_the_user_runs():
     for thread in extra:
         thread.start()
     try:
-        limit = sandbox._nproc_limit(ids)
+        limit = limits.nproc_limit(ids)
         running = len(os.listdir("/proc/self/task"))
     finally:
         gate.set()

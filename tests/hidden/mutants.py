@@ -5,7 +5,11 @@ Each mutant is the reference solution of lab 03 with text substitutions
 says so when the reference changed). ``breaks`` lists every finding id that
 must fail (``hidden.*`` from the hidden tests, ``artifact.*`` from the
 grader's inspection of the written model); every other code check must pass,
-so the mutant loses exactly the points of the items it breaks.
+so the mutant loses exactly the points of the items it breaks. What the
+hidden tests see in the student's process counts only for the variants whose
+model the grader's own checks confirm (``grading/hidden/proof.py``), so a
+mutant whose model fails a proof check (k values, sparsity, outputs) loses
+the other checks of that variant too.
 
 Mutants touching different classes are graded together in one submission
 (``BATCHES``) to fit the test budget: the classes are tested independently,
@@ -33,7 +37,10 @@ MUTANTS = {
                 'return self.interpreter.get_tensor(self.input_details["index"])',
             )
         ],
+        # prepare_model runs, but nothing outside the student's process shows
+        # that the runner works: the outputs are the proof of this item.
         "breaks": {
+            "hidden.tfmot_optimized_model.prepare",
             "hidden.tfmot_optimized_model.outputs",
             "hidden.tfmot_optimized_model.test_inference",
             "artifact.tfmot_optimized_model.outputs",
@@ -43,6 +50,7 @@ MUTANTS = {
         "item": "tfmot_optimized_model",
         "subs": [("        self.interpreter.allocate_tensors()\n", "")],
         "breaks": {
+            "hidden.tfmot_optimized_model.prepare",
             "hidden.tfmot_optimized_model.outputs",
             "hidden.tfmot_optimized_model.test_inference",
             "artifact.tfmot_optimized_model.outputs",
@@ -60,10 +68,16 @@ MUTANTS = {
     "wrong_number_of_clusters": {
         "item": "clustered_model",
         "subs": [("number_of_clusters=self.num_clusters,", "number_of_clusters=8,")],
-        # k = 8 still passes: partial credit.
+        # k = 8 still passes: partial credit. clustered-2 and clustered-4
+        # hold 8 values per kernel, so nothing of those two variants counts.
         "breaks": {
             "hidden.clustered_model.cluster_call",
+            "hidden.clustered_model.trainable",
+            "hidden.clustered_model.fine_tuned",
+            "hidden.clustered_model.strip_call",
+            "artifact.clustered_model.loads",
             "artifact.clustered_model.unique_values",
+            "artifact.clustered_model.stripped",
         },
     },
     "clustering_not_stripped": {
@@ -107,6 +121,7 @@ MUTANTS = {
     "import_keras_3_clustering": {
         "item": "clustered_model",
         # cluster_weights returns None for a Keras 3 model; compile then fails.
+        # The model stays trainable, but no model was written to show it.
         "subs": [
             ("import tf_keras\n", "import keras\nimport tf_keras\n"),
             (
@@ -118,6 +133,7 @@ MUTANTS = {
         ],
         "breaks": {
             "hidden.clustered_model.cluster_call",
+            "hidden.clustered_model.trainable",
             "hidden.clustered_model.fine_tuned",
             "hidden.clustered_model.strip_call",
             "artifact.clustered_model.loads",
@@ -136,7 +152,12 @@ MUTANTS = {
                 + "        stripped.save(str(self.modelpath), save_format='h5')\n",
             )
         ],
+        # No .tflite, so no model shows the pruning the calls describe.
         "breaks": {
+            "hidden.pruned_model.prune_call",
+            "hidden.pruned_model.callbacks",
+            "hidden.pruned_model.fine_tuned",
+            "hidden.pruned_model.strip_call",
             "artifact.pruned_model.loads",
             "artifact.pruned_model.sparsity",
             "artifact.pruned_model.stripped",
@@ -160,8 +181,10 @@ MUTANTS = {
             ("            callbacks=[tfmot.sparsity.keras.UpdatePruningStep()],\n", "")
         ],
         # fit fails in the prune wrapper's assert_greater_equal: nothing is
-        # written, so every artifact check of the item fails too.
+        # written, so every artifact check of the item fails too, and the
+        # right prune_low_magnitude call is not proven by any model.
         "breaks": {
+            "hidden.pruned_model.prune_call",
             "hidden.pruned_model.callbacks",
             "hidden.pruned_model.fine_tuned",
             "hidden.pruned_model.strip_call",
@@ -187,11 +210,16 @@ MUTANTS = {
                 "",
             )
         ],
-        # Without fit the masks never change: the .tflite has no zeros.
+        # Without fit the masks never change: the .tflite has no zeros, so
+        # the only variant is not proven and nothing of it counts.
         "breaks": {
+            "hidden.pruned_model.prune_call",
             "hidden.pruned_model.callbacks",
             "hidden.pruned_model.fine_tuned",
+            "hidden.pruned_model.strip_call",
+            "artifact.pruned_model.loads",
             "artifact.pruned_model.sparsity",
+            "artifact.pruned_model.stripped",
         },
     },
     "import_keras_3": {

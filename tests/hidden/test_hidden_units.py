@@ -18,6 +18,8 @@ import pytest
 from grading.checks import CheckContext
 from grading.hidden import artifacts, hints
 from grading.hidden import runner as hidden_tests
+from grading.hidden.suites.grader_contract import Contract
+from grading.pipeline.findings import Finding
 from grading.pipeline.options import GradeOptions
 from grading.pipeline.rubric import load_rubric
 from grading.pipeline.scoring import score
@@ -197,9 +199,16 @@ def run_recorder(tmp_path: Path, last: str) -> dict:
     folder.mkdir()
     (folder / "test_fake.py").write_text(FAKE_TESTS.replace("{last}", last))
     results = tmp_path / "results.json"
+    contract = Contract(
+        results=str(results),
+        artifacts=str(tmp_path),
+        workcopy=str(tmp_path),
+        tests_dir=str(folder),
+        fast_exit=False,
+    )
     env = {
         **os.environ,
-        "GRADER_RESULTS": str(results),
+        **contract.to_env(),
         "PYTHONPATH": str(HIDDEN),
         "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
     }
@@ -279,7 +288,10 @@ def fake_hidden_root(tmp_path: Path, body: str) -> Path:
     (lab / "test_fake_suite.py").write_text(FAKE_SUITE.replace("{body}", body))
     # Every plugin the rubric loads exists, without fixtures.
     for plugin in load_rubric(LAB).section("hidden_tests")["plugins"]:
-        (lab / f"{plugin}.py").write_text('"""No fixtures."""\n')
+        (lab / f"{plugin}.py").write_text(
+            '"""No fixtures."""\n\n\ndef build_masters(folder):\n'
+            '    (folder / "done").write_text("ok")\n'
+        )
     return root
 
 
@@ -293,6 +305,7 @@ def run_fake_check(tmp_path, monkeypatch, body: str, **options) -> dict:
     work = tmp_path / "work"
     work.mkdir()
     rubric = load_rubric(LAB)
+    options.setdefault("hidden_tests_cache", tmp_path / "masters")
     ctx = CheckContext(submission, work, LAB, rubric, GradeOptions(**options))
     result = hidden_tests.run(ctx)
     return {f.check: f for f in result.findings}
@@ -317,8 +330,36 @@ def test_timeout_keeps_finished_tests(tmp_path, monkeypatch):
     )
     assert found["hidden.tfmot_optimized_model.prepare"].passed is True
     finding = found["hidden.tfmot_optimized_model.outputs"]
-    assert finding.passed is False and finding.code == "timeout"
-    assert "did not finish: timeout after 4 s" in finding.message
+    # A time limit is never a failure: the check decided nothing.
+    assert finding.passed is None and finding.code == "timeout"
+    assert "could not check: time limit" in finding.message
+    assert "ran for its 4 s" in finding.message
+    assert finding.hint
+
+
+def test_cpu_limit_of_one_test_is_a_timeout_not_a_failure(tmp_path, monkeypatch):
+    rubric = load_rubric(LAB)
+    section = dict(rubric.sections["hidden_tests"], test_cpu_limit=1)
+    monkeypatch.setitem(rubric.sections, "hidden_tests", section)
+    monkeypatch.setattr(
+        hidden_tests,
+        "HIDDEN_ROOT",
+        fake_hidden_root(tmp_path, "while True:\n        pass"),
+    )
+    (tmp_path / "instructor").mkdir()
+    monkeypatch.setattr(hidden_tests, "INSTRUCTOR_ROOT", tmp_path / "instructor")
+    (tmp_path / "submission" / "dl_in_iot_course").mkdir(parents=True)
+    (tmp_path / "work").mkdir()
+    options = GradeOptions(hidden_tests_cache=tmp_path / "masters")
+    ctx = CheckContext(tmp_path / "submission", tmp_path / "work", LAB, rubric, options)
+    found = {f.check: f for f in hidden_tests.run(ctx).findings}
+    outputs = found["hidden.tfmot_optimized_model.outputs"]
+    assert outputs.passed is None and outputs.code == "timeout", outputs
+    assert "CPU time" in outputs.message
+    # The tests after it still ran.
+    assert found["hidden.tfmot_optimized_model.test_inference"].passed is True
+    item = {i["id"]: i for i in score(rubric, list(found.values()))["items"]}
+    assert item["tfmot_optimized_model"]["status"] == "timeout"
 
 
 def test_without_hidden_tests_the_code_items_wait_for_a_person(tmp_path, monkeypatch):
@@ -347,3 +388,23 @@ def test_verify_survives_a_malformed_manifest(tmp_path, manifest):
     spec = artifacts.load_spec(HIDDEN / LAB / "artifacts.toml")
     found = artifacts.verify(spec, tmp_path, manifest)
     assert found and all(f["passed"] is False for f in found)
+
+
+def test_a_time_limit_is_never_a_score():
+    rubric = load_rubric(LAB)
+    item = rubric.item("clustered_model")
+    findings = [
+        Finding(check=c.check, item=item.id, passed=True, message="ok")
+        for c in item.checks
+    ]
+    findings[0] = Finding(
+        check=item.checks[0].check,
+        item=item.id,
+        passed=None,
+        code="timeout",
+        message="Could not check: time limit",
+    )
+    scored = {i["id"]: i for i in score(rubric, findings)["items"]}["clustered_model"]
+    assert scored["status"] == "timeout"
+    assert scored["points"] == 0.0
+    assert scored["suggested_points"] < scored["max_points"]

@@ -35,11 +35,15 @@ from hostile_cases import CASES, NORMALS, VICTIM, Case
 
 PROJECT = Path(__file__).resolve().parents[2]
 LAB = "l03_pruning_clustering"
-#: Wall-time limit of one sandboxed hidden-test run (set in the rubric of the
-#: grader copy): the endless loop runs into it, the reference must not.
-TIMEOUT = int(os.environ.get("HOSTILE_TIMEOUT", "75"))
+#: CPU-time limits of one sandboxed hidden-test run and of one test (set in
+#: the rubric of the grader copy): the endless loop runs into them, the
+#: reference (about 22 CPU seconds, at most 10 per test) must not.
+CPU_LIMIT = int(os.environ.get("HOSTILE_CPU", "60"))
+TEST_CPU_LIMIT = int(os.environ.get("HOSTILE_TEST_CPU", "30"))
+#: Wall-time guard of that run: a sleeper runs into it.
+TIMEOUT = int(os.environ.get("HOSTILE_TIMEOUT", "400"))
 #: Limit of one whole grading in the batch (a safety net above TIMEOUT).
-BATCH_TIMEOUT = 600
+BATCH_TIMEOUT = 900
 #: Limit of the whole corpus batch, an outer guard only: the batch grades
 #: every timed-out submission again, one at a time with doubled limits, which
 #: on a loaded 2-core machine took more than 15 minutes for the corpus.
@@ -48,6 +52,15 @@ CORPUS_TIMEOUT = 3600
 MEMORY_MB = int(os.environ.get("HOSTILE_MEMORY_MB", "6144"))
 #: Slack on top of the time limit for ending a process tree.
 KILL_SLACK = 5.0
+#: Environment variable of the batch that holds a secret (see secret_of).
+SECRET_VARIABLE = "HOSTILE_GRADER_SECRET"
+
+
+def secret_of(root: Path) -> str:
+    """The secret put in the batch's environment for the corpus at ``root``."""
+    return "SECRETENV-" + hashlib.sha256(str(root).encode()).hexdigest()[:24]
+
+
 IGNORED_NAMES = {"__pycache__", ".pytest_cache", ".ruff_cache"}
 
 
@@ -123,16 +136,22 @@ def _copy_grader(dest: Path) -> None:
     for name in ("pyproject.toml", "README.md", "requirements.txt"):
         if (PROJECT / name).is_file():
             shutil.copy2(PROJECT / name, dest / name)
-    # A short time limit for the sandboxed run, so the endless loop ends soon.
+    # Short limits for the sandboxed run, so the endless loop ends soon.
     rubric = dest / "grading" / "labs" / f"{LAB}.toml"
     text = rubric.read_text(encoding="utf-8")
     head, sep, tail = text.partition("[hidden_tests]")
-    if sep and re.search(r"(?m)^timeout\s*=", tail.split("\n[", 1)[0]):
-        tail = re.sub(r"(?m)^timeout\s*=.*$", f"timeout = {TIMEOUT}", tail, count=1)
-    else:
-        tail = f"\ntimeout = {TIMEOUT}" + tail if sep else tail
-        if not sep:
-            sep = f"\n[hidden_tests]\ntimeout = {TIMEOUT}\n"
+    if not sep:
+        sep, tail = "\n[hidden_tests]\n", ""
+    section, rest = (tail.split("\n[", 1) + [""])[:2]
+    limits = {
+        "cpu_limit": CPU_LIMIT,
+        "test_cpu_limit": TEST_CPU_LIMIT,
+        "timeout": TIMEOUT,
+    }
+    for key, value in limits.items():
+        section = re.sub(rf"(?m)^{key}\s*=.*\n?", "", section)
+        section = section.rstrip("\n") + f"\n{key} = {value}\n"
+    tail = section + ("\n[" + rest if rest else "")
     rubric.write_text(head + sep + tail, encoding="utf-8")
 
 
@@ -275,6 +294,8 @@ def run_batch(
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "PYTHONPATH": str(grader),
         "TMPDIR": str(grader.parent / "tmp"),
+        # A secret of the grader's environment: it must reach no output.
+        SECRET_VARIABLE: secret_of(grader.parent),
     }
     env.pop("PYTEST_ADDOPTS", None)
     start = time.monotonic()
@@ -395,8 +416,26 @@ def _kill_leftovers(procs: list[dict]) -> None:
 
 
 def _marker_files(marker: str, places: list[Path]) -> list[str]:
+    # os.path.lexists: a place the grader's user cannot read (/root, when
+    # it is not root) holds nothing its sandboxed child could have written.
     name = f"hostile-{marker}.txt"
-    return [str(p / name) for p in places if (p / name).exists()]
+    return [str(p / name) for p in places if os.path.lexists(p / name)]
+
+
+def _placeholders(corpus: Corpus) -> dict[str, str]:
+    """The values of the ``@@NAME@@`` placeholders of the cases."""
+    return {
+        "MARKER": corpus.marker,
+        "ROOT": str(corpus.root),
+        "OUT": str(corpus.out),
+        "GRADER": str(corpus.grader),
+        "OUTSIDE": str(corpus.outside),
+        "VICTIM": VICTIM,
+        "OUTSIDE_REL": os.path.relpath(corpus.outside, corpus.subs),
+        "GRADER_REL": os.path.relpath(corpus.grader, corpus.subs),
+        "SUBS": str(corpus.subs),
+        "SECRET": secret_of(corpus.root),
+    }
 
 
 @pytest.fixture(scope="session")
@@ -425,16 +464,7 @@ def corpus() -> Corpus:
     (corpus.outside / "secret.py").write_text(
         f"SECRET = 'SECRET-{marker}'\n", encoding="utf-8"
     )
-    values = {
-        "MARKER": marker,
-        "ROOT": str(root),
-        "OUT": str(corpus.out),
-        "GRADER": str(corpus.grader),
-        "OUTSIDE": str(corpus.outside),
-        "VICTIM": VICTIM,
-        "OUTSIDE_REL": os.path.relpath(corpus.outside, corpus.subs),
-        "GRADER_REL": os.path.relpath(corpus.grader, corpus.subs),
-    }
+    values = _placeholders(corpus)
     corpus.subs.mkdir()
     alone_subs = root / "alone-subs"
     alone_subs.mkdir()
@@ -478,7 +508,14 @@ def corpus() -> Corpus:
         time.sleep(3)
     corpus.hashes_after = {k: tree_hash(v) for k, v in trees.items()}
     corpus.results = _load_results(corpus.out, all_ids)
-    home_dirs = [Path.home(), Path("/root"), corpus.out, corpus.grader / "grading"]
+    home_dirs = [
+        Path.home(),
+        Path("/root"),
+        Path("/usr"),
+        Path("/tmp"),
+        corpus.out,
+        corpus.grader / "grading",
+    ]
     corpus.leftover_files = _marker_files(marker, home_dirs)
     print(
         f"\nhostile corpus: {len(all_ids)} submissions, {corpus.verb} took "

@@ -12,12 +12,16 @@ import csv
 import html
 import json
 import re
+import zlib
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from hostile_cases import CASES, CODE_ITEMS, NORMALS, Case
-from hostile_harness import KILL_SLACK, TIMEOUT, Corpus
+from hostile_cases import CASES, CODE_ITEMS, NORMALS, VICTIM, Case
+from hostile_harness import CPU_LIMIT, KILL_SLACK, TIMEOUT, Corpus, secret_of
+
+from grading.pipeline import bounds
+from grading.sandbox import CPU_GRACE
 
 pytestmark = pytest.mark.slow
 
@@ -386,5 +390,112 @@ def test_timeouts_end_the_tree_within_the_limit(corpus: Corpus, case: Case):
     record = corpus.case_out(case.id) / "submission.json"
     scale = json.loads(record.read_text())["time_scale"] if record.is_file() else 1
     for run in timed_out:
-        assert run["seconds"] <= TIMEOUT * scale + KILL_SLACK, run
+        if run.get("killed") == "cpu":
+            # Sampled twice a second; SIGKILL comes CPU_GRACE s after SIGXCPU.
+            assert run["cpu_seconds"] <= CPU_LIMIT + CPU_GRACE + KILL_SLACK, run
+        else:
+            assert run["seconds"] <= TIMEOUT * scale + KILL_SLACK, run
     assert not corpus.leftover_processes
+    # Nothing a time limit stopped is scored as failed.
+    for item in _items(_results(corpus, case.id)).values():
+        stopped = [f for f in item["findings"] if f.get("code") == "timeout"]
+        if stopped:
+            assert item["status"] in ("timeout", "manual"), item["id"]
+
+
+# ---------------------------------------------------------------------------
+# The isolation issue: nothing leaks, nothing is huge, the honest part counts
+# ---------------------------------------------------------------------------
+
+_B64 = re.compile(rb"[A-Za-z0-9+/=]{24,}")
+_HEX = re.compile(rb"(?:[0-9a-fA-F]{2}){16,}")
+
+
+def _decoded(data: bytes) -> list[bytes]:
+    """``data`` and every base64 or hex run in it, decoded (and inflated)."""
+    forms = [data]
+    for match in _B64.finditer(data):
+        run = match.group(0)
+        try:
+            forms.append(base64.b64decode(run + b"=" * (-len(run) % 4)))
+        except ValueError:
+            continue
+    for match in _HEX.finditer(data):
+        forms.append(bytes.fromhex(match.group(0).decode()))
+    for form in list(forms[1:]):
+        try:
+            forms.append(zlib.decompressobj().decompress(form, 10 << 20))
+        except zlib.error:
+            pass
+    return forms
+
+
+def _output_files(corpus: Corpus, sub_id: str) -> dict[str, bytes]:
+    folder = corpus.case_out(sub_id)
+    return {
+        path.relative_to(folder).as_posix(): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and not path.is_symlink()
+    }
+
+
+@pytest.mark.parametrize("sub_id", ALL_IDS)
+def test_the_graders_secret_reaches_no_output(corpus: Corpus, sub_id):
+    secret = secret_of(corpus.root).encode()
+    for name, data in _output_files(corpus, sub_id).items():
+        for form in _decoded(data):
+            assert secret not in form, f"{sub_id}/{name} carries the grader's secret"
+
+
+def test_classmates_folders_reach_no_output(corpus: Corpus):
+    needle = f"/.work/{VICTIM}".encode()
+    for name, data in _output_files(corpus, "host_proc_secrets").items():
+        for form in _decoded(data):
+            assert needle not in form, f"{name} names a classmate's folder"
+
+
+@pytest.mark.parametrize("sub_id", ALL_IDS)
+def test_encoded_hidden_tests_and_reference_stay_out(corpus: Corpus, needles, sub_id):
+    case = next((c for c in CASES if c.id == sub_id), None)
+    check_reference = sub_id == "normal_stub" or (case and case.no_reference_leak)
+    lines = needles["hidden"] + (needles["reference"] if check_reference else [])
+    for name in STUDENT_VIEW:
+        path = corpus.case_out(sub_id) / name
+        if not path.is_file():
+            continue
+        raw = re.sub(rb"data:[\w/+.-]+;base64,[A-Za-z0-9+/=]+", b"", path.read_bytes())
+        for form in _decoded(raw)[1:]:
+            text = form.decode("utf-8", "replace")
+            found = [line for line in lines if line in text]
+            assert not found, f"{sub_id}/{name} carries encoded {found[:2]}"
+
+
+@pytest.mark.parametrize("sub_id", ALL_IDS)
+def test_every_output_file_is_bounded(corpus: Corpus, sub_id):
+    limits = {
+        "results.json": bounds.MAX_RESULTS_BYTES,
+        "gradescope/results.json": bounds.MAX_RESULTS_BYTES,
+    }
+    for name, data in _output_files(corpus, sub_id).items():
+        assert len(data) <= limits.get(name, bounds.MAX_REPORT_BYTES), (name, len(data))
+    if sub_id == "huge_outputs":
+        results = corpus.case_out(sub_id) / "results.json"
+        assert results.stat().st_size < 1024 * 1024
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.earns], ids=lambda c: c.id)
+def test_the_honest_part_still_earns_its_points(corpus: Corpus, case: Case):
+    items = _items(_results(corpus, case.id))
+    short = {
+        i: (items[i]["points"], items[i]["max_points"])
+        for i in case.earns
+        if items[i]["points"] != items[i]["max_points"]
+    }
+    assert not short, f"{case.attack}: {short}"
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.absent], ids=lambda c: c.id)
+def test_what_the_attack_planted_never_ran(corpus: Corpus, case: Case):
+    for name, data in _output_files(corpus, case.id).items():
+        text = data.decode("utf-8", "replace")
+        assert not re.search(case.absent, text), f"{case.id}/{name}: {case.absent}"

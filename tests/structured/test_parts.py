@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from grading.pipeline.findings import Finding
-from grading.versions import version
 from grading.pipeline.rubric import RubricError, load_rubric, parse_rubric
 from grading.pipeline.scoring import score
 from grading.util.paths import LABS_DIR
+from grading.versions import version
 
 L03 = LABS_DIR / "l03_pruning_clustering.toml"
 

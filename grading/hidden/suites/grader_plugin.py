@@ -3,12 +3,22 @@
 Loaded with ``-p grader_plugin`` in the sandboxed pytest run (never as a
 ``conftest.py``: the sandbox ignores those). Every hidden test carries the
 marker ``@pytest.mark.rubric(item, check)``; this plugin writes, after each
-test, the file named by ``GRADER_RESULTS``::
+test, the results file of the grader's contract (``grader_contract.py``)::
 
     {"schema": 1, "finished": false, "running": "<nodeid or null>",
      "collected": [{"nodeid", "item", "check"}],
      "results": {"<nodeid>": {"item", "check", "outcome", "message",
-                              "exception", "evidence", "seconds"}}}
+                              "exception", "evidence", "seconds",
+                              "cpu_seconds"}}}
+
+A test that reaches the contract's CPU-time limit (``test_cpu_seconds``,
+fixtures included) gets the outcome ``timeout``: it could not be checked,
+which is not a failure. The limit counts CPU time, so a busy machine does not
+reach it sooner; pytest-timeout's wall limit stays the outer guard.
+
+The file is written by the student's process, so the grader trusts it only
+as far as its own checks of the models confirm it (see
+``grading/hidden/proof.py``).
 
 The file is rewritten atomically after every test, so a crash, a hang or an
 ``os._exit`` in student code keeps the outcomes of the tests that finished and
@@ -22,16 +32,26 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import time
 import traceback
 from pathlib import Path
 
 import pytest
+from grader_contract import Contract
 
-RESULTS_ENV = "GRADER_RESULTS"
 MAX_MESSAGE = 1500
 MAX_EVIDENCE = 3000
+CONTRACT = Contract.from_env()
+
+
+class TimeLimit(BaseException):  # noqa: N818 - reads well where it is raised
+    """Raised in a test that reached its CPU-time limit.
+
+    A BaseException, so that ``except Exception`` in student code does not
+    swallow it; the recorder marks the test ``timeout`` however it ends.
+    """
 
 
 class Expected(AssertionError):  # noqa: N818 - reads well in tests
@@ -65,14 +85,14 @@ class Expected(AssertionError):  # noqa: N818 - reads well in tests
 def _hidden_roots() -> list[str]:
     """Directories of hidden test code, whose frames stay out of evidence."""
     here = str(Path(__file__).resolve().parent)
-    extra = os.environ.get("GRADER_TESTS_DIR", "")
+    extra = CONTRACT.tests_dir if CONTRACT else ""
     return [p for p in (here, extra) if p]
 
 
 def _student_frames(excinfo) -> str:
     """Format the traceback frames that are not hidden-test or library code."""
     roots = _hidden_roots()
-    student_root = os.environ.get("GRADER_WORKCOPY", "")
+    student_root = CONTRACT.workcopy if CONTRACT else ""
     lines = []
     for entry in traceback.extract_tb(excinfo.tb):
         if not entry.filename or entry.filename.startswith("<"):
@@ -105,6 +125,13 @@ def describe_exception(excinfo) -> dict:
     """Turn an exception into ``{message, exception, evidence, code}``."""
     exc = excinfo.value
     name = type(exc).__name__
+    if isinstance(exc, TimeLimit):
+        return {
+            "message": str(exc),
+            "exception": name,
+            "evidence": "",
+            "code": "timeout",
+        }
     if isinstance(exc, Expected):
         return {
             "message": str(exc)[:MAX_MESSAGE],
@@ -132,8 +159,9 @@ def describe_exception(excinfo) -> dict:
 class Recorder:
     """Collects outcomes and rewrites the JSON file after every test."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, cpu_limit: float = 0.0) -> None:
         self.path = path
+        self.cpu_limit = float(cpu_limit or 0.0)
         self.data = {
             "schema": 1,
             "finished": False,
@@ -143,6 +171,9 @@ class Recorder:
             "started": time.time(),
         }
         self._starts: dict[str, float] = {}
+        self._cpu_starts: dict[str, float] = {}
+        self._timed_out: set[str] = set()
+        self._current = ""
 
     def write(self) -> None:
         """Write the file atomically (a kill never leaves half a file)."""
@@ -183,7 +214,29 @@ class Recorder:
     def pytest_runtest_logstart(self, nodeid, location) -> None:
         self.data["running"] = nodeid
         self._starts[nodeid] = time.time()
+        self._cpu_starts[nodeid] = time.process_time()
         self.write()
+
+    def _on_cpu_limit(self, signum, frame) -> None:
+        self._timed_out.add(self._current)
+        raise TimeLimit(
+            f"could not check: time limit (the test used its {self.cpu_limit:g} s "
+            "of CPU time)"
+        )
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_protocol(self, item, nextitem):
+        """Arm the CPU-time limit for the test, its fixtures included."""
+        self._current = item.nodeid
+        if self.cpu_limit > 0:
+            signal.signal(signal.SIGPROF, self._on_cpu_limit)
+            # Again every 2 s of CPU, in case the student's code caught it.
+            signal.setitimer(signal.ITIMER_PROF, self.cpu_limit, 2.0)
+        try:
+            yield
+        finally:
+            if self.cpu_limit > 0:
+                signal.setitimer(signal.ITIMER_PROF, 0)
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
@@ -230,6 +283,17 @@ class Recorder:
             entry["seconds"] = round(
                 time.time() - self._starts.get(report.nodeid, time.time()), 3
             )
+            started = self._cpu_starts.get(report.nodeid, time.process_time())
+            entry["cpu_seconds"] = round(time.process_time() - started, 3)
+            if report.nodeid in self._timed_out:
+                entry.update(
+                    outcome="timeout",
+                    code="timeout",
+                    exception="TimeLimit",
+                    evidence="",
+                    message=f"could not check: time limit (the test used its "
+                    f"{self.cpu_limit:g} s of CPU time)",
+                )
             self.data["running"] = None
             self.write()
 
@@ -243,13 +307,13 @@ class Recorder:
 
 @pytest.hookimpl(trylast=True)
 def pytest_unconfigure(config) -> None:
-    """With ``GRADER_FAST_EXIT=1``, end the process once the results are written.
+    """With the contract's ``fast_exit``, end the process once results are written.
 
     Tearing TensorFlow down at interpreter exit takes seconds and can hang on
     threads the student's code started; the grader needs only the JSON file.
     """
     recorder = config.pluginmanager.get_plugin("grader-recorder")
-    if recorder is None or not os.environ.get("GRADER_FAST_EXIT"):
+    if recorder is None or not (CONTRACT and CONTRACT.fast_exit):
         return
     if not recorder.data.get("finished"):
         # The session did not end normally (an error inside pytest or a
@@ -264,10 +328,10 @@ def pytest_unconfigure(config) -> None:
 
 
 def pytest_configure(config) -> None:
-    """Register the ``rubric`` marker and the recorder (if asked for)."""
+    """Register the ``rubric`` marker and the recorder (with a contract)."""
     config.addinivalue_line(
         "markers", "rubric(item, check): rubric item id and check name of a test"
     )
-    path = os.environ.get(RESULTS_ENV)
-    if path:
-        config.pluginmanager.register(Recorder(Path(path)), "grader-recorder")
+    if CONTRACT is not None and CONTRACT.results:
+        recorder = Recorder(Path(CONTRACT.results), CONTRACT.test_cpu_seconds)
+        config.pluginmanager.register(recorder, "grader-recorder")

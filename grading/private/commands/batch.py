@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import signal
+import sys
 from pathlib import Path
 
 from grading.pipeline.options import DEFAULT_BATCH_TIMEOUT, DEFAULT_LAB
@@ -99,6 +100,12 @@ def register(parser: argparse.ArgumentParser) -> None:
         "--force", action="store_true", help="grade again the students already graded"
     )
     parser.add_argument(
+        "--unsafe-no-sandbox",
+        action="store_true",
+        help="where bubblewrap cannot run, grade anyway without isolation (the "
+        "results say so); without it the batch refuses to start there",
+    )
+    parser.add_argument(
         "--only",
         action="append",
         default=[],
@@ -168,6 +175,29 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
         task_index=args.task_index,
         similarity=not args.no_similarity,
-        grade_args=list(getattr(args, "passthrough", [])),
+        grade_args=[*_extra_args(args), *getattr(args, "passthrough", [])],
     )
+    refused = _sandbox_refusal(args)
+    if refused and args.executor == "local" and args.task_index is None:
+        print(refused, file=sys.stderr)
+        return 2
     return run_session(request)
+
+
+def _extra_args(args: argparse.Namespace) -> list[str]:
+    return ["--unsafe-no-sandbox"] if args.unsafe_no_sandbox else []
+
+
+def _sandbox_refusal(args: argparse.Namespace) -> str:
+    """Why the batch refuses to run students' code here, or ``""``."""
+    from grading.sandbox import sandbox_status
+
+    state = sandbox_status()
+    if state.available or args.unsafe_no_sandbox:
+        return ""
+    return (
+        f"batch: {state.reason}. The grader does not run students' code "
+        "without its sandbox: install bubblewrap, run the batch where it works "
+        "(docs/threat-model.md lists the container flags), or pass "
+        "--unsafe-no-sandbox to grade without isolation."
+    )

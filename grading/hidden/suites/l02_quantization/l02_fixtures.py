@@ -13,9 +13,13 @@ Spies are installed before the student's module is imported:
 - the LiteRT and ``tf.lite`` interpreters' ``invoke`` and ``set_tensor``
   record when inference runs and what the student put into the input.
 
-The written ``.tflite`` files are verified by the grader itself afterwards
-(``grading/hidden/quantized_artifacts.py``). Environment: as for lab 03
-(``GRADER_ARTIFACTS``, ``GRADER_CACHE``, ``GRADER_WORKCOPY``).
+The tiny data set, the tiny Keras model, the grader's own FP32 conversion
+and the Keras model's outputs ("masters") are built by the grader before the
+run, outside the student's process, with :func:`build_masters`; the run
+reads them from a read-only folder. The written ``.tflite`` files are
+verified by the grader itself afterwards
+(``grading/hidden/quantized_artifacts.py``). Where things go comes from the
+grader's contract (``grader_plugin.CONTRACT``), as for lab 03.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from grader_plugin import Expected, describe_exception
+from grader_plugin import CONTRACT, Expected, describe_exception
 
 HERE = Path(__file__).resolve().parent
 SPEC = tomllib.loads((HERE / "artifacts.toml").read_text(encoding="utf-8"))
@@ -204,7 +208,7 @@ def spies() -> Spies:
 
 
 def _artifacts_dir() -> Path:
-    folder = os.environ.get("GRADER_ARTIFACTS")
+    folder = CONTRACT.artifacts if CONTRACT else ""
     path = Path(folder) if folder else Path(tempfile.mkdtemp(prefix="l02-artifacts-"))
     path.mkdir(parents=True, exist_ok=True)
     return path
@@ -222,16 +226,6 @@ def scratch(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("l02")
 
 
-def _cache_key() -> str:
-    import tensorflow as tf
-    import tf_keras
-
-    digest = hashlib.sha256(Path(__file__).read_bytes())
-    digest.update((HERE / "artifacts.toml").read_bytes())
-    digest.update(f"{tf.__version__} {tf_keras.__version__} {MODEL_VERSION}".encode())
-    return digest.hexdigest()[:16]
-
-
 def _build_tiny_model(path: Path) -> None:
     """A small CNN with the lab's input and fixed weights."""
     import tf_keras
@@ -247,39 +241,45 @@ def _build_tiny_model(path: Path) -> None:
     tf_keras.Model(inputs, outputs, name="tiny_l02").save(path, save_format="h5")
 
 
+def build_masters(folder: Path) -> None:
+    """Build the data set tree, the tiny ``.h5``, its FP32 ``.tflite`` and outputs.
+
+    The grader calls this before the student's run, in a process of its own
+    without student code (``[hidden_tests] masters`` of the rubric), so the
+    Keras outputs and the FP32 model the artifact checks compare against are
+    never made where the student's code runs.
+    """
+    os.environ["TF_USE_LEGACY_KERAS"] = "1"
+    import tensorflow as tf
+    import tf_keras
+
+    from dl_in_iot_course.misc.embedded import make_pets_tree
+
+    folder = Path(folder)
+    make_pets_tree(
+        folder / "pets",
+        num_classes=NUM_CLASSES,
+        per_class=PER_CLASS,
+        image_size=(64, 64),
+        seed=5,
+    )
+    _build_tiny_model(folder / "tiny.h5")
+    model = tf_keras.models.load_model(folder / "tiny.h5", compile=False)
+    np.save(folder / SPEC["keras_outputs"], model.predict(make_inputs(), verbose=0))
+    converted = tf.lite.TFLiteConverter.from_keras_model(model).convert()
+    (folder / SPEC["original"]).write_bytes(converted)
+    (folder / "done").write_text("ok", encoding="utf-8")
+
+
 @pytest.fixture(scope="session")
 def masters(scratch, spies) -> Path:
-    """Folder with the data set tree, the tiny ``.h5`` and its Keras outputs."""
-    cache = os.environ.get("GRADER_CACHE")
-    base = Path(cache) if cache else scratch / "cache"
-    folder = base / f"l02-{_cache_key()}"
-    if (folder / "done").is_file():
-        return folder
-    base.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix="build-", dir=base))
-    try:
-        import tf_keras
-
-        from dl_in_iot_course.misc.embedded import make_pets_tree
-
-        make_pets_tree(
-            tmp / "pets",
-            num_classes=NUM_CLASSES,
-            per_class=PER_CLASS,
-            image_size=(64, 64),
-            seed=5,
-        )
-        _build_tiny_model(tmp / "tiny.h5")
-        model = tf_keras.models.load_model(tmp / "tiny.h5", compile=False)
-        np.save(tmp / SPEC["keras_outputs"], model.predict(make_inputs(), verbose=0))
-        (tmp / "done").write_text("ok", encoding="utf-8")
-        try:
-            os.rename(tmp, folder)
-        except OSError:  # another run made it first
-            shutil.rmtree(tmp, ignore_errors=True)
-    finally:
-        if tmp.exists() and not (folder / "done").is_file():
-            shutil.rmtree(tmp, ignore_errors=True)
+    """Folder with the grader's data set tree, tiny ``.h5`` and Keras outputs."""
+    given = CONTRACT.masters if CONTRACT else ""
+    if given and (Path(given) / "done").is_file():
+        return Path(given)
+    folder = scratch / "masters"  # a run without the grader builds its own
+    if not (folder / "done").is_file():
+        build_masters(folder)
     return folder
 
 
@@ -305,7 +305,7 @@ def student(spies, masters):
             code="import_error",
             evidence=info["evidence"],
         ) from None
-    workcopy = os.environ.get("GRADER_WORKCOPY")
+    workcopy = CONTRACT.workcopy if CONTRACT else ""
     if workcopy and not str(Path(module.__file__).resolve()).startswith(
         str(Path(workcopy).resolve())
     ):

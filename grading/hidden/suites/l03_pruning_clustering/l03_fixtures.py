@@ -1,29 +1,25 @@
 """Fixtures of the lab-03 hidden tests (a pytest plugin: ``-p l03_fixtures``).
 
 Everything expensive happens once per pytest process: TensorFlow is imported
-once, the tiny data set and the tiny model are made once (or copied from a
-cache folder shared between gradings), and each model variant of the student
-(``clustered-2`` ...) is built once and then examined by several tests.
+once, and each model variant of the student (``clustered-2`` ...) is built
+once and then examined by several tests. The tiny data set and the tiny
+model ("masters") are built by the grader before the run, outside the
+student's process, with :func:`build_masters`; the run reads them from a
+read-only folder and works on copies.
 
 Spies wrap the TFMOT and Keras entry points before the student's module is
 imported, so the tests can tell *how* the student's code called them
 (``cluster_weights`` arguments, what ``fit`` got) while the grader checks the
 written ``.tflite`` files itself afterwards (``grading/hidden/artifacts.py``).
 
-Environment (set by ``grading/checks/hidden_tests.py``):
-
-- ``GRADER_ARTIFACTS``: folder for the models, the student's outputs and
-  ``manifest.json`` (errors per variant), read by the grader afterwards;
-- ``GRADER_CACHE``: optional folder shared between gradings for the data set
-  and the tiny model (masters only; every run works on its own copies);
-- ``GRADER_WORKCOPY``: the student's working copy (import must come from it);
-- ``GRADER_ASKS``: what the submission's template version asks (comma
-  separated words of ``grading/versions/templates.toml``); absent: all.
+What the grader passes (``grader_contract.py``): the artifacts folder (the
+models, the student's outputs and ``manifest.json``, read by the grader
+afterwards), the read-only masters folder, the student's working copy (the
+import must come from it) and what the submission's template version asks.
 """
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import inspect as inspect_module
 import json
@@ -39,7 +35,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from grader_plugin import Expected, describe_exception, short_error
+from grader_plugin import CONTRACT, Expected, describe_exception, short_error
 
 HERE = Path(__file__).resolve().parent
 SPEC = tomllib.loads((HERE / "artifacts.toml").read_text(encoding="utf-8"))
@@ -48,13 +44,12 @@ STUDENT_MODULE = (
 )
 NUM_CLASSES = 4
 PER_CLASS = 10
-MODEL_VERSION = 1
 TIMINGS: dict[str, float] = {}
 
 
 def asked(word: str) -> bool:
-    """True when the template version asks ``word`` (all are, without GRADER_ASKS)."""
-    raw = os.environ.get("GRADER_ASKS")
+    """True when the template version asks ``word`` (all are, without ``asks``)."""
+    raw = CONTRACT.asks if CONTRACT else None
     return raw is None or word in {a.strip() for a in raw.split(",")}
 
 
@@ -80,21 +75,10 @@ def make_inputs() -> np.ndarray:
 
 
 def _artifacts_dir() -> Path:
-    folder = os.environ.get("GRADER_ARTIFACTS")
+    folder = CONTRACT.artifacts if CONTRACT else ""
     path = Path(folder) if folder else Path(tempfile.mkdtemp(prefix="l03-artifacts-"))
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-def _cache_key() -> str:
-    """Key of the cached masters: this file, the spec and the library versions."""
-    digest = hashlib.sha256(Path(__file__).read_bytes())
-    digest.update((HERE / "artifacts.toml").read_bytes())
-    import tensorflow as tf
-    import tf_keras
-
-    digest.update(f"{tf.__version__} {tf_keras.__version__} {MODEL_VERSION}".encode())
-    return digest.hexdigest()[:16]
 
 
 @pytest.fixture(scope="session")
@@ -296,7 +280,7 @@ def student(spies):
             code="import_error",
             evidence=info["evidence"],
         ) from None
-    workcopy = os.environ.get("GRADER_WORKCOPY")
+    workcopy = CONTRACT.workcopy if CONTRACT else ""
     if workcopy and not str(Path(module.__file__).resolve()).startswith(
         str(Path(workcopy).resolve())
     ):
@@ -356,39 +340,47 @@ def _convert(h5: Path, target: Path) -> None:
     target.write_bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert())
 
 
+def build_masters(folder: Path) -> None:
+    """Build the data set tree, the tiny ``.h5`` and its FP32 ``.tflite``.
+
+    The grader calls this before the student's run, in a process of its own
+    without student code (``[hidden_tests] masters`` of the rubric), so the
+    original model the artifact checks compare against is never made where
+    the student's code runs.
+    """
+    from dl_in_iot_course.misc.embedded import make_pets_tree
+
+    folder = Path(folder)
+    make_pets_tree(
+        folder / "pets",
+        num_classes=NUM_CLASSES,
+        per_class=PER_CLASS,
+        image_size=(64, 64),
+        seed=3,
+    )
+    _build_tiny_model(folder / "tiny.h5", str(SPEC.get("frozen_layer", "")))
+    _build_tiny_model(folder / "tiny-trainable.h5", "")
+    _convert(folder / "tiny.h5", folder / "fp32.tflite")
+    try:
+        import structured_fixtures
+    except ImportError:  # part 2's plugin is not in this suite
+        structured_fixtures = None
+    if structured_fixtures is not None:
+        structured_fixtures.build_masters(folder / "structured")
+    (folder / "done").write_text("ok", encoding="utf-8")
+
+
 @pytest.fixture(scope="session")
 def masters(scratch) -> Path:
-    """Folder with the data set tree, the tiny ``.h5`` and its FP32 ``.tflite``."""
+    """Folder with the grader's data set tree, tiny ``.h5`` and FP32 ``.tflite``."""
     import tensorflow  # noqa: F401 - one import, before the timings below
 
-    cache = os.environ.get("GRADER_CACHE")
-    base = Path(cache) if cache else scratch / "cache"
-    folder = base / f"l03-{_cache_key()}"
-    if (folder / "done").is_file():
-        return folder
-    tmp = Path(tempfile.mkdtemp(prefix="build-", dir=base if cache else scratch))
-    try:
-        from dl_in_iot_course.misc.embedded import make_pets_tree
-
-        make_pets_tree(
-            tmp / "pets",
-            num_classes=NUM_CLASSES,
-            per_class=PER_CLASS,
-            image_size=(64, 64),
-            seed=3,
-        )
-        _build_tiny_model(tmp / "tiny.h5", str(SPEC.get("frozen_layer", "")))
-        _build_tiny_model(tmp / "tiny-trainable.h5", "")
-        _convert(tmp / "tiny.h5", tmp / "fp32.tflite")
-        (tmp / "done").write_text("ok", encoding="utf-8")
-        base.mkdir(parents=True, exist_ok=True)
-        try:
-            os.rename(tmp, folder)
-        except OSError:  # another run made it first
-            shutil.rmtree(tmp, ignore_errors=True)
-    finally:
-        if tmp.exists() and not (folder / "done").is_file():
-            shutil.rmtree(tmp, ignore_errors=True)
+    given = CONTRACT.masters if CONTRACT else ""
+    if given and (Path(given) / "done").is_file():
+        return Path(given)
+    folder = scratch / "masters"  # a run without the grader builds its own
+    if not (folder / "done").is_file():
+        build_masters(folder)
     return folder
 
 

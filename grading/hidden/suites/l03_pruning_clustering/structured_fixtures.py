@@ -8,10 +8,10 @@ the libraries it must call: ``nni.trace``, the pruners' constructors,
 and the classifier's own ``train_model`` and conversion methods (the spies
 are in ``structured_spies``). The tiny configuration: 480 training and 160
 test images (Fashion-MNIST from Debian's package, or scikit-learn digits), a
-classifier trained on them once and cached, one epoch where the template
-asks for more, one torch thread.
+classifier the grader trains on them before the run (the masters), one epoch
+where the template asks for more, one torch thread.
 
-What the run leaves in ``GRADER_ARTIFACTS`` is verified afterwards outside
+What the run leaves in the contract's artifacts folder is verified afterwards outside
 the student's process (``grading/hidden/structured_artifacts.py``): the
 final state dict, the ONNX and TFLite files and the state dicts of the
 models the conversion methods were called on. ``structured-manifest.json``
@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from grader_plugin import Expected, describe_exception
+from grader_plugin import CONTRACT, Expected, describe_exception
 from structured_spies import (  # noqa: F401 - re-exported for the tests
     FILES,
     Event,
@@ -124,8 +124,29 @@ def install_stand_ins(stand_ins: list[str]) -> None:
 
 
 def _cache_base(scratch: Path) -> Path:
-    cache = os.environ.get("GRADER_CACHE")
-    return Path(cache) if cache else scratch / "cache"
+    """Where the pretrained classifier is: the grader's masters, else ``scratch``."""
+    given = CONTRACT.masters if CONTRACT else ""
+    built = Path(given) / "structured" if given else None
+    if built is not None and (built / "done").is_file():
+        return built / "cache"
+    return scratch / "cache"
+
+
+def build_masters(folder: Path) -> None:
+    """Train the grader's classifier once, outside the student's process.
+
+    Called by ``l03_fixtures.build_masters`` (the rubric's ``[hidden_tests]
+    masters``); nothing is built when torch or NNI is missing.
+    """
+    if missing_packages():
+        return
+    import torch
+
+    torch.set_num_threads(1)
+    folder = Path(folder)
+    kind = tiny_data(folder / "data")
+    pretrained(folder / "data", kind, folder)
+    (folder / "done").write_text("ok", encoding="utf-8")
 
 
 def tiny_data(folder: Path) -> str:
@@ -461,7 +482,7 @@ def execute(artifacts: Path, scratch: Path) -> Run:
 @pytest.fixture(scope="session")
 def structured_run(tmp_path_factory) -> Run:
     """The one run of the student's ``main()`` that every test examines."""
-    folder = os.environ.get("GRADER_ARTIFACTS")
+    folder = CONTRACT.artifacts if CONTRACT else ""
     artifacts = Path(folder) if folder else tmp_path_factory.mktemp("artifacts")
     artifacts.mkdir(parents=True, exist_ok=True)
     return execute(artifacts, tmp_path_factory.mktemp("structured"))

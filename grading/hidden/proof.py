@@ -1,0 +1,129 @@
+"""In-process evidence counts only with out-of-process proof.
+
+The hidden tests run in the student's process: the spies that record how
+``cluster_weights`` or ``fit`` were called, and the file the recorder
+writes, can be forged by code that knows them. The grader's own checks of the
+written models (:mod:`grading.hidden.artifacts`) run outside that process on
+a copy made after the run. So a variant earns anything only when the
+grader's proof checks of that variant pass (``[proof]`` of the lab's
+``artifacts.toml``: for lab 03 the clustered kernels hold at most k values,
+the pruned kernels are at the sparsity, the outputs match the grader's own
+run, and the model is made from the original). A submission that calls every
+watched function on an untouched model earns nothing for that variant.
+
+:func:`apply_proof` lowers the credit of every decided ``hidden.*`` and
+``artifact.*`` finding of an item to the variants that are proven, and says
+which variants did not count and why. It never raises a credit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from grading.pipeline.findings import Finding
+
+#: What a student reads under a check that did not count for some variants.
+UNPROVEN_HINT = (
+    "What the tests saw your code do counts only when the model it wrote "
+    "shows it: fix the model check of that variant (see the other findings "
+    "of this item) and this check counts again."
+)
+#: Proof checks the student does not see by name (suspicion, not feedback).
+_QUIET = {"derived": "the model could not be traced back to the model the tests gave"}
+
+
+def _variants_by_item(spec: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
+    found: dict[str, list[tuple[str, str]]] = {}
+    for model in spec.get("model", []):
+        found.setdefault(str(model["item"]), []).append(
+            (str(model["variant"]), str(model["kind"]))
+        )
+    return found
+
+
+def _passed_variants(finding: Finding) -> set[str] | None:
+    """Variants a decided artifact finding passed; None if it decided nothing."""
+    if finding.passed is None:
+        return None
+    variants = set(finding.data.get("variants") or [])
+    return variants - set(finding.data.get("failed") or [])
+
+
+def proven_variants(
+    findings: list[Finding], spec: dict[str, Any]
+) -> dict[str, dict[str, list[str]]]:
+    """For each item, each variant's failed (or missing) proof checks.
+
+    Returns
+    -------
+    dict
+        ``{item: {variant: [names of proof checks that did not pass]}}``; an
+        empty list means the variant is proven.
+    """
+    proof = spec.get("proof") or {}
+    by_check = {f.check: f for f in findings if f.check.startswith("artifact.")}
+    result: dict[str, dict[str, list[str]]] = {}
+    for item, models in _variants_by_item(spec).items():
+        for variant, kind in models:
+            missing = []
+            for name in proof.get(kind, []):
+                finding = by_check.get(f"artifact.{item}.{name}")
+                passed = _passed_variants(finding) if finding else None
+                if passed is None or variant not in passed:
+                    missing.append(name)
+            result.setdefault(item, {})[variant] = missing
+    return result
+
+
+def _why(missing: list[str]) -> str:
+    named = [n.replace("_", " ") for n in missing if n not in _QUIET]
+    quiet = [_QUIET[n] for n in missing if n in _QUIET]
+    parts = []
+    if named:
+        parts.append(
+            "the grader's own check of the written model did not pass: "
+            + ", ".join(named)
+        )
+    return "; ".join(parts + quiet)
+
+
+def apply_proof(findings: list[Finding], spec: dict[str, Any]) -> list[Finding]:
+    """Keep only the credit of proven variants (see the module text).
+
+    Findings of items without models in ``spec``, findings that decided
+    nothing (a timeout, a manual review) and instructor-only findings are
+    left as they are.
+    """
+    if not spec.get("proof"):
+        return findings
+    proven = proven_variants(findings, spec)
+    for finding in findings:
+        variants = proven.get(finding.item)
+        if (
+            not variants
+            or finding.passed is None
+            or finding.audience != "student"
+            or not finding.check.startswith(("hidden.", "artifact."))
+        ):
+            continue
+        runs = list(finding.data.get("variants") or []) or list(variants)
+        failed = set(finding.data.get("failed") or [])
+        if finding.passed is False and not finding.data.get("variants"):
+            failed = set(runs)
+        unproven = [v for v in runs if v not in failed and variants.get(v)]
+        if not unproven:
+            continue
+        credited = [v for v in runs if v not in failed and not variants.get(v)]
+        finding.score = len(credited) / len(runs) if runs else 0.0
+        if finding.passed:
+            finding.code = "unproven"
+        finding.passed = False
+        reasons = "; ".join(f"{v}: {_why(variants[v])}" for v in unproven)
+        finding.message = (
+            f"{finding.message.rstrip('.')}. Not counted for "
+            f"{', '.join(unproven)}, because {reasons}."
+        )
+        finding.data = {**finding.data, "unproven": unproven}
+        if not finding.hint:
+            finding.hint = UNPROVEN_HINT
+    return findings

@@ -1,0 +1,53 @@
+"""The sandbox's guarantees hold when the grader is not root.
+
+As root, the isolation and sandbox tests run again as an unprivileged test
+user in a copy of the tree (``tests/hostile/as_user.py``), with an
+interpreter that user can run: this one if other users can read it, else the
+one named by ``GRADING_TEST_USER_PYTHON`` (a virtual environment of Debian's
+``/usr/bin/python3`` with the pinned requirements, for example).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from grading.sandbox import isolation, sandbox_status
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "hostile"))
+from as_user import run_as_user  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+
+def _python_for_the_user() -> str | None:
+    candidates = [os.environ.get("GRADING_TEST_USER_PYTHON", ""), sys.executable]
+    for python in filter(None, candidates):
+        real = Path(os.path.realpath(python))
+        if real.exists() and isolation._reachable(real, 65534, 65534):
+            return python
+    return None
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="switching users needs root")
+@pytest.mark.skipif(not sandbox_status().available, reason=sandbox_status().reason)
+def test_isolation_holds_for_an_unprivileged_grader():
+    python = _python_for_the_user()
+    if python is None:
+        message = (
+            "no interpreter the test user can run: set GRADING_TEST_USER_PYTHON "
+            "to a Python with the requirements that other users can read"
+        )
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    result = run_as_user(
+        python,
+        ["-q", "-x", "tests/engine/test_isolation.py", "tests/engine/test_sandbox.py"],
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert " passed" in result.stdout
