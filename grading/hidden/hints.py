@@ -132,10 +132,10 @@ SIGNATURES: tuple[Signature, ...] = (
             r"Got value of type INT8 but expected type FLOAT32",
             r"its (input|output) is float32, not int8",
         ),
-        "The converted model still takes and returns float32: a full-integer "
-        "model needs `converter.inference_input_type = tf.int8` and "
-        "`converter.inference_output_type = tf.int8` (with INT8 built-in ops "
-        "and a representative data set). Then the int8 input you quantize fits. "
+        "The converted model still takes and returns float32: for a "
+        "full-integer model set both the inference input type and the inference "
+        "output type of the converter to int8 (with INT8 built-in ops and a "
+        "representative data set). Then the int8 input you quantize fits. "
         "Reread {task}.",
     ),
     Signature(
