@@ -3,6 +3,7 @@
 Read dl_in_iot_course/l02_quantization/README.md first. You complete the
 classes marked with TODO:
 
+- NativeModel: print the model summary;
 - FP32Model: convert the Keras model to FP32 TFLite and run it (Task 1);
 - INT8Model: full-integer quantization with a calibration set (Task 2);
 - ImbalancedINT8Model: calibration on a single class only (Task 3).
@@ -44,6 +45,8 @@ class NativeModel(ModelTester):
     """The Keras model itself, run with TensorFlow (the baseline)."""
 
     def prepare_model(self):
+        # TODO (NativeModel): after loading, print the model summary; see
+        # 'NativeModel: the model summary' in the README.
         self.model = tf_keras.models.load_model(str(self.modelpath))
 
     def preprocess_input(self, X):

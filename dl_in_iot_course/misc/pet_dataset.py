@@ -559,7 +559,9 @@ class PetDataset:
             Scores of shape ``(N,)`` or ``(1, N)`` for one sample, or
             ``(B, N)`` for a batch of ``B`` samples.
         truth : int or array-like
-            True 0-based class id (one per sample of the batch).
+            True 0-based class id (one per sample of the batch), or the
+            one-hot vectors of :meth:`prepare_output_sample` (what the
+            original course's first ModelTester passes).
         """
         scores = np.asarray(predictions, dtype=np.float64)
         scores = (
@@ -568,6 +570,8 @@ class PetDataset:
             else scores.reshape(scores.shape[0], -1)
         )
         truths = np.asarray(truth).reshape(-1)
+        if len(truths) == scores.shape[0] * self.numclasses != scores.shape[0]:
+            truths = truths.reshape(scores.shape[0], -1).argmax(axis=1)
         if len(truths) != scores.shape[0]:
             raise ValueError(
                 f"{scores.shape[0]} predictions for {len(truths)} true labels"

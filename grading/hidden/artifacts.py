@@ -15,7 +15,8 @@ result file) cannot earn the points that depend on the model itself:
 - ``derived``: the model has the original's architecture (the same weight
   ops with the same kernel shapes, in order) and its kernels follow the
   original's (instructor only; a model that fails it waits for a person);
-- ``outputs``: the student's outputs equal the grader's own run.
+- ``outputs``: the student's outputs equal the grader's own run;
+- float and int8 models (kinds of ``grading/hidden/quantized_artifacts.py``).
 
 A kernel is the weight operand of a convolution or dense op as the model
 runs (read after one invocation), so an unstripped model is measured by what
@@ -40,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from grading.hidden import structured_artifacts
+from grading.hidden import quantized_artifacts, structured_artifacts
 from grading.hidden.tflite import (  # noqa: F401 - file_kind is part of the API
     MIN_KINSHIP,
     effective_kernels,
@@ -415,6 +416,8 @@ def verify(
             }
         elif model["kind"] in structured_artifacts.KINDS:
             checked = structured_artifacts.check(model, spec, folder, manifest)
+        elif model["kind"] in quantized_artifacts.KINDS:
+            checked = quantized_artifacts.check(model, spec, folder, manifest, original)
         else:
             checked = _check_model(model, spec, folder, manifest, original)
         for name, result in checked.items():

@@ -127,6 +127,25 @@ SIGNATURES: tuple[Signature, ...] = (
         "Reread {task}.",
     ),
     Signature(
+        "float_io",
+        (
+            r"Got value of type INT8 but expected type FLOAT32",
+            r"its (input|output) is float32, not int8",
+        ),
+        "The converted model still takes and returns float32: for a "
+        "full-integer model set both the inference input type and the inference "
+        "output type of the converter to int8 (with INT8 built-in ops and a "
+        "representative data set). Then the int8 input you quantize fits. "
+        "Reread {task}.",
+    ),
+    Signature(
+        "dtype_mismatch",
+        (r"Got value of type (FLOAT32|FLOAT64) but expected type INT8",),
+        "The model's input is int8: quantize the float input with the input "
+        "tensor's scale and zero point (`X / scale + zero_point`, rounded and "
+        "clipped to -128..127, as `np.int8`) before `set_tensor`. Reread {task}.",
+    ),
+    Signature(
         "fresh_clone",
         (
             r"import(ing)? .{0,300}(No such file or directory|FileNotFoundError)",

@@ -34,6 +34,7 @@ INSPECTOR_FILES = (
     "grading/__init__.py",
     "grading/hidden/__init__.py",
     "grading/hidden/artifacts.py",
+    "grading/hidden/quantized_artifacts.py",
     "grading/hidden/structured_artifacts.py",
     "grading/hidden/tflite.py",
     "dl_in_iot_course/__init__.py",

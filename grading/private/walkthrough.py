@@ -1,11 +1,12 @@
 """The whole product on the embedded default data set, in one command.
 
-``python -m grading demo`` (``./run demo``) runs lab 03 with the reference
-solution on the embedded default data, releases the student template, turns
-a clone of it into an example submission (the reference code over the stubs,
-a summary written from the metrics and model sizes of that run, a few commits
-in the course convention), grades it and writes the gradebook. It needs no
-network and takes a few minutes on two cores.
+``python -m grading demo`` (``./run demo``) runs lab 03 and lab 02 with the
+reference solutions on the embedded default data, releases the student
+template, turns a clone of it into an example submission (the reference code
+over the stubs, summaries written from the metrics and model sizes of those
+runs, a few commits in the course convention), grades it as lab 03 and as lab
+02 and writes the gradebooks. It needs no network and takes a few minutes on
+two cores (lab 02: grading/private/walkthrough_l02.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import time
 from pathlib import Path
 
 from grading.pipeline.options import DEFAULT_BATCH_TIMEOUT, DEFAULT_LAB
+from grading.private import walkthrough_l02 as lab02
 from grading.private.cohort import Submission, run_batch, write_gradebook
 from grading.private.packaging import release
 from grading.util.git import GitError, run_git
@@ -54,8 +56,8 @@ def _done(start: float, text: str = "done") -> None:
 # ---------------------------------------------------------------------------
 
 
-def run_lab(results: Path, log: Path) -> None:
-    """Run ``python -m grading lab LAB --reference`` into ``results``.
+def run_lab(results: Path, log: Path, lab: str = LAB) -> None:
+    """Run ``python -m grading lab <lab> --reference`` into ``results``.
 
     Lines of the run that start with ``INFO:`` are shown as progress; the
     whole output goes to ``log``.
@@ -74,7 +76,7 @@ def run_lab(results: Path, log: Path) -> None:
         "-m",
         "grading",
         "lab",
-        LAB,
+        lab,
         "--reference",
         "--results-path",
         str(results),
@@ -381,10 +383,40 @@ def make_submission(template: Path, results: Path, dest: Path) -> list[str]:
 # ---------------------------------------------------------------------------
 
 
+def _grade(submission: Path, grades: Path, lab: str, timeout: float) -> str:
+    """Grade the example as ``lab`` (a batch of one); return its score line."""
+    (outcome,) = run_batch(
+        [Submission(STUDENT, str(submission))],
+        grades,
+        lab=lab,
+        timeout=timeout,
+        progress=False,
+    )
+    if outcome.status != "graded":
+        raise DemoError(
+            f"grading the example as {lab} failed ({outcome.status}): "
+            f"{outcome.message}\n(log: {grades / STUDENT / 'grade.log'})"
+        )
+    return f"{lab}: score {outcome.score:g} of {outcome.max_score:g}"
+
+
+def _run_lab02(out: Path, results02: Path) -> None:
+    """Run lab 02 into ``results02`` unless an earlier run is there."""
+    start = _stage(1, f"lab 02 with the reference solution -> {results02}")
+    if (results02 / "model-sizes.md").is_file():
+        _done(start, "reused the results of an earlier run")
+        return
+    log = out / "lab02-run.log"
+    run_lab(results02, log, lab02.LAB)
+    lab02.save_parameter_count(log, results02)
+    _done(start, f"lab run finished (log: {log})")
+
+
 def run_demo(
     out: Path,
     *,
     lab_results: Path | None = None,
+    lab02_results: Path | None = None,
     timeout: float = DEFAULT_BATCH_TIMEOUT,
 ) -> dict[str, Path]:
     """Run the five stages; return the paths of what the demo produced.
@@ -396,6 +428,8 @@ def run_demo(
     lab_results : Path, optional
         Results of an earlier lab run to reuse instead of running the lab.
         ``OUT/lab-results`` of an earlier demo is reused as well.
+    lab02_results : Path, optional
+        The same for lab 02 (``OUT/lab02-results``).
     timeout : float
         Seconds allowed to grade the example submission.
 
@@ -408,6 +442,9 @@ def run_demo(
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     results = Path(lab_results).resolve() if lab_results else out / "lab-results"
+    results02 = (
+        Path(lab02_results).resolve() if lab02_results else out / "lab02-results"
+    )
 
     start = _stage(
         1,
@@ -427,6 +464,7 @@ def run_demo(
         file=sys.stderr,
         flush=True,
     )
+    _run_lab02(out, results02)
 
     start = _stage(2, f"releasing the student template -> {out / 'template'}")
     record = release(out / "template", force=True)
@@ -437,32 +475,22 @@ def run_demo(
     )
     submission = out / "submissions" / STUDENT
     commits = make_submission(out / "template", results, submission)
+    when = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(minutes=10)
+    commits += lab02.add_to_submission(submission, results02, _git, when)
     _done(start, f"{len(commits)} commits: " + "; ".join(commits))
 
     start = _stage(4, "grading the example submission (hidden tests, summary, history)")
-    grades = out / "grades"
     # As a batch of one: a grading a time limit stopped is graded once more
     # with doubled limits, never shown as a lower score.
-    (outcome,) = run_batch(
-        [Submission(STUDENT, str(submission))],
-        grades,
-        lab=LAB,
-        timeout=timeout,
-        progress=False,
-    )
-    if outcome.status != "graded":
-        raise DemoError(
-            f"grading the example failed ({outcome.status}): "
-            f"{outcome.message}\n(log: {grades / STUDENT / 'grade.log'})"
-        )
-    _done(
-        start,
-        f"score {outcome.score:g} of {outcome.max_score:g} "
-        "(items a person grades wait for review)",
-    )
+    grades = out / "grades"
+    scores = [_grade(submission, grades, LAB, timeout)]
+    grades_l02 = out / "grades-l02"
+    scores.append(_grade(submission, grades_l02, lab02.LAB, timeout))
+    _done(start, "; ".join(scores) + " (items a person grades wait for review)")
 
-    start = _stage(5, f"writing the gradebook -> {grades}")
+    start = _stage(5, f"writing the gradebooks -> {grades}, {grades_l02}")
     write_gradebook(grades)
+    write_gradebook(grades_l02)
     _done(start)
     return {
         "report": grades / STUDENT / "report.html",
@@ -472,4 +500,7 @@ def run_demo(
         "template": out / "template",
         "submission": submission,
         "lab_results": results,
+        "report_l02": grades_l02 / STUDENT / "report.html",
+        "gradebook_l02": grades_l02 / "gradebook.csv",
+        "lab02_results": results02,
     }

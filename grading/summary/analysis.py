@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from grading.pipeline.rubric import Rubric
+from grading.summary import facts as _facts
 from grading.summary import images as _images
 from grading.summary import locate as _locate
 from grading.summary import plausibility, questions
@@ -110,6 +111,17 @@ def _text_of(blocks: list[Block]) -> str:
         b.text if b.kind != "table" else " ".join(" ".join(r) for r in b.rows)
         for b in blocks
     ).lower()
+
+
+def _lines_of(blocks: list[Block]) -> list[str]:
+    """The summary's lines as written (one per table row)."""
+    lines: list[str] = []
+    for b in blocks:
+        if b.kind == "table":
+            lines += [" | ".join(r) for r in b.rows]
+        else:
+            lines += b.text.splitlines()
+    return lines
 
 
 def _extra_warnings(result, found: Extracted, data: dict, text: str) -> list:
@@ -226,7 +238,9 @@ def analyze(path: str | Path, rubric: Rubric) -> SummaryResult:
         blocks, data.get("questions", []), int(data.get("min_answer_words", 12))
     )
     text = _text_of(blocks)
+    result.facts = _facts.find(_lines_of(blocks), data)
     warnings = plausibility.check(result, data, variants, text)
+    warnings += _facts.warnings(result, result.facts, data)
     warnings += _extra_warnings(result, found, data, text)
     result.warnings = _items_of(rubric, warnings)
     return result

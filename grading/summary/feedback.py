@@ -84,7 +84,13 @@ class _Items:
         return self.rubric.item_fed_by(check, default)
 
     def scored(self) -> list[str]:
-        return [METRICS, CONFUSION, DEFLATION, *self.question_checks]
+        return [*self.fed((METRICS, CONFUSION, DEFLATION)), *self.question_checks]
+
+    def fed(self, checks) -> list[str]:
+        """The built-in checks some rubric item uses, plus every fact check."""
+        built_in = [c for c in checks if c != DEFLATION or self.of(c)]
+        facts = lab_data(self.rubric).get("facts", [])
+        return built_in + [f"summary.{f['id']}" for f in facts]
 
 
 def _file_findings(result: SummaryResult, where: str) -> list[Finding]:
@@ -114,7 +120,7 @@ def _no_summary(items: _Items, where: str) -> list[Finding]:
             hint=f"Write the summary as {where}/summary.md and commit it.",
             code="no_summary",
         )
-        for check in (METRICS, CONFUSION, DEFLATION)
+        for check in items.fed((METRICS, CONFUSION, DEFLATION))
     ]
     for n, check in enumerate(items.question_checks, start=1):
         out.append(
@@ -324,6 +330,41 @@ def _assessment_finding(
     )
 
 
+def _facts(result: SummaryResult, items: _Items) -> list[Finding]:
+    out = []
+    for spec in lab_data(items.rubric).get("facts", []):
+        check = f"summary.{spec['id']}"
+        fact = result.facts.get(spec["id"])
+        found = fact.found if fact else {}
+        scored = fact.scored if fact else []
+        missing = [g for g in scored if g not in found]
+        share = (len(scored) - len(missing)) / (len(scored) or 1)
+        names = {g["name"]: g.get("title", g["name"]) for g in spec.get("groups", [])}
+        out.append(
+            Finding(
+                check=check,
+                item=items.of(check),
+                passed=not missing,
+                score=share,
+                message=f"{spec.get('title', spec['id'])}: "
+                + (
+                    "found."
+                    if not missing
+                    else "not found: " + ", ".join(names[g] for g in missing) + "."
+                ),
+                hint=spec.get("hint", "") if missing else "",
+                evidence=cap(
+                    "\n".join(
+                        f"{names.get(g, g)}: {line}" for g, line in found.items()
+                    ),
+                    EVIDENCE_CHARS,
+                ),
+                code="complete" if not missing else "incomplete",
+            )
+        )
+    return out
+
+
 def _questions(result: SummaryResult, items: _Items) -> list[Finding]:
     data = lab_data(items.rubric)
     assessed = _assessments(result, data)
@@ -405,7 +446,9 @@ def findings_of(result: SummaryResult, rubric: Rubric) -> list[Finding]:
     if result.manual_review:
         return out + _manual(result, items)
     out += [_metrics(result, items), _confusion(result, items)]
-    out += [_deflation(result, items), *_questions(result, items)]
+    if items.of(DEFLATION):
+        out.append(_deflation(result, items))
+    out += [*_facts(result, items), *_questions(result, items)]
     for warning in result.warnings:
         out.append(
             Finding(

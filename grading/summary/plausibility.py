@@ -72,14 +72,20 @@ def _chance(result: SummaryResult, data: dict, out: list) -> None:
             )
 
 
-def _identical(result: SummaryResult, out: list) -> None:
+def _identical(result: SummaryResult, data: dict, out: list) -> None:
+    """Warn about variants with the same metrics, but for ``same_metrics`` groups.
+
+    ``same_metrics`` of the lab data lists groups of variants that compute the
+    same function (an FP32 conversion of the native model) and may agree.
+    """
+    allowed = [set(group) for group in data.get("same_metrics", [])]
     seen: dict[tuple, list[str]] = {}
     for variant, values in result.metrics.items():
         key = tuple(values.get(k) for k in FRACTIONS)
         if sum(v is not None for v in key) >= 2:
             seen.setdefault(key, []).append(variant)
     for same in seen.values():
-        if len(same) > 1:
+        if len(same) > 1 and not any(set(same) <= group for group in allowed):
             _warn(
                 out,
                 "identical_metrics",
@@ -251,7 +257,7 @@ def check(
     out: list[SummaryWarning] = []
     _metric_ranges(result, out)
     _chance(result, data, out)
-    _identical(result, out)
+    _identical(result, data, out)
     _deflation_ranges(result, out)
     _trends(result, variants, out)
     _bands(result, data, out)

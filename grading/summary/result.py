@@ -222,6 +222,8 @@ class SummaryResult:
     warnings : list of SummaryWarning
     pages : int or None
         Page count of a PDF summary.
+    facts : dict of str to Fact
+        Per ``[[summary.facts]]`` id of the rubric (``grading/summary/facts.py``).
     steps : int
         Parser steps the reading took (of ``max_parse_steps``); not in the
         JSON, for benchmarks and tests.
@@ -242,6 +244,7 @@ class SummaryResult:
     problems: list[Problem] = field(default_factory=list)
     warnings: list[SummaryWarning] = field(default_factory=list)
     pages: int | None = None
+    facts: dict[str, Any] = field(default_factory=dict)
     steps: int = 0
 
     def problem(self, code: str, message: str) -> None:
@@ -274,4 +277,6 @@ class SummaryResult:
         }
         if self.pages is not None:
             out["pages"] = self.pages
+        if self.facts:
+            out["facts"] = {k: f.to_dict() for k, f in self.facts.items()}
         return out

@@ -111,13 +111,16 @@ def test_stub_methods_name_class_method_and_readme_section(module, readme, todos
         assert f"\n## {section}\n" in text, f"{readme} lacks the heading {section}"
 
 
-def test_lab03_readme_anchors_match_the_rubric():
-    text = (ROOT / "dl_in_iot_course/l03_pruning_clustering/README.md").read_text()
+@pytest.mark.parametrize("lab", ["l03_pruning_clustering", "l02_quantization"])
+def test_readme_anchors_match_the_rubric(lab):
+    text = (ROOT / f"dl_in_iot_course/{lab}/README.md").read_text()
     headings = re.findall(r"^## (.+)$", text, flags=re.M)
     anchors = {anchor(h) for h in headings}
-    rubric = (ROOT / "grading/labs/l03_pruning_clustering.toml").read_text()
-    for link in re.findall(r"README\.md#([\w-]+)", rubric):
-        assert link in anchors
+    rubric = (ROOT / f"grading/labs/{lab}.toml").read_text()
+    links = re.findall(r"README\.md#([\w-]+)", rubric)
+    assert links
+    for link in links:
+        assert link in anchors, link
 
 
 def test_stub_pruning_template_sets_epochs_and_schedule():
@@ -203,7 +206,8 @@ def test_reference_is_the_stub_with_todos_implemented(lab, module):
 
 
 def _assert_stub_matches(stub_path, reference_path):
-    stub = ast.parse(stub_path.read_text())
+    stub_text = stub_path.read_text()
+    stub = ast.parse(stub_text)
     ref = ast.parse(reference_path.read_text())
 
     def functions(tree):
@@ -223,6 +227,9 @@ def _assert_stub_matches(stub_path, reference_path):
         source = ast.unparse(node)
         if "raise todo(" in source:
             assert "raise todo(" not in ast.unparse(ref_functions[name]), name
+        elif "# TODO" in (ast.get_source_segment(stub_text, node) or ""):
+            # A working method with one line to add (NativeModel's summary).
+            assert ast.dump(node) != ast.dump(ref_functions[name]), name
         else:
             assert ast.dump(node) == ast.dump(ref_functions[name]), name
 

@@ -104,6 +104,17 @@ def test_evaluate_counts_one_sample_once(pets):
     assert pets.total == 0
 
 
+def test_evaluate_takes_the_one_hot_truth_of_the_first_course_version(pets):
+    pets.reset_metrics()
+    scores = np.zeros((1, NUM_CLASSES))
+    scores[0, 2] = 1.0
+    pets.evaluate(scores, pets.prepare_output_sample(2))
+    pets.evaluate(scores, pets.prepare_output_sample(0))
+    assert pets.total == 2
+    assert pets.confusion_matrix[2, 2] == 1 and pets.confusion_matrix[0, 2] == 1
+    pets.reset_metrics()
+
+
 def test_missing_tree_says_how_to_fix(tmp_path):
     with pytest.raises(DatasetError) as error:
         PetDataset(tmp_path / "nothing")

@@ -52,6 +52,76 @@ def fake_lab_results(folder: Path) -> Path:
     return folder
 
 
+L02_VARIANTS = (
+    ["native", "tflite-fp32"]
+    + [f"tflite-int8-{p}" for p in ("0.01", "0.08", "0.3", "0.8")]
+    + ["tflite-imbint8"]
+)
+
+
+def fake_lab02_results(folder: Path) -> Path:
+    """Lab 02 results in the format of 'python -m grading lab' (our numbers)."""
+    folder.mkdir(parents=True)
+    for n, variant in enumerate(L02_VARIANTS):
+        ms = 40.0 if variant == "native" else 0.5
+        (folder / f"{variant}-metrics.md").write_text(
+            f"# Metrics of {variant}\n\n| Metric | Value |\n| --- | ---: |\n"
+            f"| Accuracy | {0.80 + n * 0.005:.6f} |\n| Mean precision | 0.800000 |\n"
+            "| Mean sensitivity | 0.790000 |\n| G-mean | 0.780000 |\n"
+            "| Top-5 accuracy | 1.000000 |\n"
+            f"| Mean inference time | {ms:.3f} ms (std 0.100 ms) |\n"
+            "| Test samples | 120 |\n"
+        )
+        (folder / f"{variant}-confusion-matrix.png").write_bytes(PNG)
+    rows = [
+        "| model | size | ZIP size | deflation | times smaller after ZIP |",
+        "| --- | ---: | ---: | ---: | ---: |",
+        "| tiny-cnn-abc.fp32.tflite | 120904 B (120.90 kB) | 109701 B (109.70 kB) "
+        "| 9.3 % | 1.10 |",
+    ]
+    for name in ["int8-0.01", "int8-0.08", "int8-0.3", "int8-0.8", "imbint8"]:
+        rows.append(
+            f"| tiny-cnn-abc.{name}.tflite | 35632 B (35.63 kB) | 31464 B "
+            "(31.46 kB) | 11.7 % | 1.13 |"
+        )
+    (folder / "model-sizes.md").write_text("\n".join(rows) + "\n")
+    (folder / "parameters.txt").write_text("29,330\n")
+    return folder
+
+
+def test_lab02_summary_states_what_the_rubric_reads(tmp_path):
+    from grading.pipeline.rubric import load_rubric
+    from grading.private import walkthrough_l02
+    from grading.summary import analyze
+    from grading.summary.feedback import findings_of
+
+    results = fake_lab02_results(tmp_path / "results")
+    folder = tmp_path / "sub" / "summaries" / "l02_quantization"
+    path = walkthrough_l02.write_summary(results, folder)
+    text = path.read_text()
+    assert "Total params: 29,330" in text and "3.39 times smaller" in text
+    rubric = load_rubric("l02_quantization")
+    result = analyze(tmp_path / "sub", rubric)
+    found = {f.check: f for f in findings_of(result, rubric)}
+    for check in ("summary.hardware", "summary.parameters", "summary.sizes"):
+        assert found[check].passed is True, found[check].message
+    for n in range(1, 5):
+        assert found[f"summary.question_{n}"].code == "answer_found", n
+    assert set(result.metrics) == set(L02_VARIANTS)
+    assert len(result.confusion_matrices) == len(L02_VARIANTS)
+    with pytest.raises(demo.DemoError, match="no lab 02 metrics"):
+        walkthrough_l02.write_summary(tmp_path / "empty", tmp_path / "other")
+
+
+def test_the_lab02_parameter_count_is_kept_from_the_log(tmp_path):
+    from grading.private import walkthrough_l02
+
+    log = tmp_path / "run.log"
+    log.write_text("Model: x\nTotal params: 4,164,965 (15.89 MB)\nINFO: done\n")
+    assert walkthrough_l02.save_parameter_count(log, tmp_path) == "4,164,965"
+    assert (tmp_path / "parameters.txt").read_text().strip() == "4,164,965"
+
+
 def test_summary_is_written_from_the_lab_run(tmp_path):
     results = fake_lab_results(tmp_path / "results")
     path = demo.write_summary(results, tmp_path / "summary")
@@ -108,6 +178,7 @@ def test_example_submission_follows_the_course_convention(tmp_path, released):
 @pytest.mark.slow
 def test_demo_command_grades_the_example_and_prints_where_reports_are(tmp_path):
     results = fake_lab_results(tmp_path / "results")
+    results02 = fake_lab02_results(tmp_path / "results02")
     proc = subprocess.run(
         [
             sys.executable,
@@ -118,6 +189,8 @@ def test_demo_command_grades_the_example_and_prints_where_reports_are(tmp_path):
             str(tmp_path / "demo"),
             "--lab-results",
             str(results),
+            "--lab02-results",
+            str(results02),
         ],
         cwd=REPO,
         capture_output=True,
@@ -141,3 +214,8 @@ def test_demo_command_grades_the_example_and_prints_where_reports_are(tmp_path):
     # The reference solution earns the points of the code items.
     for item in ("tfmot_optimized_model", "clustered_model", "pruned_model"):
         assert float(row[item]) > 0, (item, row)
+    # ... and the lab 02 grading of the same submission gets its code points.
+    row = next(csv.DictReader(Path(printed["Lab 02 gradebook"]).open()))
+    assert row["status"] == "graded" and Path(printed["Lab 02 report (HTML)"]).is_file()
+    for item, points in (("fp32_model", 4), ("int8_model", 4), ("native_model", 1)):
+        assert float(row[item]) == points, (item, row)

@@ -70,6 +70,19 @@ SIGNATURE_CASES = [
     ("ValueError: Layer stem has no weights to cluster.", "", "not_trainable"),
     ("AttributeError: 'NoneType' object has no attribute 'compile'", "", "keras3"),
     ("did not finish: timeout after 300 s", "timeout", "timeout"),
+    (
+        "ValueError: Cannot set tensor: Got value of type INT8 but expected type "
+        "FLOAT32 for input 0, name: serving_default_input_1:0",
+        "",
+        "float_io",
+    ),
+    ("its input is float32, not int8 (inference_input_type)", "not_int8", "float_io"),
+    (
+        "ValueError: Cannot set tensor: Got value of type FLOAT32 but expected "
+        "type INT8 for input 0",
+        "",
+        "dtype_mismatch",
+    ),
 ]
 
 

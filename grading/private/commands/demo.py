@@ -9,21 +9,24 @@ from pathlib import Path
 from grading.pipeline.options import DEFAULT_BATCH_TIMEOUT
 
 NAME = "demo"
-HELP = "run lab 03, release the template, grade an example submission (offline)"
+HELP = "run labs 03 and 02, release the template, grade an example (offline)"
 DESCRIPTION = """\
 Show the whole product on the embedded default data set, offline, in a few
 minutes:
 
-  1. run lab 03 with the reference solution (python -m grading lab ... --reference);
+  1. run lab 03 and lab 02 with the reference solutions
+     (python -m grading lab ... --reference);
   2. release the student template (python -m grading release);
   3. turn a clone of it into an example submission: the reference code over
-     the stubs, a summary written from the metrics and model sizes of step 1,
-     three commits in the course convention;
-  4. grade it (hidden tests, summary, git history);
-  5. write the gradebook, and print where the reports are.
+     the stubs, summaries written from the metrics and model sizes of step 1
+     (and, for lab 02, this machine's CPU and RAM), five commits in the
+     course convention;
+  4. grade it as lab 03 and as lab 02 (hidden tests, summary, git history);
+  5. write the gradebooks, and print where the reports are.
 
 Everything goes to --out (default build/demo). A second run reuses the lab
-results of the first (delete OUT/lab-results to run the lab again).
+results of the first (delete OUT/lab-results or OUT/lab02-results to run a
+lab again).
 """
 
 
@@ -40,7 +43,13 @@ def register(parser: argparse.ArgumentParser) -> None:
         "--lab-results",
         type=Path,
         metavar="DIR",
-        help="reuse the results folder of an earlier lab run",
+        help="reuse the results folder of an earlier lab 03 run",
+    )
+    parser.add_argument(
+        "--lab02-results",
+        type=Path,
+        metavar="DIR",
+        help="reuse the results folder of an earlier lab 02 run",
     )
     parser.add_argument(
         "--timeout",
@@ -58,7 +67,12 @@ def run(args: argparse.Namespace) -> int:
     from grading.private.walkthrough import DemoError, run_demo
 
     try:
-        paths = run_demo(args.out, lab_results=args.lab_results, timeout=args.timeout)
+        paths = run_demo(
+            args.out,
+            lab_results=args.lab_results,
+            lab02_results=args.lab02_results,
+            timeout=args.timeout,
+        )
     except (DemoError, ReleaseError, BatchError, OSError) as exc:
         print(f"demo: {exc}", file=sys.stderr)
         return 1
@@ -67,6 +81,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"Instructor report (HTML):  {paths['instructor_report']}")
     print(f"Gradebook:                 {paths['gradebook']}")
     print(f"Gradebook page (HTML):     {paths['index']}")
+    print(f"Lab 02 report (HTML):      {paths['report_l02']}")
+    print(f"Lab 02 gradebook:          {paths['gradebook_l02']}")
     print(f"Student template (git):    {paths['template']}")
     print(f"Example submission (git):  {paths['submission']}")
     return 0

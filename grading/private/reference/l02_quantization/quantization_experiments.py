@@ -45,6 +45,7 @@ class NativeModel(ModelTester):
 
     def prepare_model(self):
         self.model = tf_keras.models.load_model(str(self.modelpath))
+        self.model.summary()
 
     def preprocess_input(self, X):
         self.X = X

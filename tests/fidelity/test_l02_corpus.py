@@ -1,0 +1,74 @@
+"""Grade the lab 02 corpus and compare every automatic item with the instructor.
+
+One grading per submission (hidden tests in the sandbox, summary, history:
+about 20 s each here), made once per session and shared by the tests. The
+points an instructor gives are in ``l02_corpus.py``, written before the
+grader ran; every automatic item must be within 0.25 of them.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from conftest import CACHE, need_mirror
+from corpus_build import TOLERANCE, build
+from l02_corpus import AUTO_ITEMS, LAB, SUBMISSIONS
+
+NAMES = [s.name for s in SUBMISSIONS]
+
+
+def grade(repo, out):
+    from grading.pipeline.engine import grade as engine_grade
+    from grading.pipeline.options import GradeOptions
+
+    options = GradeOptions(hidden_tests_cache=CACHE, check_environment=False)
+    return engine_grade(repo, LAB, out, options=options)
+
+
+@pytest.fixture(scope="session")
+def graded(tmp_path_factory, template):
+    """name -> results.json of each submission, graded on first use."""
+    cache: dict[str, dict] = {}
+
+    def get(name: str) -> dict:
+        if name not in cache:
+            sub = next(s for s in SUBMISSIONS if s.name == name)
+            need_mirror(sub)
+            base = tmp_path_factory.mktemp(f"l02-{name}")
+            # The first versions keep the course's model in Git LFS, which
+            # this machine cannot download: a student's clone has a pointer.
+            os.environ["GIT_LFS_SKIP_SMUDGE"] = "1"
+            try:
+                repo = build(sub, base / name, template)
+            finally:
+                os.environ.pop("GIT_LFS_SKIP_SMUDGE", None)
+            cache[name] = grade(repo, base / "out")
+        return cache[name]
+
+    return get
+
+
+def test_every_submission_states_the_instructors_points():
+    assert len(SUBMISSIONS) >= 5 and len(set(NAMES)) == len(NAMES)
+    for sub in SUBMISSIONS:
+        assert set(sub.expected) == set(AUTO_ITEMS), sub.name
+        for item, (points, reason) in sub.expected.items():
+            assert 0 <= points <= AUTO_ITEMS[item], (sub.name, item)
+            assert bool(reason) == (points < AUTO_ITEMS[item]), (sub.name, item)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NAMES)
+def test_automatic_items_match_the_instructor(graded, name):
+    results = graded(name)
+    sub = next(s for s in SUBMISSIONS if s.name == name)
+    got = {item["id"]: item for item in results["items"]}
+    wrong = []
+    for item, (points, reason) in sub.expected.items():
+        entry = got[item]
+        assert entry["status"] != "manual", (name, item, entry["findings"])
+        if abs(float(entry["points"]) - points) > TOLERANCE:
+            failed = [f["message"][:200] for f in entry["findings"] if not f["passed"]]
+            wrong.append((item, points, entry["points"], reason, failed))
+    assert not wrong, wrong
