@@ -65,8 +65,16 @@ NEEDS: dict[str, tuple[Callable[[], bool], str]] = {
 #: Test modules (paths under tests/) whose tests all carry the corpus marker.
 CORPUS_MODULES = (
     "hostile/test_hostile.py",
+    "hostile/test_deterministic.py",
     "hidden/test_grading_runs.py",
 )
+#: Test modules that share one session fixture too costly to build twice (the
+#: hostile corpus's batch): pytest-xdist runs each group on one worker
+#: (``--dist loadgroup``, as ``./run test`` passes).
+SHARED_FIXTURE_GROUPS = {
+    "hostile/test_hostile.py": "hostile-corpus",
+    "hostile/test_deterministic.py": "hostile-corpus",
+}
 
 
 def in_ci() -> bool:
@@ -120,6 +128,8 @@ def pytest_collection_modifyitems(config, items):
             continue
         if rel in CORPUS_MODULES:
             item.add_marker(pytest.mark.corpus)
+        if rel in SHARED_FIXTURE_GROUPS:
+            item.add_marker(pytest.mark.xdist_group(SHARED_FIXTURE_GROUPS[rel]))
 
 
 def pytest_runtest_setup(item):

@@ -74,8 +74,13 @@ def student(name):
 
 
 def load_reference(lab: str):
-    """Import a reference file under its own name (independent of the overlay)."""
-    [(_, path)] = overlay.reference_files(lab).items()
+    """Import a lab's main reference file under its own name (not the overlay).
+
+    The main file is the lab's experiments module (lab 03 also has part 2's
+    ``structured_pruning_experiments``, tested in tests/structured/).
+    """
+    files = overlay.reference_files(lab)
+    [path] = [p for rel, p in files.items() if "structured" not in Path(rel).name]
     spec = importlib.util.spec_from_file_location(f"reference_{lab}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

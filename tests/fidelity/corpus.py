@@ -85,6 +85,13 @@ FULL = {
 ANSWERED = {f"question_{i}": (1.0, "") for i in range(1, 5)}
 
 
+#: Why spy-only credit is not counted (issue 13), in the reasons below.
+PROOF = (
+    "what the tests saw in the student's process counts only where the "
+    "model it wrote proves it (grading/hidden/proof.py)"
+)
+
+
 def expect(**changes: tuple[float, str]) -> dict[str, tuple[float, str]]:
     """Full points but for the items given as ``item=(points, reason)``."""
     return {**FULL, **changes}
@@ -254,10 +261,11 @@ SUBMISSIONS: list[Submission] = [
         ),
         expected=expect(
             pruned_model=(
-                0.62,
-                "-3.38: fit without UpdatePruningStep fails (the README asks for the "
-                "callback): no fine-tuning, strip or model; only the prune call "
-                "with self.sched (1 of 6.5) is right",
+                0.0,
+                "-4: fit without UpdatePruningStep fails (the README asks for the "
+                "callback): no fine-tuning, strip or model; the prune call with "
+                "self.sched is right, but no pruned model shows it, and "
+                f"{PROOF}",
             ),
             deflation=(1.25, "-0.75: the three pruned variants are missing"),
         ),
@@ -404,10 +412,10 @@ SUBMISSIONS: list[Submission] = [
         ),
         expected=expect(
             tfmot_optimized_model=(
-                0.67,
-                "-1.33: postprocess_outputs returns the class id (shape (1,)) "
-                "instead of the class scores: the outputs are wrong (1 + 1 of 3); "
-                "the model loads and test_inference still writes its files",
+                0.0,
+                "-2: postprocess_outputs returns the class id (shape (1,)) "
+                "instead of the class scores: the outputs are wrong; the model "
+                f"loads, but the outputs are the only proof of the runner, and {PROOF}",
             ),
             deflation=(1.25, "-0.75: no ZIP size for the three pruned models"),
         ),
@@ -460,11 +468,11 @@ SUBMISSIONS: list[Submission] = [
         ),
         expected=expect(
             pruned_model=(
-                2.4,
-                "-1.6: an own PolynomialDecay replaces the given self.sched (the "
-                "prune call, 1 of 5); its end_step is computed from the whole data "
-                "set and never reached in 4 epochs, so pruned-0.5 is not 50 % "
-                "sparse (1 of 5)",
+                0.0,
+                "-4: an own PolynomialDecay replaces the given self.sched; its "
+                "end_step is computed from the whole data set and never reached in "
+                "4 epochs, so no pruned model is at its sparsity; fine-tuning, "
+                f"strip and conversion are right, but {PROOF}",
             ),
             git_history=(
                 0.0,
@@ -488,10 +496,10 @@ SUBMISSIONS: list[Submission] = [
         ),
         expected=expect(
             tfmot_optimized_model=(
-                0.33,
-                "-1.67: allocate_tensors is never called, so every inference fails "
-                "with 'Tensor is unallocated'; only loading the model (0.5 of 3) "
-                "works",
+                0.0,
+                "-2: allocate_tensors is never called, so every inference fails "
+                "with 'Tensor is unallocated'; loading the model works, but the "
+                f"outputs are the only proof of the runner, and {PROOF}",
             ),
         ),
         manual=dict(ANSWERED),

@@ -400,12 +400,13 @@ CASES: tuple[Case, ...] = (
         id="hostile_summary",
         attack="a summary with <script>, event handlers, javascript: links, "
         "markup that tries to break out of the report, image links that climb "
-        "out of the repository, and 1 MB of padding",
+        "out of the repository, and 70 KB of padding (a larger summary is refused "
+        "with a finding that names the reading limit: tests/summary)",
         edits=(
             (
                 "write",
                 SUMMARY,
-                SCRIPT_SUMMARY + TRAVERSAL_SUMMARY + ("padding " * 16 + "\n") * 8000,
+                SCRIPT_SUMMARY + TRAVERSAL_SUMMARY + ("padding " * 16 + "\n") * 500,
             ),
         ),
         faked=(),

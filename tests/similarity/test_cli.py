@@ -19,7 +19,9 @@ from .conftest import LAB
 FAKE_GRADER = textwrap.dedent("""
     import json, sys
     from pathlib import Path
-    args = sys.argv[1:]
+    args = []
+    for arg in sys.argv[1:]:  # "--student=ann" and "--student ann" alike
+        args += arg.split("=", 1) if arg.startswith("--") else [arg]
     out = Path(args[args.index("--out") + 1])
     student = args[args.index("--student") + 1]
     out.mkdir(parents=True, exist_ok=True)
