@@ -98,29 +98,16 @@ def write_summary(results: Path, folder: Path) -> Path:
     Path
         The summary's ``README.md``.
     """
-    from grading.private.walkthrough import DemoError
+    from grading.private.walkthrough import DemoError, _picture_lines
 
     metrics, sizes = _metrics(results), _sizes(results)
     if not metrics or "fp32" not in sizes:
         raise DemoError(f"{results} has no lab 02 metrics files or model sizes")
     params_file = results / PARAMETERS_FILE
     params = params_file.read_text().strip() if params_file.is_file() else ""
-    machine = hardware()
     img = folder / "img"
     img.mkdir(parents=True, exist_ok=True)
-
-    def value(variant: str, key: str) -> str:
-        return metrics.get(variant, {}).get(key, "n/a").split(" (")[0]
-
-    def accuracy(variant: str) -> float:
-        try:
-            return float(value(variant, "Accuracy"))
-        except ValueError:
-            return float("nan")
-
-    int8 = [v for v in VARIANTS if v.startswith("tflite-int8") and v in metrics]
-    best = max(int8, key=accuracy) if int8 else "tflite-int8-0.8"
-    fp32_b, int8_b = _bytes(sizes["fp32"]), _bytes(sizes.get("int8-0.8", ""))
+    table = _Table(metrics)
     samples = next(iter(metrics.values())).get("Test samples", "?")
     lines = [
         "# Lab 02 summary: quantization",
@@ -129,6 +116,34 @@ def write_summary(results: Path, folder: Path) -> Path:
         f"data set of the course (a small CNN, {samples} test images), made with",
         "`python -m grading lab l02_quantization --reference`.",
         "",
+    ]
+    lines += _platform_lines(hardware(), params)
+    lines += _metric_lines(table)
+    lines += _picture_lines(list(VARIANTS), results, img)
+    lines += _answer_lines(table, sizes)
+    path = folder / "README.md"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+class _Table:
+    """The metrics of a lab run, read by variant and metric name."""
+
+    def __init__(self, metrics: dict) -> None:
+        self.metrics = metrics
+
+    def value(self, variant: str, key: str) -> str:
+        return self.metrics.get(variant, {}).get(key, "n/a").split(" (")[0]
+
+    def accuracy(self, variant: str) -> float:
+        try:
+            return float(self.value(variant, "Accuracy"))
+        except ValueError:
+            return float("nan")
+
+
+def _platform_lines(machine: dict, params: str) -> list[str]:
+    return [
         "## The platform",
         "",
         f"- CPU: model name: {machine['cpu']}",
@@ -145,6 +160,12 @@ def write_summary(results: Path, folder: Path) -> Path:
         "",
         f"Total params: {params or 'n/a'} (the summary NativeModel prints).",
         "",
+    ]
+
+
+def _metric_lines(table: _Table) -> list[str]:
+    value = table.value
+    lines = [
         "## Metrics of every variant",
         "",
         "| variant | accuracy | mean precision | mean sensitivity | G-mean "
@@ -157,18 +178,15 @@ def write_summary(results: Path, folder: Path) -> Path:
             f"{value(v, 'Mean sensitivity')} | {value(v, 'G-mean')} | "
             f"{value(v, 'Mean inference time')} |"
         )
-    lines += ["", "## Confusion matrices", ""]
-    for v in VARIANTS:
-        picture = results / f"{v}-confusion-matrix.png"
-        if picture.is_file():
-            shutil.copy2(picture, img / picture.name)
-            lines += [
-                f"### {v}",
-                "",
-                f"![{v} confusion matrix](img/{picture.name})",
-                "",
-            ]
-    lines += [
+    return lines
+
+
+def _answer_lines(table: _Table, sizes: dict) -> list[str]:
+    value, accuracy = table.value, table.accuracy
+    int8 = [v for v in VARIANTS if v.startswith("tflite-int8") and v in table.metrics]
+    best = max(int8, key=accuracy) if int8 else "tflite-int8-0.8"
+    fp32_b, int8_b = _bytes(sizes["fp32"]), _bytes(sizes.get("int8-0.8", ""))
+    return [
         "## Model sizes",
         "",
         f"- FP32 model: {sizes['fp32']}",
@@ -205,9 +223,6 @@ def write_summary(results: Path, folder: Path) -> Path:
         "compared with the balanced calibration sets.",
         "",
     ]
-    path = folder / "README.md"
-    path.write_text("\n".join(lines), encoding="utf-8")
-    return path
 
 
 def add_to_submission(dest: Path, results: Path, git, when: dt.datetime) -> list[str]:
