@@ -26,7 +26,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE.parent / "tests" / "fidelity"))
 
-from corpus import PENDING, SUBMISSIONS  # noqa: E402
+from corpus import SUBMISSIONS  # noqa: E402
 from corpus_build import (  # noqa: E402
     TOLERANCE,
     build,
@@ -79,10 +79,9 @@ def main(argv: list[str] | None = None) -> int:
         found = version_of(results)
         mine = compare(sub, results)
         for row in mine:
-            row["pending"] = row["item"] in PENDING
             got = "-" if row["got"] is None else f"{row['got']:.2f}"
             error = "-" if row["error"] is None else f"{row['error']:.2f}"
-            mark = "*" if row["pending"] else (" " if row["within"] else "!")
+            mark = " " if row["within"] else "!"
             print(
                 f"{sub.name:28} {row['item']:22} {row['expected']:8.2f} "
                 f"{got:>6} {error:>6}{mark}"
@@ -97,10 +96,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:28} {total:9.2f} {mae:6.3f} {seconds:8.0f}  {found}")
     print()
     print(_summary(rows, "all automatic items"))
-    print(_summary([r for r in rows if not r["pending"]], "without pending (*)"))
-    if any(r["pending"] for r in rows):
-        for item, why in PENDING.items():
-            print(f"* {item}: {why}")
     return 0
 
 

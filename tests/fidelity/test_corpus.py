@@ -13,7 +13,7 @@ import ast
 
 import pytest
 from conftest import CACHE, need_mirror
-from corpus import PENDING, SUBMISSIONS
+from corpus import SUBMISSIONS
 from corpus_build import (
     AUTO_ITEMS,
     LAB,
@@ -83,15 +83,5 @@ def test_the_grader_agrees_with_the_instructor(tmp_path, template, name):
         assert student_notices(results, "protected_") == []
     rows = compare(sub, results)
     wrong = [r for r in rows if not r["within"]]
-    pending = [r for r in wrong if r["item"] in PENDING]
-    real = [r for r in wrong if r not in pending]
-    assert not real, [(r["item"], r["expected"], r["got"], r["reason"]) for r in real]
-    if pending:
-        pytest.xfail(
-            "; ".join(
-                f"{r['item']}: expected {r['expected']}, got {r['got']} "
-                f"({PENDING[r['item']]})"
-                for r in pending
-            )
-        )
+    assert not wrong, [(r["item"], r["expected"], r["got"], r["reason"]) for r in wrong]
     assert all(r["error"] is not None and r["error"] <= TOLERANCE for r in rows)
