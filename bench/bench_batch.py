@@ -34,7 +34,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from grading import batch  # noqa: E402
+from grading.private import cohort as batch  # noqa: E402
 from grading.private.packaging import release  # noqa: E402
 
 LAB = "l03_pruning_clustering"

@@ -108,7 +108,7 @@ def bare(tmp: Path, runs: int) -> tuple[float, float]:
 
 
 def hidden(tmp: Path, runs: int) -> tuple[float, float, dict]:
-    """Median wall and CPU seconds of the reference's hidden check."""
+    """Median wall seconds of the reference's hidden check, CPU of its pytest."""
     import bench_grade_reference as ref_bench
 
     submission = ref_bench.make_submission(tmp / "submission")
@@ -116,10 +116,11 @@ def hidden(tmp: Path, runs: int) -> tuple[float, float, dict]:
     ref_bench.grade_once(submission, tmp / "warm-up", cache)  # builds the masters
     walls, cpus, last = [], [], {}
     for run in range(runs):
-        cpu = _children_cpu()
         last = ref_bench.grade_once(submission, tmp / f"out-{run}", cache)
         walls.append(last["hidden check"])
-        cpus.append(_children_cpu() - cpu)
+        # The sandboxed run's own CPU count (its process tree, sampled by
+        # the sandbox): bubblewrap's children are not this process's to reap.
+        cpus.append(last["pytest cpu"])
         print(
             f"  hidden check, run {run + 1}: {walls[-1]:5.1f} s wall, "
             f"{cpus[-1]:5.1f} s CPU (tf import {last['tf import']:.1f} s, student "
