@@ -85,6 +85,15 @@ def register(parser: argparse.ArgumentParser) -> None:
         f"(default {DEFAULT_MEMORY_MB}; TensorFlow reserves a lot of virtual memory)",
     )
     parser.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        metavar="N",
+        help="threads each thread pool of the student's run may use "
+        "(TensorFlow, OpenMP); 0, the default, leaves one per core. "
+        "'batch --jobs N' passes each grading its share of the cores",
+    )
+    parser.add_argument(
         "--unsafe-no-sandbox",
         action="store_true",
         help="where bubblewrap cannot run, run the student's code anyway, "
@@ -116,6 +125,7 @@ def run(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         test_timeout=args.test_timeout,
         memory_mb=args.memory_mb,
+        threads=max(0, args.threads),
         keep_workdir=args.keep_workdir,
         unsafe_no_sandbox=args.unsafe_no_sandbox,
     )

@@ -241,6 +241,7 @@ def _run_suite(ctx, cfg, paths, limits, masters_dir, unsafe, nonce):
         masters=str(masters_dir or ""),
         test_cpu_seconds=limits.test_cpu,
         asks=paths.get("asks"),
+        threads=int(getattr(ctx.options, "threads", 0) or 0),
     )
     plugins = (*PYTEST_PLUGINS, "grader_plugin", *[str(p) for p in cfg["plugins"]])
     argv = pytest_argv(

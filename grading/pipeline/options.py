@@ -61,6 +61,11 @@ class GradeOptions:
         isolation (the student's own workflow, where the instructor's batch
         is the grade of record); results and reports say so. Without it the
         grader refuses to run untrusted code there.
+    threads : int
+        Threads each thread pool of the student's run may use (TensorFlow's
+        intra-op and inter-op pools, OpenMP); ``0`` leaves the libraries'
+        defaults. A batch with ``--jobs N`` gives each grading its share of
+        the cores.
     """
 
     base: str | None = None
@@ -72,6 +77,7 @@ class GradeOptions:
     keep_workdir: bool = False
     check_environment: bool = True
     unsafe_no_sandbox: bool = False
+    threads: int = 0
 
     def for_checks(self) -> dict[str, Any]:
         """Return the options a check may see, as plain data (no overrides)."""

@@ -146,6 +146,10 @@ def test_batch_resumes_records_failures_and_kills_the_process_group(
     if len(cpus) >= 2:  # two jobs: each grading pinned to its own half
         assert len(results["cpus"]) == len(cpus) // 2
         assert batch.cpu_slots(2) == [set(cpus[0::2]), set(cpus[1::2])]
+        # and its thread pools sized to that half
+        assert f"--threads={len(cpus) // 2}" in results["argv"]
+    assert batch.threads_per_job(1) == 0
+    assert batch.threads_per_job(len(cpus) * 4) == 1
     assert batch.cpu_slots(1) == [] and batch.cpu_slots(len(cpus) + 1) == []
     assert ".partial" not in os.listdir(out) or not os.listdir(out / ".partial")
     assert not any((out / ".work").iterdir())

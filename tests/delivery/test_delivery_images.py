@@ -62,6 +62,18 @@ def test_hadolint_accepts_the_dockerfile(unavailable):
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+def test_hadolint_accepts_the_student_image(unavailable):
+    if not HADOLINT.exists():
+        unavailable("hadolint is not installed (pip install -r requirements-dev.txt)")
+    proc = subprocess.run(
+        [str(HADOLINT), "--no-color", str(REPO / "Dockerfile.student")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
 def test_both_images_install_exactly_the_readme_pins():
     steps = dockerfile_instructions()
     runs = " ".join(rest for word, rest in steps if word == "RUN")

@@ -30,6 +30,7 @@ from grading.private.packaging import guard
 WORKFLOWS = [
     REPO / "grading/private/packaging/student_template/.github/workflows/grade.yml",
     REPO / ".github" / "workflows" / "test.yml",
+    REPO / ".github" / "workflows" / "student-image.yml",
 ]
 ACTIONLINT = Path(sys.executable).with_name("actionlint")
 
@@ -96,12 +97,39 @@ def test_student_workflow_shape():
             assert (name, rest.strip()) in {
                 ("secrets.GRADER_BUNDLE_TOKEN", ""),
                 ("vars.GRADER_BUNDLE_REPOSITORY", ""),
+                ("vars.GRADER_STUDENT_IMAGE", ""),
             }
     assert text.count("secrets.GRADER_BUNDLE_TOKEN }}") == 1
     assert text.count("vars.GRADER_BUNDLE_REPOSITORY }}") == 1
     grade = next(s for s in steps if s.get("id") == "grade")
     # Feedback in the student's own CI runs where bubblewrap cannot start.
     assert "bundle_flags=(--unsafe-no-sandbox)" in grade["run"]
+    # The course's student image, when a variable names it, replaces the
+    # install (an empty image runs the job on the runner, as before).
+    job = flow["jobs"]["grade"]
+    assert job["container"]["image"] == "${{ vars.GRADER_STUDENT_IMAGE }}"
+    assert text.count("vars.GRADER_STUDENT_IMAGE }}") == 1
+    assert job["env"]["HAS_STUDENT_IMAGE"] == "${{ vars.GRADER_STUDENT_IMAGE != '' }}"
+    installs = [s for s in steps if s.get("if") == "env.HAS_STUDENT_IMAGE != 'true'"]
+    assert installs == [setup] + [
+        s for s in steps if "pip install -r requirements.txt" in s.get("run", "")
+    ]
+
+
+def test_student_image_is_built_from_the_release_only():
+    flow = yaml.safe_load(WORKFLOWS[2].read_text())
+    assert flow[True]["push"]["tags"] == ["v*"]
+    steps = flow["jobs"]["image"]["steps"]
+    release = next(s for s in steps if "grading release" in s.get("run", ""))
+    assert "grading/private" in release["run"]  # refused if the release had it
+    build = next(s for s in steps if "build-push-action" in s.get("uses", ""))
+    assert build["with"]["context"] == "build/image"  # the release, not the repo
+    assert build["with"]["file"] == "Dockerfile.student"
+    text = (REPO / "Dockerfile.student").read_text()
+    copies = [line for line in text.splitlines() if line.startswith("COPY")]
+    assert copies and all(" template/" in c or " bundle/" in c for c in copies)
+    # no hidden suite in a layer; root, as GitHub's job containers need
+    assert "bundle/grading" not in text and "\nUSER" not in text
 
 
 # "python" of the workflow steps: this interpreter without the editable install
@@ -278,6 +306,7 @@ def fake_checkout(bundle: Path | None):
 def run_student_workflow(workspace, temp, context, bundle=None, checkout=True):
     """Run the student workflow's steps; ``bundle`` is what the checkout gets."""
     job = student_flow()["jobs"]["grade"]
+    context = {"vars.GRADER_STUDENT_IMAGE": "", **context}
     (temp / "home").mkdir(parents=True, exist_ok=True)
     actions = {"bundle": fake_checkout(bundle if checkout else None)}
     runner = StepRunner(job, workspace, temp, context, actions)

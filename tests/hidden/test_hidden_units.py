@@ -194,7 +194,7 @@ def test_f():
 '''
 
 
-def run_recorder(tmp_path: Path, last: str) -> dict:
+def run_recorder(tmp_path: Path, last: str, threads: int = 0) -> dict:
     folder = tmp_path / "tests"
     folder.mkdir()
     (folder / "test_fake.py").write_text(FAKE_TESTS.replace("{last}", last))
@@ -205,9 +205,10 @@ def run_recorder(tmp_path: Path, last: str) -> dict:
         workcopy=str(tmp_path),
         tests_dir=str(folder),
         fast_exit=False,
+        threads=threads,
     )
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if not k.endswith("_THREADS")},
         **contract.to_env(),
         "PYTHONPATH": str(HIDDEN),
         "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
@@ -259,6 +260,17 @@ def test_recorder_marks_a_finished_session(tmp_path):
     data = run_recorder(tmp_path, "pass")
     assert data["finished"] is True and data["running"] is None
     assert len(data["results"]) == 6
+
+
+def test_contract_threads_size_the_pools_before_student_code_runs(tmp_path):
+    assert Contract("r", "a", "w", "t").thread_env() == {}
+    env = Contract("r", "a", "w", "t", threads=3).thread_env()
+    assert set(env.values()) == {"3"} and "TF_NUM_INTRAOP_THREADS" in env
+    # the plugin sets them in the child before any test module is imported
+    seen = "raise Expected('no', os.environ.get('TF_NUM_INTEROP_THREADS', 'unset'))"
+    data = run_recorder(tmp_path, seen, threads=1)
+    by_check = {v["check"]: v for v in data["results"].values()}
+    assert by_check["fifth"]["message"] == "Expected no; seen 1"
 
 
 # ------------------------------------------------ the check on fake suites

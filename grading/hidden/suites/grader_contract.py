@@ -52,6 +52,10 @@ class Contract:
     asks : str or None
         What the submission's template version asks (comma separated words
         of ``grading/versions/templates.toml``); ``None``: everything.
+    threads : int
+        Threads each thread pool of the child may use: its share of the
+        cores when a batch grades several submissions at once (``0``: the
+        libraries' defaults, one thread per core the child may run on).
     """
 
     results: str
@@ -62,6 +66,21 @@ class Contract:
     fast_exit: bool = True
     test_cpu_seconds: float = 0.0
     asks: str | None = None
+    threads: int = 0
+
+    def thread_env(self) -> dict[str, str]:
+        """Environment that sizes TensorFlow's and OpenMP's pools to :attr:`threads`.
+
+        Read by TensorFlow when it starts (intra-op and inter-op pools) and
+        by oneDNN's OpenMP; the child's plugin sets it before anything
+        imports TensorFlow. LiteRT needs nothing: its interpreter runs on one
+        thread unless ``num_threads`` asks for more. ``{}`` for ``0``.
+        """
+        if self.threads <= 0:
+            return {}
+        value = str(int(self.threads))
+        names = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS")
+        return dict.fromkeys(names, value)
 
     def to_env(self) -> dict[str, str]:
         """The environment entry of this contract."""

@@ -44,6 +44,10 @@ from grader_contract import Contract
 MAX_MESSAGE = 1500
 MAX_EVIDENCE = 3000
 CONTRACT = Contract.from_env()
+# Before the student's module (or anything else) imports TensorFlow: size its
+# thread pools to this child's share of the cores.
+if CONTRACT is not None:
+    os.environ.update(CONTRACT.thread_env())
 
 
 class TimeLimit(BaseException):  # noqa: N818 - reads well where it is raised

@@ -23,6 +23,7 @@ from grading.private.cohort.loop import (
     cpu_slots,
     run_batch,
     select,
+    threads_per_job,
     write_gradebook,
 )
 from grading.private.cohort.roster import (
@@ -56,6 +57,7 @@ __all__ = [
     "Submission",
     "clean_stale",
     "cpu_slots",
+    "threads_per_job",
     "grade_command",
     "grade_one",
     "has_failed",

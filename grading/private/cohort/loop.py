@@ -79,6 +79,29 @@ def cpu_slots(jobs: int) -> list[set[int]]:
     return [set(cpus[i::jobs]) for i in range(jobs)]
 
 
+def threads_per_job(jobs: int) -> int:
+    """Threads each of ``jobs`` parallel gradings may use (``0``: no limit).
+
+    The CPUs this process may use, shared out evenly (at least one each), so
+    ``jobs`` children running TensorFlow start no more threads per pool than
+    there are cores. One job keeps the libraries' defaults.
+    """
+    if jobs < 2:
+        return 0
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return max(1, cpus // jobs)
+
+
+def _with_threads(extra: list[str], jobs: int) -> list[str]:
+    """``extra`` plus ``--threads`` of a grading's share, unless given already."""
+    threads = threads_per_job(jobs)
+    given = any(a == "--threads" or a.startswith("--threads=") for a in extra)
+    return extra if given or not threads else [*extra, f"--threads={threads}"]
+
+
 def _progress_bar(total: int, desc: str, progress: bool):
     from tqdm import tqdm
 
@@ -170,7 +193,9 @@ def run_batch(
     out : Path
         The batch folder.
     jobs : int
-        Submissions graded at the same time.
+        Submissions graded at the same time; with more than one, each
+        grading's thread pools get its share of the cores
+        (:func:`threads_per_job`, ``grade --threads``).
     extra_args : iterable of str
         Further ``grade`` options for every grading.
     progress : bool
@@ -192,10 +217,11 @@ def run_batch(
     """
     extra = list(extra_args)
     child.STOPPING.clear()
+    shared = _with_threads(extra, jobs)
 
     def first(sub: Submission, cpus: set[int] | None) -> Outcome:
         return grade_one(
-            sub, out, lab=lab, timeout=timeout, extra_args=extra, cpus=cpus
+            sub, out, lab=lab, timeout=timeout, extra_args=shared, cpus=cpus
         )
 
     common = {"progress": progress, "on_outcome": on_outcome, "pin_cpus": pin_cpus}
