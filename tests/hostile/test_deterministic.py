@@ -1,8 +1,8 @@
 """The same submission gets the same points wherever it is graded.
 
 The reference submission is graded alone (a batch of one, one job), in a
-``--jobs 2`` batch beside a second copy of itself, beside CPU hogs (twice as
-many busy processes as CPUs, at the batch's own priority), and beside the
+``--jobs 2`` batch beside a second copy of itself, beside CPU hogs (one busy
+process per CPU, at the batch's own priority), and beside the
 hostile corpus (the corpus fixture's batch). Every item must get the points
 it got alone, unless a time limit stopped its checks: then it is not a score
 (item status ``timeout``, or the whole grading recorded as ``timeout`` by the
@@ -35,7 +35,7 @@ pytestmark = pytest.mark.slow
 
 REFERENCE = "normal_reference"
 #: Busy processes per CPU beside the "hogs" grading (at most 8 in all).
-HOGS_PER_CPU = 2
+HOGS_PER_CPU = 1
 
 
 def _batch(corpus: Corpus, subs: Path, out: Path, jobs: int, log: Path) -> int:
