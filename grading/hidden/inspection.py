@@ -53,8 +53,10 @@ _INSPECTOR_MAIN = (
 
 #: Wall-time and CPU-time limits of the inspection, seconds.
 INSPECT_TIMEOUT, INSPECT_CPU = 180.0, 120.0
-#: Largest file and total size copied out of the run's artifacts folder.
-MAX_ARTIFACT_BYTES, MAX_ARTIFACTS_BYTES = 64 * 1024 * 1024, 256 * 1024 * 1024
+#: Largest file and total size copied out of the run's artifacts folder. Part
+#: 2 of lab 03 leaves state dicts, ONNX and TFLite files of about 64 MB each
+#: when the model was not shrunk (no speedup), and they must all be read.
+MAX_ARTIFACT_BYTES, MAX_ARTIFACTS_BYTES = 128 * 1024 * 1024, 1024 * 1024 * 1024
 
 
 def _parse(stdout: str, rubric: Rubric) -> list[Finding]:
