@@ -205,8 +205,11 @@ def score_item(
     computed = round(item.points * fraction, 2)
     errored = any(f.code in ERROR_CODES for f in related)
     timed_out = any(f.code in TIMEOUT_CODES and f.earned is None for f in related)
+    suggested = computed if item.checks else None
     if _waits_for_person(item, related):
         status, source, points = "manual", "manual", 0.0
+        if all(f.earned is None for f in related):
+            suggested = None  # nothing was assessed: a person reads it afresh
     elif timed_out:
         # A timeout is never a score: nothing is earned or lost until the
         # item is checked within its limits (a regrade).
@@ -227,7 +230,7 @@ def score_item(
         "part": item.part,
         "status": status,
         "source": source,
-        "suggested_points": computed if item.checks else None,
+        "suggested_points": suggested,
         "override": decision,
         "readme": item.readme,
         "findings": _annotated(related + synthesized, dropped, context, original),

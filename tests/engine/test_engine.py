@@ -32,6 +32,8 @@ def test_statuses_and_points(fake_lab, submission):
     assert any(f["code"] == "grader_error" for f in items["crashy"]["findings"])
     assert items["absent"]["status"] == "manual"
     assert any(f["code"] == "manual_review" for f in items["absent"]["findings"])
+    # Nothing assessed it: no suggestion, not a suggested 0.
+    assert items["absent"]["suggested_points"] is None
     assert results["score"] == 4.0 and results["max_score"] == 13.0
     assert results["status"] == "error"
     assert results["checks"]["fake_ok"]["status"] == "ok"
