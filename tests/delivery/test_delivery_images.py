@@ -83,16 +83,41 @@ def test_both_images_install_exactly_the_readme_pins():
     assert "requirements.txt /opt/grader/requirements.txt" in recipe.files
     post = " ".join(recipe.install)
     assert "pip install --no-cache-dir -r /opt/grader/requirements.txt" in post
-    # No other package is installed by pip in either image.
-    commands = [rest for word, rest in steps if word == "RUN"] + recipe.install
+    # No other package is installed by pip in either image: part 2's set
+    # comes from requirements-structured.txt, after torch at that file's pin
+    # (its CPU build, as ./run structured installs it).
+    torch = next(
+        line
+        for line in (REPO / "requirements-structured.txt").read_text().splitlines()
+        if line.startswith("torch==")
+    )
+    assert f"pip install --quiet {torch}" in (REPO / "run").read_text()
+    allowed = [
+        ["requirements.txt"],
+        ["/opt/grader/requirements.txt"],
+        ["requirements-structured.txt"],
+        ["/opt/grader/requirements-structured.txt"],
+        ["https://download.pytorch.org/whl/cpu", torch],
+    ]
+    post_lines = re.sub(r"\\\s*\n", " ", "\n".join(recipe.install)).splitlines()
+    commands = [rest for word, rest in steps if word == "RUN"] + [
+        line for line in post_lines if not line.strip().startswith("#")
+    ]
+    seen = []
     for command in commands:
         for part in re.split(r"&&|;", command):
             if "pip install" in part:
                 words = part.split("pip install", 1)[1].split()
-                assert [w for w in words if not w.startswith("-")] in (
-                    ["requirements.txt"],
-                    ["/opt/grader/requirements.txt"],
-                ), part
+                seen.append([w for w in words if not w.startswith("-")])
+                assert seen[-1] in allowed, part
+    assert seen.count(allowed[-1]) == 2, "torch's CPU build in both images"
+    assert ("COPY", "requirements-structured.txt ./") in steps
+    assert (
+        "requirements-structured.txt /opt/grader/requirements-structured.txt"
+        in recipe.files
+    )
+    for image in (DOCKERFILE, DEFFILE):
+        assert "dataset-fashion-mnist" in image.read_text(), image
     # The README install (./run) and the student workflow use the same file.
     assert "-r requirements.txt" in (REPO / "requirements-dev.txt").read_text()
     assert "pip install --quiet -r requirements-dev.txt" in (REPO / "run").read_text()
