@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import FAKE_GRADER, REPO, git
+from delivery_helpers import FAKE_GRADER, REPO, git
 
 from grading.private import cohort as batch
 from grading.util.io import write_json

@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from conftest import REPO, git
+from delivery_helpers import REPO, git
 
 from grading.private import walkthrough as demo
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO, git
+from delivery_helpers import REPO, git
 
 DOCKERFILE = REPO / "Dockerfile"
 DEFFILE = REPO / "Singularity.def"

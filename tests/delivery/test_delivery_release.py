@@ -18,7 +18,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from conftest import REPO, git
+from delivery_helpers import REPO, git
 
 from grading.pipeline.rubric import load_rubric
 from grading.private.packaging import (

@@ -13,7 +13,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO
+from delivery_helpers import REPO
 
 FAKES = {
     # dpkg -s PKG: "installed" for the names in $FAKE_INSTALLED

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import FAKE_GRADER, REPO
+from delivery_helpers import FAKE_GRADER, REPO
 from test_delivery_batch import make_repo
 
 from grading.private.cohort import slurm

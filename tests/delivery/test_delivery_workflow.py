@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO, git
+from delivery_helpers import REPO, git
 
 from grading.private.packaging import guard
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO, git
+from delivery_helpers import REPO, git
 
 WORKFLOW = (
     REPO / "grading/private/packaging/student_template/.github/workflows/grade.yml"

@@ -28,6 +28,7 @@ import ast
 import os
 import re
 import subprocess
+import tempfile
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +42,8 @@ SUMMARY_DIR = "summaries/l03_pruning_clustering"
 MIRROR = Path(
     os.environ.get("COURSE_MIRROR", "/work/.mirror/antmicro+dl-in-iot-course/repo")
 )
+#: The hidden tests' data set and tiny model, shared with tests/hidden.
+CACHE = Path(tempfile.gettempdir()) / "dl-in-iot-hidden-tests-cache"
 #: Automatic items of the lab-03 rubric and their points.
 AUTO_ITEMS = {
     "tfmot_optimized_model": 2.0,
@@ -60,6 +63,14 @@ PNG = bytes.fromhex(
 def mirror_available() -> bool:
     """True when the mirror of the original course is on this machine."""
     return (MIRROR / "HEAD").exists() or (MIRROR / ".git").exists()
+
+
+def need_mirror(sub) -> None:
+    """Skip a fork's test when the mirror of the original course is absent."""
+    import pytest
+
+    if sub.is_fork and not mirror_available():
+        pytest.skip(f"no mirror of the original course at {MIRROR} (COURSE_MIRROR)")
 
 
 # --------------------------------------------------------------------- edits

@@ -12,10 +12,10 @@ from __future__ import annotations
 import ast
 
 import pytest
-from conftest import CACHE, need_mirror
 from corpus import SUBMISSIONS
 from corpus_build import (
     AUTO_ITEMS,
+    CACHE,
     LAB,
     MODULE,
     TOLERANCE,
@@ -23,6 +23,7 @@ from corpus_build import (
     compare,
     finding_codes,
     grade,
+    need_mirror,
     student_notices,
     version_of,
 )

@@ -11,8 +11,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from conftest import CACHE, need_mirror
-from corpus_build import TOLERANCE, build
+from corpus_build import CACHE, TOLERANCE, build, need_mirror
 from l02_corpus import AUTO_ITEMS, LAB, SUBMISSIONS
 
 NAMES = [s.name for s in SUBMISSIONS]

@@ -9,7 +9,7 @@ fixture would grade twice.
 from __future__ import annotations
 
 import pytest
-from conftest import CODE_ITEMS, LAB, ROOT, grade_hidden
+from hidden_grading import CODE_ITEMS, LAB, ROOT, grade_hidden
 from mutants import BATCHES, MUTANTS, REFERENCE, apply
 
 from grading.pipeline.rubric import load_rubric
