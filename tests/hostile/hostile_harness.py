@@ -7,8 +7,9 @@ The session fixture :func:`corpus` does all the expensive work once:
    that escapes the sandbox damages a disposable copy, never the project;
 2. build every submission of :mod:`hostile_cases` (and the normal ones) from
    the stubs, each a git repository with one commit;
-3. grade the normal submissions alone (one batch), hash every tree, grade
-   everything together (one batch, ``--jobs 2``), hash again, and look for
+3. grade the normal submissions alone (one batch, ``--jobs 1``, so that each
+   is graded with nothing beside it), hash every tree, grade everything
+   together (one batch, ``--jobs 2``), hash again, and look for
    processes and files that the hostile code left behind.
 
 ``conftest.py`` exposes the fixture; the tests in ``test_hostile.py`` only
@@ -285,9 +286,10 @@ def _options(help_text: str, timeout: int) -> list[str]:
 
 
 def run_batch(
-    grader: Path, subs: Path, out: Path, ids: list[str], log: Path
+    grader: Path, subs: Path, out: Path, ids: list[str], log: Path, jobs: int = 2
 ) -> tuple[str, int, float, list[str], str, str]:
-    """Grade ``ids`` of ``subs`` into ``out``: one batch, or grade per id."""
+    """Grade ``ids`` of ``subs`` into ``out`` with ``jobs`` at a time: one
+    batch, or grade per id."""
     env = {
         **os.environ,
         "TF_USE_LEGACY_KERAS": "1",
@@ -311,7 +313,7 @@ def run_batch(
             "--out",
             str(out),
             "--jobs",
-            "2",
+            str(jobs),
             *opts,
         ]
         proc = subprocess.run(
@@ -359,7 +361,7 @@ def run_batch(
             timeout=CORPUS_TIMEOUT,
         )
 
-    with ThreadPoolExecutor(2) as pool:
+    with ThreadPoolExecutor(jobs) as pool:
         procs = list(pool.map(one, ids))
     text = "\n".join(
         f"== {i}: rc={p.returncode}\n{p.stdout}\n{p.stderr}"
@@ -482,9 +484,15 @@ def corpus() -> Corpus:
 
     normal_ids = list(NORMALS)
     all_ids = normal_ids + [c.id for c in CASES]
-    # The normal submissions alone (this also warms any cache of the grader).
+    # The normal submissions alone, one at a time (this also warms any cache
+    # of the grader); test_deterministic compares every grading with these.
     _, _, corpus.alone_seconds, _, _, _ = run_batch(
-        corpus.grader, alone_subs, corpus.alone_out, normal_ids, root / "alone.log"
+        corpus.grader,
+        alone_subs,
+        corpus.alone_out,
+        normal_ids,
+        root / "alone.log",
+        jobs=1,
     )
     corpus.alone_results = _load_results(corpus.alone_out, normal_ids)
 

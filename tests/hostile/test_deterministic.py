@@ -1,15 +1,19 @@
 """The same submission gets the same points wherever it is graded.
 
-The reference submission is graded alone (a batch of one, one job), in a
-``--jobs 2`` batch beside a second copy of itself, beside CPU hogs (one busy
-process per CPU, at the batch's own priority), and beside the
-hostile corpus (the corpus fixture's batch). Every item must get the points
-it got alone, unless a time limit stopped its checks: then it is not a score
-(item status ``timeout``, or the whole grading recorded as ``timeout`` by the
-batch, which the gradebook does not total), never a lower one.
+The reference submission is graded alone (the corpus fixture's batch of the
+normal submissions, one job at a time), in a ``--jobs 2`` batch beside a
+second copy of itself while CPU hogs run (one busy process per CPU, at the
+batch's own priority), and beside the hostile corpus (the corpus fixture's
+``--jobs 2`` batch). Every item must get the points it got alone, unless a
+time limit stopped its checks: then it is not a score (item status
+``timeout``, or the whole grading recorded as ``timeout`` by the batch, which
+the gradebook does not total), never a lower one.
 
-All gradings use the corpus's copy of the grader, so they share its rubric
-(and its short sandbox limit, see :data:`hostile_harness.TIMEOUT`).
+The ``--jobs 2`` batch and the hogs share one batch: both take cores from
+the reference, and one batch instead of two keeps the suite's slowest
+worker under its budget. All gradings use the corpus's copy of the grader,
+so they share its rubric (and its short sandbox limit, see
+:data:`hostile_harness.TIMEOUT`).
 """
 
 from __future__ import annotations
@@ -105,31 +109,26 @@ def _load(out: Path, sub_id: str) -> dict:
 
 @pytest.fixture(scope="module")
 def gradings(corpus: Corpus) -> dict[str, dict]:
-    """The reference graded alone, in a --jobs 2 batch, beside hogs, and beside
-    the hostile corpus."""
+    """The reference graded alone, in a --jobs 2 batch beside CPU hogs, and
+    beside the hostile corpus."""
     root = corpus.root / "determinism"
-    found: dict[str, dict] = {"hostile corpus": _load(corpus.out, REFERENCE)}
-    runs = {
-        "alone": ([REFERENCE], 1, 0),
-        "--jobs 2": ([REFERENCE, "reference_twin"], 2, 0),
-        "beside CPU hogs": ([REFERENCE], 2, HOGS_PER_CPU),
+    found: dict[str, dict] = {
+        "alone": _load(corpus.alone_out, REFERENCE),
+        "hostile corpus": _load(corpus.out, REFERENCE),
     }
-    for name, (ids, jobs, per_cpu) in runs.items():
-        key = name.replace(" ", "-").strip("-")
-        subs = root / key / "subs"
-        for sub_id in ids:
-            build_submission(corpus.grader, subs / sub_id, "reference", None, {})
-        hogs = _hogs(min(8, per_cpu * (os.cpu_count() or 1))) if per_cpu else []
-        start = time.monotonic()
-        try:
-            code = _batch(corpus, subs, root / key / "out", jobs, root / f"{key}.log")
-        finally:
-            _stop(hogs)
-        print(f"\n{name}: exit {code} in {time.monotonic() - start:.0f} s")
-        for sub_id in ids:
-            found[name if sub_id == REFERENCE else f"{name} (twin)"] = _load(
-                root / key / "out", sub_id
-            )
+    name, key = "--jobs 2 beside CPU hogs", "jobs-2-hogs"
+    subs = root / key / "subs"
+    for sub_id in (REFERENCE, "reference_twin"):
+        build_submission(corpus.grader, subs / sub_id, "reference", None, {})
+    hogs = _hogs(min(8, HOGS_PER_CPU * (os.cpu_count() or 1)))
+    start = time.monotonic()
+    try:
+        code = _batch(corpus, subs, root / key / "out", 2, root / f"{key}.log")
+    finally:
+        _stop(hogs)
+    print(f"\n{name}: exit {code} in {time.monotonic() - start:.0f} s")
+    found[name] = _load(root / key / "out", REFERENCE)
+    found[f"{name} (twin)"] = _load(root / key / "out", "reference_twin")
     for name, data in found.items():  # what was seen, for the record (-s)
         print(
             f"{name}: {data['status']}, batch {data['_batch_status']}, "
