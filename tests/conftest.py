@@ -70,7 +70,8 @@ CORPUS_MODULES = (
 )
 #: Test modules that share one session fixture too costly to build twice (the
 #: hostile corpus's batch): pytest-xdist runs each group on one worker
-#: (``--dist loadgroup``, as ``./run test`` passes).
+#: (``--dist loadgroup``, as ``./run test`` passes; see
+#: :func:`pytest_xdist_make_scheduler`).
 SHARED_FIXTURE_GROUPS = {
     "hostile/test_hostile.py": "hostile-corpus",
     "hostile/test_deterministic.py": "hostile-corpus",
@@ -117,6 +118,36 @@ def pytest_configure(config):
         "markers",
         "corpus: grades a whole corpus (slowest); ./run test --quick leaves it out",
     )
+
+
+def shared_fixture_group(nodeid: str) -> str | None:
+    """The :data:`SHARED_FIXTURE_GROUPS` group of a test's node id, or None."""
+    path = "/" + nodeid.split("::", 1)[0]
+    for rel, group in SHARED_FIXTURE_GROUPS.items():
+        if path.endswith("/" + rel):
+            return group
+    return None
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """Under ``--dist loadgroup``, schedule each shared-fixture group as one unit.
+
+    pytest-xdist 3.8 groups by the ``xdist_group`` mark through a suffix it
+    writes into the node id, which pytest 9 no longer reads back: every
+    worker then built the hostile corpus itself. This scheduler groups by
+    :data:`SHARED_FIXTURE_GROUPS` from the node id instead (and still by a
+    suffix, should xdist write one).
+    """
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class SharedFixtureScheduling(LoadGroupScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return shared_fixture_group(nodeid) or super()._split_scope(nodeid)
+
+    return SharedFixtureScheduling(config, log)
 
 
 def pytest_collection_modifyitems(config, items):

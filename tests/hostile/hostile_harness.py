@@ -440,11 +440,37 @@ def _placeholders(corpus: Corpus) -> dict[str, str]:
     }
 
 
+def _claim_the_corpus() -> None:
+    """Fail at once when another worker of this run built the corpus already.
+
+    Its tests share one worker (``SHARED_FIXTURE_GROUPS`` of tests/conftest.py);
+    should the grouping ever fail again, this says so instead of spending the
+    corpus's minutes twice. pytest-xdist gives every worker of a run the same
+    ``PYTEST_XDIST_TESTRUNUID``.
+    """
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if not run:
+        return
+    claim = Path(tempfile.gettempdir()) / f"hostile-corpus-{run}.claim"
+    try:
+        fd = os.open(claim, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        pytest.fail(
+            f"another pytest-xdist worker of this run built the hostile corpus "
+            f"({claim}): its test modules must share one worker "
+            f"(SHARED_FIXTURE_GROUPS, --dist loadgroup)",
+            pytrace=False,
+        )
+    os.write(fd, os.environ.get("PYTEST_XDIST_WORKER", "?").encode())
+    os.close(fd)
+
+
 @pytest.fixture(scope="session")
 def corpus() -> Corpus:
     """Build, grade and inspect the whole corpus once per session."""
     if not (PROJECT / "grading" / "hidden" / "suites" / LAB).is_dir():
         pytest.skip("the hidden tests of lab 03 are not there yet")
+    _claim_the_corpus()
     # Not under pytest's 0700 basetemp: the sandbox user must reach it.
     root = Path(tempfile.mkdtemp(prefix="hostile-corpus-"))
     os.chmod(root, 0o755)
