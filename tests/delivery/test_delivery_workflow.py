@@ -175,6 +175,31 @@ def test_student_workflow_without_the_bundle(tmp_path, released):
     assert "grading.private.reference" not in "".join(runner.logs.values())
 
 
+def assert_the_hidden_tests_ran(runner) -> None:
+    """The bundle's hidden suite ran on the student's code, not only started.
+
+    ``mode`` is set before grading; this reads what the grading did: tests
+    collected and run to an outcome, findings of every hidden check, none a
+    grader error (a suite that cannot import, say from ``grading.private``).
+    """
+    full = json.loads((runner.temp / "grade-full" / "results.json").read_text())
+    details = full["checks"]["hidden_tests"]["details"]
+    assert details["ran"] is True, details
+    outcomes = [test["outcome"] for test in details["tests"].values()]
+    assert len(outcomes) >= 5, outcomes
+    assert "failed" in outcomes  # the template's stubs fail them
+    hidden = [
+        f
+        for i in full["items"]
+        for f in i["findings"]
+        if f["check"].startswith("hidden.")
+    ]
+    assert hidden and not [f for f in hidden if f["code"] == "grader_error"]
+    assert any(f["passed"] is False for f in hidden)
+    logs = "".join(runner.logs.values())
+    assert "grading.private" not in logs and "ModuleNotFoundError" not in logs
+
+
 @pytest.mark.slow
 def test_student_workflow_with_the_bundle(tmp_path, released, grader_bundle):
     """The real bundle, a fake token: hidden tests run and nothing leaks."""
@@ -189,6 +214,7 @@ def test_student_workflow_with_the_bundle(tmp_path, released, grader_bundle):
     assert runner.outcomes["bundle"] == "success"
     assert runner.outputs["grade"]["mode"] == "full"
     assert runner.outputs["own-tests"]["status"] == "0"
+    assert_the_hidden_tests_ran(runner)
     assert not (workspace / ".grader-bundle").exists()  # moved out of the tree
     assert not (tmp_path / "temp" / "grader-bundle" / ".git").exists()
     summary = runner.summary.read_text()
