@@ -399,15 +399,56 @@ def test_folder_rule_template_public_bundle_public_and_hidden(released, grader_b
     assert course <= tracked(grader_bundle)
 
 
+#: Reference lines the guard lets into the bundle because a hidden suite
+#: quotes them in a one-line string (the call a task asks for, shown as
+#: "expected ..."). Pinned: a new quoted solution line is a reviewed change.
+QUOTED_REFERENCE_LINES = frozenset(
+    {
+        # grading/hidden/suites/l03_pruning_clustering/test_pruned_model.py
+        "model, pruning_schedule=self.sched",
+    }
+)
+
+
+def reference_strings() -> dict[str, str]:
+    """Reference string literals (docstrings too) of 25 characters or more that
+    students do not have: not in the course package, not a course file's path."""
+    course = " ".join(
+        guard.normal(p.read_text(errors="replace"))
+        for name in guard.PUBLIC_COURSE
+        for p, _rel in walk_files(REPO / name, REPO)
+    )
+    course_files = {
+        rel.removeprefix("dl_in_iot_course/")
+        for _p, rel in walk_files(REPO / "dl_in_iot_course", REPO)
+    }
+    found = {}
+    for path in (REPO / "grading" / "private" / "reference").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+                continue
+            text = guard.normal(node.value)
+            if len(text) < guard.MIN_LINE or text in course:
+                continue
+            if text in course_files:
+                continue  # the path of a file students get
+            found.setdefault(text, f"{path.name}:{node.lineno}")
+    return found
+
+
 def test_no_reference_file_and_no_line_of_one_in_the_bundle(grader_bundle):
     secret = guard.reference_secrets(REPO)
     assert len(secret) >= 40, "expected the reference solutions' lines"
+    # The guard's one exemption, quoted lines, is pinned here, not shared.
+    public = guard._lines_of(REPO, guard.PUBLIC_COURSE)
+    reference = REPO / "grading" / "private" / "reference"
+    unexempted = guard.secret_lines(reference, public)
+    assert set(unexempted) - set(secret) == set(QUOTED_REFERENCE_LINES)
+    secret = {k: v for k, v in unexempted.items() if k not in QUOTED_REFERENCE_LINES}
     assert any("strip_clustering(" in line for line in secret)
     assert any("prune_low_magnitude(" in line for line in secret)
-    reference = [
-        p for p, _ in walk_files(REPO / "grading" / "private" / "reference", REPO)
-    ]
-    shas = {git_blob_sha(p.read_bytes()) for p in reference if p.stat().st_size}
+    files = [p for p, _ in walk_files(reference, REPO)]
+    shas = {git_blob_sha(p.read_bytes()) for p in files if p.stat().st_size}
     texts = {}
     for path in released_files(grader_bundle):
         rel = path.relative_to(grader_bundle).as_posix()
@@ -419,6 +460,14 @@ def test_no_reference_file_and_no_line_of_one_in_the_bundle(grader_bundle):
     for where, body in reference_bodies().items():
         found = [rel for rel, text in texts.items() if body in text]
         assert not found, f"reference body of {where} appears in {found}"
+    strings = reference_strings()
+    assert len(strings) >= 10, "expected the reference solutions' strings"
+    for text, where in strings.items():
+        found = [rel for rel, blob in texts.items() if text in blob]
+        assert not found, f"string {where} of a reference solution is in {found}"
+    for line in QUOTED_REFERENCE_LINES:  # only where a hidden suite quotes it
+        found = {rel for rel, text in texts.items() if line in text}
+        assert found and all(r.startswith("grading/hidden/suites/") for r in found)
     # ... and the bundle does carry what it is for: the hidden tests.
     suites = "".join(t for r, t in texts.items() if r.startswith("grading/hidden/"))
     assert all(name in suites for name in hidden_test_names())

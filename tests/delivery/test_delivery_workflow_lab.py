@@ -1,4 +1,9 @@
-"""The student workflow grades the lab whose summary folder the push changed."""
+"""The student workflow picks the lab to grade from what the push changed.
+
+The lab whose summary folder the push changed; for a push of code only, the
+lab whose course folder it changed; else the latest lab with a summary
+folder; else the workflow's default.
+"""
 
 from __future__ import annotations
 
@@ -86,7 +91,9 @@ def test_the_whole_push_counts_not_only_its_last_commit(repo, tmp_path):
     commit(repo, "summaries: Add the lab 02 summary", "summaries/l02_quantization/s.md")
     commit(repo, "course: Implement FP32Model", "dl_in_iot_course/x.py")
     assert pick(repo, tmp_path, before) == "l02_quantization"
-    assert pick(repo, tmp_path) == pick_script()[1]  # the last commit alone
+    # the last commit alone changed code outside the labs' folders: the
+    # latest (here the only) lab with a summary
+    assert pick(repo, tmp_path) == "l02_quantization" != pick_script()[1]
 
 
 def test_code_only_both_labs_or_an_unknown_folder_grade_the_default(repo, tmp_path):
@@ -102,6 +109,53 @@ def test_code_only_both_labs_or_an_unknown_folder_grade_the_default(repo, tmp_pa
     assert pick(repo, tmp_path) == default
     commit(repo, "summaries: Add notes", "summaries/notes/n.md", "summaries/README.md")
     assert pick(repo, tmp_path) == default
+
+
+def test_a_code_only_push_grades_the_lab_whose_course_folder_changed(repo, tmp_path):
+    commit(
+        repo,
+        "summaries: Add the lab 03 summary",
+        "summaries/l03_pruning_clustering/s.md",
+    )
+    before = git(repo, "rev-parse", "HEAD").strip()
+    commit(
+        repo, "course: Implement FP32Model", "dl_in_iot_course/l02_quantization/m.py"
+    )
+    commit(repo, "course: Fix a helper", "dl_in_iot_course/misc/u.py")
+    assert pick(repo, tmp_path, before) == "l02_quantization"  # the whole push
+    # both labs' code: the latest lab with a summary (only lab 03 has one)
+    commit(
+        repo,
+        "course: Update both labs",
+        "dl_in_iot_course/l02_quantization/m.py",
+        "dl_in_iot_course/l03_pruning_clustering/m.py",
+    )
+    assert pick(repo, tmp_path) == "l03_pruning_clustering"
+    # a summary folder changed wins over the code
+    commit(
+        repo,
+        "summaries: Add the lab 02 summary",
+        "summaries/l02_quantization/s.md",
+        "dl_in_iot_course/l03_pruning_clustering/m.py",
+    )
+    assert pick(repo, tmp_path) == "l02_quantization"
+
+
+def test_a_push_of_other_code_grades_the_latest_lab_with_a_summary(repo, tmp_path):
+    commit(repo, "summaries: Add the lab 02 summary", "summaries/l02_quantization/s.md")
+    commit(repo, "course: Fix a helper", "dl_in_iot_course/misc/u.py")
+    assert pick(repo, tmp_path) == "l02_quantization"
+    commit(
+        repo,
+        "summaries: Add the lab 03 summary",
+        "summaries/l03_pruning_clustering/s.md",
+    )
+    commit(repo, "course: Fix it again", "dl_in_iot_course/misc/u.py")
+    assert pick(repo, tmp_path) == "l03_pruning_clustering"
+    # a folder of no lab (no rubric) is neither a lab's summary nor its code
+    commit(repo, "summaries: Add notes", "summaries/l99_notes/n.md")
+    commit(repo, "course: Add a tool", "dl_in_iot_course/l99_notes/t.py")
+    assert pick(repo, tmp_path) == "l03_pruning_clustering"
 
 
 def test_an_unknown_before_commit_falls_back_to_the_last_commit(repo, tmp_path):
