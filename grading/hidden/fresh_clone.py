@@ -20,19 +20,22 @@ run; nothing here runs student code itself.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from grading.pipeline.findings import Finding
-from grading.util.io import read_untrusted_json
+from grading.util.io import read_untrusted, read_untrusted_json, write_atomic
 
 CHECK = "hidden.fresh_clone"
 #: The message of a FileNotFoundError (``[Errno 2] ...: 'path'``).
 _MISSING = re.compile(r"No such file or directory: '([^'\n]{1,300})'")
 #: At most this many folders are created.
 MAX_FOLDERS = 5
+#: Largest manifest or results file read (the recorder's own are far smaller).
+MAX_FILE_BYTES = 4 * 1024 * 1024
 
 
 def _texts(data: dict[str, Any], manifest: dict[str, Any]) -> list[str]:
@@ -95,7 +98,29 @@ def missing_folders(
 
 
 def _load(path: Path) -> dict[str, Any]:
-    return read_untrusted_json(path)
+    return read_untrusted_json(path, MAX_FILE_BYTES)
+
+
+def _take(path: Path) -> bytes | None:
+    """Read a file the child wrote, then remove it; never follow a link.
+
+    A link, a FIFO, a device or a file over :data:`MAX_FILE_BYTES` is removed
+    unread (the child made it; the first run could not have used it either).
+    """
+    content = read_untrusted(Path(path), MAX_FILE_BYTES)
+    try:
+        os.unlink(path)
+    except OSError:
+        pass  # missing, or a folder: the next run's recorder replaces or fails
+    return content
+
+
+def _put_back(path: Path, content: bytes) -> None:
+    """Restore a file by replacing whatever is there now (a link is not followed)."""
+    try:
+        write_atomic(Path(path), content)
+    except OSError:
+        pass
 
 
 def _finding(folders: list[str], item: str) -> Finding:
@@ -172,15 +197,15 @@ def retry(
             (Path(workcopy) / folder).mkdir(parents=True, exist_ok=True)
     except OSError:
         return result, data, []  # cannot create it: the first run stands
-    saved = {}
-    for path in (Path(artifacts) / "manifest.json", Path(results_path)):
-        saved[path] = path.read_bytes() if path.is_file() else None
-        path.unlink(missing_ok=True)
+    saved = {
+        path: _take(path)
+        for path in (Path(artifacts) / "manifest.json", Path(results_path))
+    }
     try:
         second = run_again()
     except OSError:
         for path, content in saved.items():  # the first run stands
             if content is not None:
-                path.write_bytes(content)
+                _put_back(path, content)
         return result, data, []
     return second, _load(Path(results_path)), [_finding(folders, item)]

@@ -43,11 +43,16 @@ MAX_MESSAGE, MAX_HINT, MAX_EVIDENCE = 1500, 1000, 2000
 MAX_SOURCE_LINE = 160
 
 # Runs of characters of the base64/base32 alphabets (URL-safe too), hex runs,
-# and byte dumps (spaced hex groups, lists of small numbers).
+# and byte dumps (spaced hex groups, lists of small numbers). The messages are
+# the student's: every pattern must match in one way only, so that a run that
+# falls short is given up in linear time. A separator is one class with one
+# quantifier, and a group ends at a word boundary it cannot move past
+# (``\s*[,;]?\s*`` splits each run of spaces in many ways and backtracks
+# exponentially); tests/hidden/test_secrecy_linear.py times each.
 _RUN = re.compile(r"[A-Za-z0-9+/=_\-]{32,}")
 _HEX = re.compile(r"(?:0x)?[0-9a-fA-F]{32,}")
 _BYTES = re.compile(r"(?:\b(?:0x)?[0-9a-fA-F]{1,4}\b[\s,:;\\x]+){16,}")
-_INTS = re.compile(r"(?:\b\d{1,3}\b\s*[,;]?\s*){16,}")
+_INTS = re.compile(r"(?:\b\d{1,3}\b[\s,;]*){16,}")
 # A frame line of the recorder's evidence: a relative path, a line, a name.
 _FRAME = re.compile(r'^  File "(?!/)([^"\n]{1,200})", line \d+, in [\w<>.]{1,80}$')
 

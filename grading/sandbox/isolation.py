@@ -276,6 +276,40 @@ def runtime_mounts() -> list[Mount | Link]:
     return found + mounts
 
 
+#: What bubblewrap makes fresh for every run, before any bind: a bind onto
+#: one of them, or onto a parent of one, would hide it.
+FRESH = ("/proc", "/dev", "/tmp")
+
+
+class UnsafeMount(ValueError):
+    """A mount would hide the sandbox's fresh ``/proc``, ``/dev`` or ``/tmp``."""
+
+
+def check_dest(dest: str) -> None:
+    """Refuse a sandbox path that is ``/``, relative, or hides a fresh folder.
+
+    Raises
+    ------
+    UnsafeMount
+        When ``dest`` is ``/``, not absolute, or equal to or a parent of one
+        of :data:`FRESH` (a later ``--ro-bind / /`` hides ``--proc /proc``).
+    """
+    if not dest.startswith("/"):
+        raise UnsafeMount(f"sandbox path {dest!r} is not absolute")
+    norm = "/" + os.path.normpath(dest).lstrip("/")
+    for fresh in FRESH:
+        if norm == "/" or fresh == norm or fresh.startswith(norm + "/"):
+            raise UnsafeMount(
+                f"refusing to mount onto {dest!r}: it would hide the sandbox's "
+                f"own {fresh} (bind only what the child needs, below it)"
+            )
+
+
+def _guard(items: list[Mount | Link]) -> None:
+    for item in items:
+        check_dest(item.path if isinstance(item, Link) else item.dest)
+
+
 def _ordered(items: list[Mount | Link]) -> list[Mount | Link]:
     """Parents before children, so that no bind hides an earlier one."""
 
@@ -321,6 +355,7 @@ def plan(mounts: list[Mount]) -> Plan:
     folder (or file) of the grader's, onto which the real path is bound in
     the starting process's own mount namespace just before bubblewrap runs.
     """
+    _guard(mounts)  # before any folder is handed over
     given = [m for m in mounts if os.path.lexists(m.source)]
     items = _ordered([*runtime_mounts(), *given])
     ids = child_ids()
@@ -361,8 +396,10 @@ def bwrap_argv(
 
     The order matters: ``/proc``, ``/dev`` and ``/tmp`` first (and ``dirs``,
     folders made on that ``/tmp``), then the mounts, parents before children.
-    Nothing binds ``/``.
+    Nothing binds ``/`` or hides ``/proc``, ``/dev`` or ``/tmp``
+    (:func:`check_dest` refuses such a plan).
     """
+    _guard(run_plan.items)
     argv = [bwrap, "--unshare-all", "--unshare-user", "--disable-userns"]
     if network:
         argv.append("--share-net")

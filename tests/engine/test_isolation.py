@@ -1,9 +1,10 @@
 """What the sandboxed child sees and can do: bubblewrap's guarantees.
 
 Each test runs a small Python child under :func:`run_sandboxed` and asserts
-one guarantee of ``docs/threat-model.md``. The same tests run as an
-unprivileged user (``tests/hostile/unprivileged.py`` runs this file in a copy
-of the tree owned by a test user) and with both interpreters.
+one guarantee of ``docs/threat-model.md``. As root, the same tests run again
+as an unprivileged user: ``tests/engine/test_unprivileged.py`` runs this file
+in a copy of the tree owned by a test user (``tests/hostile/as_user.py``),
+with an interpreter that user can run.
 """
 
 from __future__ import annotations

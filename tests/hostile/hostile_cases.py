@@ -20,7 +20,8 @@ Placeholders in file contents are filled in when the case is built:
 
 The cases of the isolation issue (remounts, daemons, the host's /proc,
 classmates' and reference code, a forged original model, shadow packages,
-huge outputs) are in ``hostile_isolation.py``.
+huge outputs and inputs, invisible characters, a folder name the batch cannot
+use) are in ``hostile_isolation.py``.
 
 The payloads are bounded so that a grader that fails to contain them cannot
 take the test machine down: at most 50 extra processes, each of which exits on
@@ -71,7 +72,11 @@ class Case:
         Steps applied to the stub template, in order:
         ``("write", path, text)``, ``("append", path, text)`` (to an existing
         file, e.g. the student module), ``("symlink", path, target)``,
-        ``("sparse", path, size_bytes)``.
+        ``("sparse", path, size_bytes)``, ``("repeat", path, unit, count[,
+        head, tail])`` (a huge file, built when the case is), and
+        ``("commit", message[, unit, count])`` (commit everything so far with
+        ``message`` + ``unit * count``; without a commit edit, or with changes
+        after the last one, one commit ``<lab>: Implement the lab`` follows).
     faked : tuple of str
         Rubric items the submission tries to fake: each must score 0.
     failed_checks : tuple of str
@@ -91,6 +96,18 @@ class Case:
     absent : str or None
         Regex that must match nothing in any output file of the case (proof
         that something the attack planted never ran or never got out).
+    codes : tuple of str
+        Regexes of which each must match ``"<check> <code>"`` of some finding,
+        whatever its verdict (``summary.file too_complex``).
+    at_most : tuple of (str, float)
+        Rubric items and the most points each may earn (an attack on a rule
+        that deducts, not on an item that it zeroes).
+    folder : str
+        Folder name of the submission when it is not ``id`` (a name the batch
+        cannot use as a student id).
+    not_graded : str
+        Words of the reason the gradebook must give for not grading it; such
+        a case is left out of every per-submission test.
     """
 
     id: str
@@ -104,6 +121,15 @@ class Case:
     tags: tuple[str, ...] = field(default=())
     earns: tuple[str, ...] = ()
     absent: str | None = None
+    codes: tuple[str, ...] = ()
+    at_most: tuple[tuple[str, float], ...] = ()
+    folder: str = ""
+    not_graded: str = ""
+
+    @property
+    def folder_name(self) -> str:
+        """The submission's folder in the batch's folder of clones."""
+        return self.folder or self.id
 
 
 CASES: tuple[Case, ...] = (
@@ -417,6 +443,8 @@ CASES: tuple[Case, ...] = (
 from hostile_isolation import ISOLATION_CASES  # noqa: E402 - needs Case
 
 CASES = CASES + ISOLATION_CASES
+#: The cases the batch grades (the others it lists as not graded).
+GRADED = tuple(case for case in CASES if not case.not_graded)
 
 #: Normal submissions graded in the same batch: id -> base.
 NORMALS = {"normal_reference": "reference", "normal_stub": "stub"}

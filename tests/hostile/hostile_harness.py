@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from hostile_cases import CASES, NORMALS, VICTIM, Case
+from hostile_cases import CASES, GRADED, NORMALS, VICTIM, Case
 
 PROJECT = Path(__file__).resolve().parents[2]
 LAB = "l03_pruning_clustering"
@@ -181,7 +181,7 @@ def _overlay_reference(grader: Path, dest: Path) -> None:
                 shutil.copy2(src, target)
 
 
-def _git(repo: Path, *args: str) -> None:
+def _git(repo: Path, *args: str, stdin: bytes | None = None) -> str:
     env = {
         **os.environ,
         "GIT_AUTHOR_NAME": "Ada Student",
@@ -191,7 +191,10 @@ def _git(repo: Path, *args: str) -> None:
         "GIT_AUTHOR_DATE": "2026-01-05T10:00:00Z",
         "GIT_COMMITTER_DATE": "2026-01-05T10:00:00Z",
     }
-    subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True)
+    done = subprocess.run(
+        ["git", *args], cwd=repo, env=env, check=True, capture_output=True, input=stdin
+    )
+    return done.stdout.decode("utf-8", "replace")
 
 
 def fill(text: str, values: dict[str, str]) -> str:
@@ -214,14 +217,24 @@ def build_submission(
     if case is None:
         return
     for edit in case.edits:
-        kind, rel = edit[0], edit[1]
-        path = dest / rel
+        kind = edit[0]
+        if kind == "commit":  # ("commit", head[, unit, count]): commit all so far
+            message = edit[1] + (edit[2] * edit[3] if len(edit) > 2 else "")
+            _git(dest, "add", "-A")
+            _git(
+                dest, "commit", "-q", "--allow-empty", "-F", "-", stdin=message.encode()
+            )
+            continue
+        path = dest / edit[1]
         path.parent.mkdir(parents=True, exist_ok=True)
         if kind == "write":
             path.write_text(fill(edit[2], values), encoding="utf-8")
         elif kind == "append":
             with path.open("a", encoding="utf-8") as handle:
                 handle.write(fill(edit[2], values))
+        elif kind == "repeat":  # ("repeat", path, unit, count[, head, tail])
+            head, tail = (edit[4], edit[5]) if len(edit) > 4 else ("", "")
+            path.write_text(head + edit[2] * edit[3] + tail, encoding="utf-8")
         elif kind == "symlink":
             os.symlink(fill(edit[2], values), path)
         elif kind == "sparse":
@@ -230,7 +243,8 @@ def build_submission(
         else:  # pragma: no cover - a typo in the table
             raise ValueError(f"unknown edit {kind!r} in case {case.id}")
     _git(dest, "add", "-A")
-    _git(dest, "commit", "-q", "-m", f"{LAB}: Implement the lab")
+    if _git(dest, "status", "--porcelain"):  # the case's own commits took it all
+        _git(dest, "commit", "-q", "-m", f"{LAB}: Implement the lab")
 
 
 def _secret_png(marker: str) -> bytes:
@@ -502,14 +516,14 @@ def corpus() -> Corpus:
     for case in CASES:
         build_submission(
             corpus.grader,
-            corpus.subs / case.id,
+            corpus.subs / case.folder_name,
             "stub",
             case,
             {**values, "SELF": case.id},
         )
 
     normal_ids = list(NORMALS)
-    all_ids = normal_ids + [c.id for c in CASES]
+    all_ids = normal_ids + [c.id for c in GRADED]
     # The normal submissions alone, one at a time (this also warms any cache
     # of the grader); test_deterministic compares every grading with these.
     _, _, corpus.alone_seconds, _, _, _ = run_batch(
@@ -525,7 +539,8 @@ def corpus() -> Corpus:
     trees = {
         "grader": corpus.grader,
         "outside": corpus.outside,
-        **{f"sub:{i}": corpus.subs / i for i in all_ids},
+        **{f"sub:{i}": corpus.subs / i for i in normal_ids},
+        **{f"sub:{c.id}": corpus.subs / c.folder_name for c in CASES},
     }
     corpus.hashes_before = {k: tree_hash(v) for k, v in trees.items()}
     (

@@ -11,7 +11,7 @@ our own words; placeholders as in ``hostile_cases.py``.
 
 from __future__ import annotations
 
-from hostile_cases import CODE_ITEMS, Case
+from hostile_cases import CODE_ITEMS, SUMMARY, Case
 from hostile_payloads import _both_pipelines, _method, _module_patch
 
 #: Remount every mount read-write (plainly, then from a new user namespace),
@@ -222,6 +222,18 @@ _hostile_tiny_tflite(self.modelpath)
 _hostile_overwrite_originals(os.path.dirname(str(self.modelpath)))
 """
 
+#: A notebook whose one markdown cell is 4 MB of brackets.
+_NOTEBOOK = (
+    "summaries/l03_pruning_clustering/summary.ipynb",
+    '{"cells": [{"cell_type": "markdown", "metadata": {}, "source": "',
+    '"}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}',
+)
+#: A summary whose heading and numbers carry invisible characters.
+_INVISIBLE_SUMMARY = (
+    "# Summary\n\n## \u202eclustered-2-fp32\n\n"
+    "- de\u200bflated 9\u200d1%\n- Accu\u00adracy: 0.8\n"
+)
+
 _SHADOW = (
     'raise ImportError("SHADOW-@@MARKER@@: the submission\'s copy was imported")\n'
 )
@@ -314,5 +326,69 @@ ISOLATION_CASES: tuple[Case, ...] = (
         "10 MB exception message in every class",
         edits=(_module_patch(HUGE, *_all_methods("return _hostile_huge(self)")),),
         faked=CODE_ITEMS,
+    ),
+    # Inputs: what the summary and history readers must read in bounded time
+    # and refuse by name. Stub code: the code items earn nothing anyway.
+    Case(
+        id="huge_inputs",
+        attack="a summary of 2 MB of '[' committed with a 10 MB subject",
+        edits=(
+            ("repeat", SUMMARY, "[", 2_000_000),
+            (
+                "commit",
+                "l03_pruning_clustering: Write the summary",
+                " and more",
+                1_200_000,
+            ),
+        ),
+        # deflation: no number can be read from brackets. The subject is
+        # past what anyone reads as one (unreadable_chars): generic.
+        faked=(*CODE_ITEMS, "deflation"),
+        codes=(r"^summary\.file too_complex$", r"^history\.generic_message "),
+        seen=r"max_parse_steps",
+    ),
+    Case(
+        id="huge_notebook",
+        attack="a 4 MB notebook as the summary: one markdown cell of brackets",
+        edits=(("repeat", _NOTEBOOK[0], "[", 4_000_000, *_NOTEBOOK[1:]),),
+        faked=(*CODE_ITEMS, "deflation"),
+        codes=(r"^summary\.file too_complex$",),
+        seen=r"max_parse_steps",
+    ),
+    Case(
+        id="invisible_text",
+        attack="commit subjects that are generic once zero-width characters, a "
+        "byte-order mark, a soft hyphen and a right-to-left override are "
+        "removed, and a summary whose heading and numbers carry them",
+        edits=(
+            ("write", SUMMARY, _INVISIBLE_SUMMARY),
+            ("commit", "Up\u200bdate"),
+            ("write", "notes.txt", "one\n"),
+            ("commit", "u\u200dp\u200cdate"),
+            ("append", "notes.txt", "two\n"),
+            ("commit", "\ufeffWIP"),
+            ("append", "notes.txt", "three\n"),
+            ("commit", "f\u00adix"),
+            ("append", "notes.txt", "four\n"),
+            ("commit", "\u202eetadpu"),
+        ),
+        # git_history: four of the five subjects (of six commits, should the
+        # template's count) are generic: at least 1.75 x 4/6 = 1.17, and
+        # invisible characters 0.5 (the cap), so at most 0.33 of 2 is left.
+        at_most=(("git_history", 0.5),),
+        codes=(
+            r"^history\.generic_message ",
+            r"^history\.invisible_characters ",
+            r"^summary\.file invisible_characters$",
+        ),
+        seen=r"zero width space",
+    ),
+    Case(
+        id="dash_folder_name",
+        attack="a folder named like an option and a sum ('-2+3'): it must not "
+        "stop the class's batch",
+        edits=(),
+        folder="-2+3",
+        not_graded="starts with a dash",
     ),
 )

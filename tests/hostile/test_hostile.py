@@ -17,7 +17,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from hostile_cases import CASES, CODE_ITEMS, NORMALS, VICTIM, Case
+from hostile_cases import CASES, CODE_ITEMS, GRADED, NORMALS, VICTIM, Case
 from hostile_harness import CPU_LIMIT, KILL_SLACK, TIMEOUT, Corpus, secret_of
 
 from grading.pipeline import bounds
@@ -25,7 +25,7 @@ from grading.sandbox import CPU_GRACE
 
 pytestmark = pytest.mark.slow
 
-ALL_IDS = list(NORMALS) + [c.id for c in CASES]
+ALL_IDS = list(NORMALS) + [c.id for c in GRADED]
 STUDENT_VIEW = ("report.html", "report.md", "gradescope/results.json")
 INSTRUCTOR_VIEW = ("report-instructor.html", "results.json")
 PROJECT = Path(__file__).resolve().parents[2]
@@ -252,15 +252,46 @@ def test_other_results_not_tampered(corpus: Corpus):
 # ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+@pytest.mark.parametrize("case", GRADED, ids=lambda c: c.id)
 def test_faked_items_score_zero(corpus: Corpus, case: Case):
     items = _items(_results(corpus, case.id))
     earned = {i: items[i]["points"] for i in case.faked if items[i]["points"]}
     assert not earned, f"{case.attack}: earned {earned}"
 
 
+@pytest.mark.parametrize("case", [c for c in GRADED if c.codes], ids=lambda c: c.id)
+def test_findings_name_what_was_found(corpus: Corpus, case: Case):
+    found = [
+        f"{f['check']} {f.get('code', '')}"
+        for f in _all_findings(_results(corpus, case.id))
+    ]
+    missing = [p for p in case.codes if not any(re.search(p, x) for x in found)]
+    assert not missing, f"{case.attack}: no finding matches {missing}; found {found}"
+
+
+@pytest.mark.parametrize("case", [c for c in GRADED if c.at_most], ids=lambda c: c.id)
+def test_deducting_rules_are_not_dodged(corpus: Corpus, case: Case):
+    items = _items(_results(corpus, case.id))
+    over = {
+        i: items[i]["points"] for i, most in case.at_most if items[i]["points"] > most
+    }
+    assert not over, f"{case.attack}: earned {over} (at most {dict(case.at_most)})"
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.not_graded], ids=lambda c: c.id)
+def test_unusable_folder_names_are_listed_not_graded(corpus: Corpus, case: Case):
+    if corpus.verb != "batch":
+        pytest.skip("graded with 'grade' per submission; no gradebook")
+    with (corpus.out / "gradebook.csv").open(encoding="utf-8") as handle:
+        rows = {r["student"].removeprefix("'"): r for r in csv.DictReader(handle)}
+    row = rows.get(case.folder_name)
+    assert row is not None, f"no gradebook row for {case.folder_name!r}"
+    assert row["status"] == "not_graded" and case.not_graded in row["reason"], row
+    assert not (corpus.out / case.folder_name).exists()
+
+
 @pytest.mark.parametrize(
-    "case", [c for c in CASES if c.failed_checks], ids=lambda c: c.id
+    "case", [c for c in GRADED if c.failed_checks], ids=lambda c: c.id
 )
 def test_faked_checks_fail(corpus: Corpus, case: Case):
     findings = _all_findings(_results(corpus, case.id))
@@ -274,7 +305,7 @@ def test_faked_checks_fail(corpus: Corpus, case: Case):
         assert hits, f"{case.attack}: no failed finding matching {pattern!r}"
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.seen], ids=lambda c: c.id)
+@pytest.mark.parametrize("case", [c for c in GRADED if c.seen], ids=lambda c: c.id)
 def test_finding_says_what_was_seen(corpus: Corpus, case: Case):
     text = _instructor_text(corpus, case.id)
     assert re.search(case.seen, text, re.I), (
@@ -288,7 +319,7 @@ def test_student_view_keeps_hidden_tests_and_reference_secret(
 ):
     texts = _view_texts(corpus, sub_id, STUDENT_VIEW)
     assert texts, f"no student-view report for {sub_id} in {corpus.case_out(sub_id)}"
-    case = next((c for c in CASES if c.id == sub_id), None)
+    case = next((c for c in GRADED if c.id == sub_id), None)
     check_reference = sub_id == "normal_stub" or (case and case.no_reference_leak)
     leaks = []
     for name, text in texts.items():
@@ -379,7 +410,7 @@ def _sandbox_runs(node) -> list[dict]:
     return found
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.slow], ids=lambda c: c.id)
+@pytest.mark.parametrize("case", [c for c in GRADED if c.slow], ids=lambda c: c.id)
 def test_timeouts_end_the_tree_within_the_limit(corpus: Corpus, case: Case):
     data = _results(corpus, case.id)
     runs = _sandbox_runs(data.get("checks", {}))
@@ -456,7 +487,7 @@ def test_classmates_folders_reach_no_output(corpus: Corpus):
 
 @pytest.mark.parametrize("sub_id", ALL_IDS)
 def test_encoded_hidden_tests_and_reference_stay_out(corpus: Corpus, needles, sub_id):
-    case = next((c for c in CASES if c.id == sub_id), None)
+    case = next((c for c in GRADED if c.id == sub_id), None)
     check_reference = sub_id == "normal_stub" or (case and case.no_reference_leak)
     lines = needles["hidden"] + (needles["reference"] if check_reference else [])
     for name in STUDENT_VIEW:
@@ -483,7 +514,7 @@ def test_every_output_file_is_bounded(corpus: Corpus, sub_id):
         assert results.stat().st_size < 1024 * 1024
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.earns], ids=lambda c: c.id)
+@pytest.mark.parametrize("case", [c for c in GRADED if c.earns], ids=lambda c: c.id)
 def test_the_honest_part_still_earns_its_points(corpus: Corpus, case: Case):
     items = _items(_results(corpus, case.id))
     short = {
@@ -494,7 +525,7 @@ def test_the_honest_part_still_earns_its_points(corpus: Corpus, case: Case):
     assert not short, f"{case.attack}: {short}"
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.absent], ids=lambda c: c.id)
+@pytest.mark.parametrize("case", [c for c in GRADED if c.absent], ids=lambda c: c.id)
 def test_what_the_attack_planted_never_ran(corpus: Corpus, case: Case):
     for name, data in _output_files(corpus, case.id).items():
         text = data.decode("utf-8", "replace")
