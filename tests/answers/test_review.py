@@ -271,3 +271,25 @@ def test_hostile_answer_text_is_escaped_in_every_report(rubric, tmp_path):
     before = md[: md.index("javascript:1")]
     fences = [ln for ln in before.splitlines() if ln.lstrip().startswith("```")]
     assert len(fences) % 2 == 1  # the quote sits inside a code fence
+
+
+def _without_assessors(rubric):
+    summary = dict(rubric.sections["summary"])
+    summary["questions"] = [
+        {k: v for k, v in q.items() if k != "assess"} for q in summary["questions"]
+    ]
+    return dataclasses.replace(rubric, sections={**rubric.sections, "summary": summary})
+
+
+def test_a_found_answer_without_an_assessor_suggests_no_points(rubric, tmp_path):
+    results = _results(_without_assessors(rubric), tmp_path)
+    for item_id in QUESTION_ITEMS:
+        item = next(i for i in results["items"] if i["id"] == item_id)
+        codes = {f["code"] for f in item["findings"]}
+        assert codes & {"answer_found", "answer_short"}, item_id
+        assert "assessment" not in codes
+        assert item["suggested_points"] is None, item_id
+        assert item["status"] == "manual" and item["source"] == "manual"
+        view = submission_view(results, "instructor")
+        shown = next(i for i in view["items"] if i["id"] == item_id)
+        assert shown["suggested"] == ""
