@@ -46,6 +46,27 @@ def test_corpus_covers_what_the_issue_asks():
     assert all(c["reason"].strip() for c in cases)
 
 
+CATEGORIES = {"good", "partial", "wrong", "offtopic", "contradicts"}
+
+
+@pytest.mark.parametrize("name", ["corpus", "heldout", "heldout2", "l02_corpus"])
+def test_every_labelled_answer_has_a_category(name):
+    cases = load_corpus(name)
+    assert all(c["category"] in CATEGORIES for c in cases), name
+    assert all(c["points"] in (0.0, 0.5, 1.0) for c in cases)
+
+
+def test_lab02_set_covers_every_category_in_both_languages():
+    cases = load_corpus("l02_corpus")
+    tables = load_tables("l02_tables")
+    assert len(cases) >= 40
+    for qid in QUESTIONS:
+        assert sum(c["question"] == qid for c in cases) >= 10
+    for lang in ("en", "pl"):
+        assert {c["category"] for c in cases if c["lang"] == lang} == CATEGORIES
+    assert all(c["table"] in tables and c["reason"].strip() for c in cases)
+
+
 def test_every_suggestion_carries_evidence_that_quotes(data):
     for case in load_corpus() + load_corpus("heldout") + load_corpus("heldout2"):
         got = _assess(data, case["table"], case["question"], case["text"])
