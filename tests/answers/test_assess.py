@@ -95,6 +95,27 @@ def test_percentage_passed_off_as_ratio_is_called_out(data):
     assert any(x.startswith("called out") and "48 %" in x for x in got.evidence)
 
 
+def _with(data, qid, **changes):
+    questions = [
+        {**q, "assess": {**q["assess"], **changes}} if q["id"] == qid else q
+        for q in data["questions"]
+    ]
+    return {**data, "questions": questions}
+
+
+def test_the_numbers_ratio_and_pareto_use_are_rubric_data(data):
+    text = "clustered-2 is 13x smaller and pruned-0.5 is 1.8x smaller than FP32."
+    assert _assess(data, "T1", "q2", text).score == 1.0
+    raw_only = _with(data, "q2", ratios=[["raw", "raw"]], baseline_title="base")
+    got = _assess(raw_only, "T1", "q2", text)
+    assert got.score == 0.0  # the .tflite files before ZIP are all 1x
+    assert got.evidence[0].startswith("baseline: base ")
+    by_raw = _with(data, "q4", size="raw_bytes", axes="raw size, accuracy")
+    front = _assess(by_raw, "T1", "q4", "Clustering is the smallest.").evidence[0]
+    assert front.startswith("Pareto front of your table (raw size, accuracy)")
+    assert "clustered-8-fp32 16.4 MB 84.11 %" in front
+
+
 HOSTILE = {
     "empty": "",
     "spaces": " \n\t \n",

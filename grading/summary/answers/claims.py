@@ -2,8 +2,8 @@
 
 Shared by the assessor kinds: which variant (or method) a sentence calls the
 best or the smallest (comparisons between methods are in
-:mod:`~grading.summary.answers.compare`). Each check returns an evidence line that quotes the answer and names the
-table's numbers.
+:mod:`~grading.summary.answers.compare`). Each check returns an evidence
+line that quotes the answer and names the table's numbers.
 """
 
 from __future__ import annotations

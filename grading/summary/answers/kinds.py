@@ -158,14 +158,18 @@ MAX_CLAIMS = 40
 _BOUNDARY = re.compile(r",\s|;|\(|\)|\s(?:and|oraz|i|a|do|to)\s")
 
 
+#: The ratios a stated "N times smaller" may be (``ratios`` of the rubric):
+#: the baseline's size over the variant's, each ``raw`` or ``zip``.
+RATIOS = (("raw", "zip"), ("zip", "zip"), ("raw", "raw"))
+
+
 def _ratios(ctx: Context, point: Point) -> list[float]:
+    bases = {"raw": ctx.table.baseline_bytes, "zip": ctx.table.baseline_zip_bytes}
+    sizes = {"raw": point.raw_bytes, "zip": point.zip_bytes}
     out = []
-    if point.zip_bytes:
-        for base in (ctx.table.baseline_bytes, ctx.table.baseline_zip_bytes):
-            if base:
-                out.append(base / point.zip_bytes)
-    if point.raw_bytes and ctx.table.baseline_bytes:
-        out.append(ctx.table.baseline_bytes / point.raw_bytes)
+    for base, size in ctx.config.get("ratios", RATIOS):
+        if bases.get(base) and sizes.get(size):
+            out.append(bases[base] / sizes[size])
     return out
 
 
@@ -251,7 +255,8 @@ def ratio(ctx: Context) -> Assessment:
     base = ctx.table.baseline_bytes
     if base:
         evidence.append(
-            f"baseline: FP32 TFLite {mb(base)} from {ctx.table.baseline_source}"
+            f"baseline: {ctx.config.get('baseline_title', 'the baseline')} "
+            f"{mb(base)} from {ctx.table.baseline_source}"
         )
     for sentence in ctx.answer.sentences:
         for match in _RATIO.finditer(sentence.text):
