@@ -25,7 +25,9 @@ def _assess(data, table_id, qid, text, tables="tables"):
     return assess_one(result.questions[qid], _question(data, qid), result, data)
 
 
-@pytest.mark.parametrize("name", ["corpus", "heldout", "heldout2", "l02_corpus"])
+@pytest.mark.parametrize(
+    "name", ["corpus", "heldout", "heldout2", "l02_corpus", "l02_heldout"]
+)
 def test_agreement_with_the_instructor(data, l02_data, name):
     tables = "l02_tables" if name.startswith("l02") else "tables"
     data = l02_data if name.startswith("l02") else data
@@ -51,7 +53,9 @@ def test_corpus_covers_what_the_issue_asks():
 CATEGORIES = {"good", "partial", "wrong", "offtopic", "contradicts"}
 
 
-@pytest.mark.parametrize("name", ["corpus", "heldout", "heldout2", "l02_corpus"])
+@pytest.mark.parametrize(
+    "name", ["corpus", "heldout", "heldout2", "l02_corpus", "l02_heldout"]
+)
 def test_every_labelled_answer_has_a_category(name):
     cases = load_corpus(name)
     assert all(c["category"] in CATEGORIES for c in cases), name

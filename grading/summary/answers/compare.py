@@ -55,6 +55,37 @@ def _metric(ctx: Context, clause: str, word: str) -> str:
     return "accuracy"
 
 
+def _around(ctx: Context, clause: str, at: int) -> tuple[str | None, str | None]:
+    """Return the groups named nearest before and after position ``at``,
+    by every word of each group (``the imbalanced INT8 model ... than the
+    others``: one-class before, the others after)."""
+    before: tuple[int, str | None] = (-1, None)
+    after: tuple[int, str | None] = (len(clause) + 1, None)
+    for group in ctx.mentions.groups:
+        for word in group["words"]:
+            for hit in _word(word).finditer(clause):
+                if hit.start() < at and hit.start() > before[0]:
+                    before = (hit.start(), group["name"])
+                elif hit.start() > at and hit.start() < after[0]:
+                    after = (hit.start(), group["name"])
+    if before[1] is not None and before[1] == after[1]:
+        # "A ... A's word ... better than B's word": the subject is the
+        # nearest other group before the word
+        others = [
+            (hit.start(), g["name"])
+            for g in ctx.mentions.groups
+            if g["name"] != after[1]
+            for w in g["words"]
+            for hit in _word(w).finditer(clause[:at])
+        ]
+        before = max(others) if others else (-1, None)
+    return before[1], after[1]
+
+
+def _word(word: str) -> re.Pattern:
+    return re.compile((r"(?<!\w)" if word[:1].isalnum() else "") + re.escape(word))
+
+
 def _sides(
     mentions: list[Mention], at: int, pair: list[str] | None, first: str | None
 ) -> tuple[str, str] | None:
@@ -90,7 +121,12 @@ def comparisons(ctx: Context) -> list[Comparison]:
             if not word:
                 continue
             mentions = ctx.mentions.in_text(clause)
-            sides = _sides(mentions, position_of(clause, [word]), pair, first)
+            at = position_of(clause, [word])
+            near = _around(ctx, clause, at) if pair else (None, None)
+            if near[0] and near[1] and near[0] != near[1]:
+                sides = near
+            else:
+                sides = _sides(mentions, at, pair, first)
             if sides is None and pair is None:  # the sentence's methods
                 at = position_of(sentence.text, [word])
                 sides = _sides(in_sentence, at, None, None)
