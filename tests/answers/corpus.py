@@ -14,7 +14,7 @@ HERE = Path(__file__).resolve().parent
 
 #: The labelled sets of each lab and the tables they are about.
 SETS = {
-    "l03_pruning_clustering": (("corpus", "heldout", "heldout2"), "tables"),
+    "l03_pruning_clustering": (("corpus", "heldout", "heldout2", "heldout3"), "tables"),
     "l02_quantization": (("l02_corpus", "l02_heldout"), "l02_tables"),
 }
 

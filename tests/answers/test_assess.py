@@ -26,7 +26,7 @@ def _assess(data, table_id, qid, text, tables="tables"):
 
 
 @pytest.mark.parametrize(
-    "name", ["corpus", "heldout", "heldout2", "l02_corpus", "l02_heldout"]
+    "name", ["corpus", "heldout", "heldout2", "heldout3", "l02_corpus", "l02_heldout"]
 )
 def test_agreement_with_the_instructor(data, l02_data, name):
     tables = "l02_tables" if name.startswith("l02") else "tables"
@@ -54,7 +54,7 @@ CATEGORIES = {"good", "partial", "wrong", "offtopic", "contradicts"}
 
 
 @pytest.mark.parametrize(
-    "name", ["corpus", "heldout", "heldout2", "l02_corpus", "l02_heldout"]
+    "name", ["corpus", "heldout", "heldout2", "heldout3", "l02_corpus", "l02_heldout"]
 )
 def test_every_labelled_answer_has_a_category(name):
     cases = load_corpus(name)

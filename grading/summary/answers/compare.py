@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from grading.summary.answers.claims import best_point, value_text
+from grading.summary.answers.claims import best_point, superlative_claims, value_text
 from grading.summary.answers.model import Context
 from grading.summary.answers.text import Mention, has_any, position_of, quote
 
@@ -198,3 +198,34 @@ def check(ctx: Context, claim: Comparison) -> tuple[bool | None, str]:
             )
     verdict = "agrees" if right else "contradicts your table"
     return right, f"{verdict}: {said}; {shown}"
+
+
+def fastest(ctx: Context) -> list[tuple[bool | None, str]]:
+    """Check each "X is the fastest" (word list ``fastest``) against the
+    lowest inference time of the table, within noise."""
+    points = list(ctx.table.points.values())
+    truth = best_point(points, "inference_ms", lowest=True)
+    out: list[tuple[bool | None, str]] = []
+    if truth is None or not ctx.w("fastest"):
+        return out
+    band = truth.inference_ms * (1 + NOISE["inference_ms"])
+    shown = f"your table's fastest: {truth.variant} {value_text(truth, 'inference_ms')}"
+    for claim in superlative_claims(ctx, "fastest")[:4]:
+        said, mention = quote(ctx.answer, claim.clause), claim.mention
+        if mention.variant:
+            point = ctx.table.points.get(mention.variant)
+        else:
+            point = best_point(ctx.table.of_group(mention.group), "inference_ms", True)
+        if point is None or point.inference_ms is None:
+            out.append(
+                (
+                    None,
+                    f"not checked: {said} speaks of {mention.group}, not in your table",
+                )
+            )
+            continue
+        ok = point.inference_ms <= band
+        verdict = "agrees" if ok else "contradicts your table"
+        named = f"{point.variant} ({value_text(point, 'inference_ms')})"
+        out.append((ok, f"{verdict}: {said} calls {named} the fastest; {shown}"))
+    return out

@@ -32,7 +32,7 @@ import re
 
 from grading.summary.answers.claims import best_named, best_point, value_text
 from grading.summary.answers.compare import check as check_comparison
-from grading.summary.answers.compare import comparisons
+from grading.summary.answers.compare import comparisons, fastest
 from grading.summary.answers.model import Assessment, Context, snap, tally
 from grading.summary.answers.table import Point, mb
 from grading.summary.answers.text import has_any, quote
@@ -123,6 +123,11 @@ def best_of_groups(ctx: Context) -> Assessment:
             other_wrong = other_wrong or right is False
         else:
             verdicts[aspect] = verdicts.get(aspect, True) and right
+    timed = next((a for a in aspects if metrics.get(a) == "time"), None)
+    for right, line in fastest(ctx):
+        evidence.append(line)
+        if right is not None and timed is not None:
+            verdicts[timed] = verdicts.get(timed, True) and right
     lost += 0.5 if other_wrong else 0.0
     for aspect in aspects:
         word = has_any(ctx.answer.low, ctx.w(aspect))
