@@ -4,6 +4,7 @@ suggestions in one step (``report --accept-suggestions``)."""
 from __future__ import annotations
 
 import dataclasses
+import html
 import json
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from grading.checks import CheckContext
 from grading.checks import summary as check
 from grading.cli import main
 from grading.pipeline.scoring import score
+from grading.report.classpage import EVIDENCE_ORDER
 from grading.report.overrides import AUDIT_FILE
 from grading.report.render import render_reports
 from grading.report.views import submission_view
@@ -223,6 +225,19 @@ def test_class_page_counts_suggestions_to_confirm(grades):
     assert SECRET not in index  # the full evidence stays in the instructor reports
     # where an answer contradicts the student's table, the class page says so
     assert "contradicts your table: «No method dominates on both.»" in index
+    # every suggestion shows the evidence line a person checks first
+    results = json.loads((grades / "alice" / "results.json").read_text("utf-8"))
+    for item in results["items"]:
+        if item["id"] not in QUESTION_ITEMS or item["suggested_points"] is None:
+            continue
+        lines = [
+            x.lstrip("- ")
+            for f in item["findings"]
+            if f["code"] == "assessment"
+            for x in f["evidence"].splitlines()
+        ]
+        first = next(x for p in EVIDENCE_ORDER for x in lines if x.startswith(p))
+        assert html.escape(first[:60], quote=False) in index, item["id"]
     assert (
         main(
             [
