@@ -248,3 +248,19 @@ def test_trend_is_judged_against_the_table(l02_data, table, text, score, says):
     assert got.score == score
     assert says in got.evidence[0]  # the table's own trend, with its numbers
     assert "%" in got.evidence[0]
+
+
+def test_an_optional_concept_is_shown_but_never_deducted(data):
+    text = (
+        "DEFLATE replaces repeated byte patterns with back-references. Clustering "
+        "leaves few distinct values, so its weights repeat; pruning sets many "
+        "weights to zero, which compress well."
+    )
+    got = _assess(data, "T1", "q3", text)
+    assert got.score == 1.0
+    assert any(x.startswith("not required, not given: FP32") for x in got.evidence)
+    more = _assess(
+        data, "T1", "q3", text + " FP32 weights look random and barely shrink."
+    )
+    assert more.score == 1.0
+    assert any(x.startswith("has FP32 weights deflate little") for x in more.evidence)

@@ -200,6 +200,13 @@ def concepts(ctx: Context) -> Assessment:
             hit = (word, sentence.text)
             break
         name = concept.get("name", "concept")
+        if concept.get("optional"):  # shown, never deducted
+            evidence.append(
+                f"has {name}: {quote(ctx.answer, hit[1])}"
+                if hit
+                else f"not required, not given: {name}"
+            )
+            continue
         if hit:
             found += 1
             evidence.append(f"has {name}: {quote(ctx.answer, hit[1])}")
@@ -209,6 +216,7 @@ def concepts(ctx: Context) -> Assessment:
                 evidence.append(line)
         else:
             evidence.append(f"missing: {name}")
+    wanted = [c for c in wanted if not c.get("optional")]
     score = 1.0 if found == len(wanted) and wanted else (0.5 if found else 0.0)
     if contradicted:
         score = min(score, 0.5)
