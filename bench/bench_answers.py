@@ -1,12 +1,13 @@
 """Agreement of the answer assessors with the labelled answers.
 
-Prints, for the development set (corpus.toml) and the held-out set
-(heldout.toml), per question and overall, how many suggestions fall within 0.25 of
-the instructor's points, the confusion table (label by suggestion) and
+Prints, for each labelled set of a lab (lab 03: corpus.toml, heldout.toml,
+heldout2.toml and the fidelity labels; lab 02: l02_corpus.toml), per
+question, per category and overall, how many suggestions fall within 0.25
+of the instructor's points, the confusion table (label by suggestion) and
 every disagreement with the instructor's reason. Reads the corpus of
 ``tests/answers/`` (no TensorFlow, a second or two)::
 
-    .venv/bin/python bench/bench_answers.py
+    .venv/bin/python bench/bench_answers.py [--lab l02_quantization] [-v]
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ sys.path.insert(0, str(ROOT))
 
 from grading.pipeline.rubric import load_rubric  # noqa: E402
 from grading.summary.analysis import lab_data  # noqa: E402
-from grading.summary.answers import assess_one  # noqa: E402
-from tests.answers.corpus import load_corpus, load_tables, result_of  # noqa: E402
+from grading.summary.answers import Assessment, assess_one  # noqa: E402
+from tests.answers.corpus import SETS, load_corpus, load_tables, result_of  # noqa: E402
 
 STEPS = (0.0, 0.5, 1.0)
 
@@ -30,7 +31,7 @@ STEPS = (0.0, 0.5, 1.0)
 def run(name: str = "corpus", lab: str = "l03_pruning_clustering") -> list:
     """Assess every answer of one labelled set; return (case, assessment) pairs."""
     data = lab_data(load_rubric(lab))
-    tables = load_tables()
+    tables = load_tables(SETS[lab][1])
     questions = {q["id"]: q for q in data["questions"]}
     out = []
     for case in load_corpus(name):
@@ -41,17 +42,25 @@ def run(name: str = "corpus", lab: str = "l03_pruning_clustering") -> list:
             result,
             data,
         )
+        if got is None:  # the rubric assesses no such question: a person reads it
+            got = Assessment(None, ["no assessor for this question"], "not_assessed")
         out.append((case, got))
     return out
 
 
 def main() -> int:
-    for name in ("corpus", "heldout", "heldout2"):
-        print(f"== {name} ==")
-        report(name)
-        print()
-    print("== fidelity (generated summaries read end to end) ==")
-    fidelity()
+    labs = list(SETS)
+    if "--lab" in sys.argv:
+        labs = [sys.argv[sys.argv.index("--lab") + 1]]
+    for lab in labs:
+        for name in SETS[lab][0]:
+            print(f"== {lab}: {name} ==")
+            report(name, lab)
+            print()
+        if lab == "l03_pruning_clustering":
+            print("== fidelity (generated summaries read end to end) ==")
+            fidelity(lab)
+            print()
     return 0
 
 
@@ -90,10 +99,10 @@ def fidelity(lab: str = "l03_pruning_clustering") -> list[tuple[str, float, obje
     return rows
 
 
-def report(name: str) -> None:
+def report(name: str, lab: str = "l03_pruning_clustering") -> None:
     """Print the agreement of one labelled set."""
     start = time.perf_counter()
-    pairs = run(name)
+    pairs = run(name, lab)
     seconds = time.perf_counter() - start
     agree = [
         abs((g.score if g.score is not None else -9) - c["points"]) <= 0.25
@@ -107,6 +116,13 @@ def report(name: str) -> None:
     print(f"{len(pairs)} labelled answers assessed in {seconds:.2f} s")
     for q in sorted(by_q):
         print(f"  {q}: {ok_q[q]}/{by_q[q]} within 0.25")
+    by_c, ok_c = Counter(), Counter()
+    for (case, _), ok in zip(pairs, agree, strict=True):
+        key = f"{case.get('category', '?')} {case['lang']}"
+        by_c[key] += 1
+        ok_c[key] += ok
+    shown = ", ".join(f"{k} {ok_c[k]}/{by_c[k]}" for k in sorted(by_c))
+    print(f"  by category: {shown}")
     print(
         f"agreement: {sum(agree)}/{len(agree)} = {100 * sum(agree) / len(agree):.1f} %"
     )

@@ -190,15 +190,34 @@ def _suggestion_of(item: dict) -> bool:
     return any(f["code"] == "assessment" for f in item["findings"] if is_suggestion(f))
 
 
+#: Which evidence line of a suggestion the class page shows, first found
+#: first: what the table refutes, then what is wrong or missing, then what
+#: agrees (the full evidence is in the instructor report).
+EVIDENCE_ORDER = (
+    "contradicts",
+    "called out",
+    "wrong",
+    "missing",
+    "agrees",
+    "has ",
+    "backed",
+    "speaks of",
+)
+
+
 def _contradiction(item: dict) -> str:
-    """The first evidence line of a suggestion where the answer contradicts
-    the student's table, shortened, or ``""``."""
-    for f in item["findings"]:
-        if f["code"] != "assessment":
-            continue
-        for line in f["evidence"].splitlines():
-            if "contradicts" in line:
-                return ": " + shorten(line.lstrip("- "), 200)[0]
+    """The one evidence line of a suggestion a person checks first,
+    shortened, or ``""``."""
+    lines = [
+        line.lstrip("- ")
+        for f in item["findings"]
+        if f["code"] == "assessment"
+        for line in f["evidence"].splitlines()
+    ]
+    for prefix in EVIDENCE_ORDER:
+        line = next((x for x in lines if x.startswith(prefix)), None)
+        if line is not None:
+            return ": " + shorten(line, 200)[0]
     return ""
 
 

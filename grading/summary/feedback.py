@@ -399,7 +399,9 @@ def _questions(result: SummaryResult, items: _Items) -> list[Finding]:
                 check=check,
                 item=item,
                 passed=None,
-                score=None if assessment is not None else (0.5 if got.short else 1.0),
+                # Finding the answer says nothing of its worth: without an
+                # assessor a person reads it (no suggested points).
+                score=None,
                 message=f"Answer to question {n} ({topic}) found under "
                 f'"{cap(got.heading or "", 100)}" (line {got.line}, {got.words} '
                 "words); a person grades it.",

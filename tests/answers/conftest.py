@@ -16,3 +16,9 @@ def rubric():
 def data(rubric):
     """Its ``[summary]`` section."""
     return lab_data(rubric)
+
+
+@pytest.fixture(scope="session")
+def l02_data():
+    """The ``[summary]`` section of the lab 02 rubric."""
+    return lab_data(load_rubric("l02_quantization"))

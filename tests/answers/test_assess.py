@@ -20,15 +20,19 @@ def _question(data, qid):
     return next(q for q in data["questions"] if q["id"] == qid)
 
 
-def _assess(data, table_id, qid, text):
-    result = result_of(load_tables()[table_id], {qid: text})
+def _assess(data, table_id, qid, text, tables="tables"):
+    result = result_of(load_tables(tables)[table_id], {qid: text})
     return assess_one(result.questions[qid], _question(data, qid), result, data)
 
 
-@pytest.mark.parametrize("name", ["corpus", "heldout", "heldout2"])
-def test_agreement_with_the_instructor(data, name):
+@pytest.mark.parametrize(
+    "name", ["corpus", "heldout", "heldout2", "heldout3", "l02_corpus", "l02_heldout"]
+)
+def test_agreement_with_the_instructor(data, l02_data, name):
+    tables = "l02_tables" if name.startswith("l02") else "tables"
+    data = l02_data if name.startswith("l02") else data
     cases = load_corpus(name)
-    got = [_assess(data, c["table"], c["question"], c["text"]) for c in cases]
+    got = [_assess(data, c["table"], c["question"], c["text"], tables) for c in cases]
     agree = sum(
         g.score is not None and abs(g.score - c["points"]) <= 0.25
         for c, g in zip(cases, got, strict=True)
@@ -44,6 +48,29 @@ def test_corpus_covers_what_the_issue_asks():
     for qid in QUESTIONS:
         assert sum(c["question"] == qid for c in cases) >= 10
     assert all(c["reason"].strip() for c in cases)
+
+
+CATEGORIES = {"good", "partial", "wrong", "offtopic", "contradicts"}
+
+
+@pytest.mark.parametrize(
+    "name", ["corpus", "heldout", "heldout2", "heldout3", "l02_corpus", "l02_heldout"]
+)
+def test_every_labelled_answer_has_a_category(name):
+    cases = load_corpus(name)
+    assert all(c["category"] in CATEGORIES for c in cases), name
+    assert all(c["points"] in (0.0, 0.5, 1.0) for c in cases)
+
+
+def test_lab02_set_covers_every_category_in_both_languages():
+    cases = load_corpus("l02_corpus")
+    tables = load_tables("l02_tables")
+    assert len(cases) >= 40
+    for qid in QUESTIONS:
+        assert sum(c["question"] == qid for c in cases) >= 10
+    for lang in ("en", "pl"):
+        assert {c["category"] for c in cases if c["lang"] == lang} == CATEGORIES
+    assert all(c["table"] in tables and c["reason"].strip() for c in cases)
 
 
 def test_every_suggestion_carries_evidence_that_quotes(data):
@@ -70,6 +97,27 @@ def test_percentage_passed_off_as_ratio_is_called_out(data):
     got = _assess(data, "T2", "q2", "The clustered model was 48% smaller than FP32.")
     assert got.score == 0.0
     assert any(x.startswith("called out") and "48 %" in x for x in got.evidence)
+
+
+def _with(data, qid, **changes):
+    questions = [
+        {**q, "assess": {**q["assess"], **changes}} if q["id"] == qid else q
+        for q in data["questions"]
+    ]
+    return {**data, "questions": questions}
+
+
+def test_the_numbers_ratio_and_pareto_use_are_rubric_data(data):
+    text = "clustered-2 is 13x smaller and pruned-0.5 is 1.8x smaller than FP32."
+    assert _assess(data, "T1", "q2", text).score == 1.0
+    raw_only = _with(data, "q2", ratios=[["raw", "raw"]], baseline_title="base")
+    got = _assess(raw_only, "T1", "q2", text)
+    assert got.score == 0.0  # the .tflite files before ZIP are all 1x
+    assert got.evidence[0].startswith("baseline: base ")
+    by_raw = _with(data, "q4", size="raw_bytes", axes="raw size, accuracy")
+    front = _assess(by_raw, "T1", "q4", "Clustering is the smallest.").evidence[0]
+    assert front.startswith("Pareto front of your table (raw size, accuracy)")
+    assert "clustered-8-fp32 16.4 MB 84.11 %" in front
 
 
 HOSTILE = {
@@ -154,3 +202,65 @@ def test_keyword_stuffing_goes_to_a_person(data):
     got = _assess(data, "T1", "q3", stuffed)
     assert got.score is None and got.code == "not_assessed"
     assert "list of keywords" in got.evidence[0]
+
+
+def _l02(l02_data, table, qid, text):
+    return _assess(l02_data, table, qid, text, "l02_tables")
+
+
+def test_lab02_every_suggestion_carries_evidence_that_quotes(l02_data):
+    for case in load_corpus("l02_corpus"):
+        got = _l02(l02_data, case["table"], case["question"], case["text"])
+        assert got is not None and got.evidence, case["id"]
+        assert got.kind in ("best_of_groups", "trend")
+        if got.score:
+            assert any("«" in line for line in got.evidence), case["id"]
+
+
+def test_lab02_both_aspects_contradicted_give_nothing(l02_data):
+    text = "Native is more accurate than TFLite FP32, and TFLite is slower."
+    got = _l02(l02_data, "L1", "q1", text)
+    assert got.score == 0.0
+    lines = [x for x in got.evidence if x.startswith("contradicts")]
+    assert len(lines) == 2
+    assert "both are equal" in lines[0] and "83.64 %" in lines[0]
+    assert "22.4 ms" in lines[1] and "61.2 ms" in lines[1]
+
+
+def test_lab02_times_faster_is_checked_against_the_table(l02_data):
+    right = _l02(l02_data, "L1", "q1", "Same accuracy 0.8364; TFLite is 2.7x faster.")
+    wrong = _l02(l02_data, "L1", "q1", "Same accuracy 0.8364; TFLite is 10x faster.")
+    assert right.score == 1.0 and wrong.score == 0.5
+    assert any("2.73x" in line for line in wrong.evidence)
+
+
+@pytest.mark.parametrize(
+    ("table", "text", "score", "says"),
+    [
+        ("L1", "Accuracy rises: 0.8012, 0.8230, 0.8301.", 1.0, "rising"),
+        ("L3", "Accuracy rises: 0.8290, 0.8301.", 0.0, "flat"),
+        ("L2", "The calibration size has no effect on accuracy.", 0.0, "rising"),
+        ("L3", "The calibration size has no effect on accuracy.", 0.5, "flat"),
+    ],
+)
+def test_trend_is_judged_against_the_table(l02_data, table, text, score, says):
+    got = _l02(l02_data, table, "q3", text)
+    assert got.score == score
+    assert says in got.evidence[0]  # the table's own trend, with its numbers
+    assert "%" in got.evidence[0]
+
+
+def test_an_optional_concept_is_shown_but_never_deducted(data):
+    text = (
+        "DEFLATE replaces repeated byte patterns with back-references. Clustering "
+        "leaves few distinct values, so its weights repeat; pruning sets many "
+        "weights to zero, which compress well."
+    )
+    got = _assess(data, "T1", "q3", text)
+    assert got.score == 1.0
+    assert any(x.startswith("not required, not given: FP32") for x in got.evidence)
+    more = _assess(
+        data, "T1", "q3", text + " FP32 weights look random and barely shrink."
+    )
+    assert more.score == 1.0
+    assert any(x.startswith("has FP32 weights deflate little") for x in more.evidence)

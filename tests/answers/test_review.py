@@ -4,6 +4,7 @@ suggestions in one step (``report --accept-suggestions``)."""
 from __future__ import annotations
 
 import dataclasses
+import html
 import json
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from grading.checks import CheckContext
 from grading.checks import summary as check
 from grading.cli import main
 from grading.pipeline.scoring import score
+from grading.report.classpage import EVIDENCE_ORDER
 from grading.report.overrides import AUDIT_FILE
 from grading.report.render import render_reports
 from grading.report.views import submission_view
@@ -223,6 +225,19 @@ def test_class_page_counts_suggestions_to_confirm(grades):
     assert SECRET not in index  # the full evidence stays in the instructor reports
     # where an answer contradicts the student's table, the class page says so
     assert "contradicts your table: «No method dominates on both.»" in index
+    # every suggestion shows the evidence line a person checks first
+    results = json.loads((grades / "alice" / "results.json").read_text("utf-8"))
+    for item in results["items"]:
+        if item["id"] not in QUESTION_ITEMS or item["suggested_points"] is None:
+            continue
+        lines = [
+            x.lstrip("- ")
+            for f in item["findings"]
+            if f["code"] == "assessment"
+            for x in f["evidence"].splitlines()
+        ]
+        first = next(x for p in EVIDENCE_ORDER for x in lines if x.startswith(p))
+        assert html.escape(first[:60], quote=False) in index, item["id"]
     assert (
         main(
             [
@@ -271,3 +286,25 @@ def test_hostile_answer_text_is_escaped_in_every_report(rubric, tmp_path):
     before = md[: md.index("javascript:1")]
     fences = [ln for ln in before.splitlines() if ln.lstrip().startswith("```")]
     assert len(fences) % 2 == 1  # the quote sits inside a code fence
+
+
+def _without_assessors(rubric):
+    summary = dict(rubric.sections["summary"])
+    summary["questions"] = [
+        {k: v for k, v in q.items() if k != "assess"} for q in summary["questions"]
+    ]
+    return dataclasses.replace(rubric, sections={**rubric.sections, "summary": summary})
+
+
+def test_a_found_answer_without_an_assessor_suggests_no_points(rubric, tmp_path):
+    results = _results(_without_assessors(rubric), tmp_path)
+    for item_id in QUESTION_ITEMS:
+        item = next(i for i in results["items"] if i["id"] == item_id)
+        codes = {f["code"] for f in item["findings"]}
+        assert codes & {"answer_found", "answer_short"}, item_id
+        assert "assessment" not in codes
+        assert item["suggested_points"] is None, item_id
+        assert item["status"] == "manual" and item["source"] == "manual"
+        view = submission_view(results, "instructor")
+        shown = next(i for i in view["items"] if i["id"] == item_id)
+        assert shown["suggested"] == ""

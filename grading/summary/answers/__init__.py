@@ -5,7 +5,7 @@ For each question whose ``[[summary.questions]]`` entry of the rubric has an
 parsed from the same summary and returns an
 :class:`~grading.summary.answers.model.Assessment`: a suggested score on the
 rubric's steps and evidence lines quoting the answer and the table. The kind
-(``best_of_groups``, ``ratio``, ``pareto``, ``concepts``), the method groups,
+(``best_of_groups``, ``ratio``, ``pareto``, ``concepts``, ``trend``), the method groups,
 the word lists (English and Polish) and every threshold are data in
 ``[summary.assess]``; nothing here names a lab. A person confirms the
 suggestion (``report --accept-suggestions``) or overrides it.
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from grading.summary.answers import front, kinds
+from grading.summary.answers import front, kinds, trend
 from grading.summary.answers.model import Assessment, Context, snap
 from grading.summary.answers.table import table_of
 from grading.summary.answers.text import Mentions, function_share, quote, read
@@ -34,6 +34,7 @@ KINDS = {
     "ratio": kinds.ratio,
     "pareto": front.pareto,
     "concepts": front.concepts,
+    "trend": trend.trend,
 }
 #: Fewer words than this say nothing an assessor can check.
 MIN_WORDS = 3
@@ -133,7 +134,8 @@ def assess_one(
             kind,
         )
     variants = Variants(data)
-    groups, outside = _groups(settings)
+    # a question may name its own groups (the two models it compares)
+    groups, outside = _groups(config if "groups" in config else settings)
     mentions = Mentions(groups, variants)
     table = table_of(result, data, mentions.group_of_variant)
     merged = {"tolerance": settings.get("tolerance", 0.1), **config}

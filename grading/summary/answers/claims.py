@@ -1,9 +1,9 @@
 """Claims an answer makes about the student's table, and their check.
 
 Shared by the assessor kinds: which variant (or method) a sentence calls the
-best or the smallest, and which method it says is better than another.
-Each check returns an evidence line that quotes the answer and names the
-table's numbers.
+best or the smallest (comparisons between methods are in
+:mod:`~grading.summary.answers.compare`). Each check returns an evidence
+line that quotes the answer and names the table's numbers.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from grading.summary.answers.model import Context
 from grading.summary.answers.table import Point, mb, pct
-from grading.summary.answers.text import Mention, has_any, position_of, quote
+from grading.summary.answers.text import Mention, has_any
 
 
 @dataclass
@@ -107,69 +107,3 @@ def value_text(point: Point, key: str) -> str:
     if key == "inference_ms":
         return "-" if value is None else f"{value:.3g} ms"
     return mb(value)
-
-
-def comparative_claims(ctx: Context) -> list[tuple[str, str, str, str]]:
-    """Return ``(better, worse, metric, clause)`` for each "A is better than B".
-
-    The metric is ``size`` or ``time`` when the clause speaks of them,
-    ``accuracy`` otherwise. Only clauses naming two different methods count.
-    """
-    good, bad = ctx.w("better"), ctx.w("worse")
-    out = []
-    for sentence in ctx.answer.sentences:
-        text = sentence.text
-        word_good, word_bad = has_any(text, good), has_any(text, bad)
-        word = word_good or word_bad
-        if not word:
-            continue
-        at = position_of(text, [word])
-        mentions = ctx.mentions.in_text(text)
-        before = [m for m in mentions if m.position < at]
-        after = [m for m in mentions if m.position > at]
-        if not before or not after or before[-1].group == after[0].group:
-            continue
-        subject, other = before[-1].group, after[0].group
-        if word_bad and not word_good:
-            subject, other = other, subject
-        metric = "accuracy"
-        if has_any(text, ctx.w("size")):
-            metric = "size"
-        elif has_any(text, ctx.w("performance")) and not has_any(
-            text, ctx.w("quality")
-        ):
-            metric = "time"
-        out.append((subject, other, metric, text))
-    return out
-
-
-def check_comparative(ctx: Context, claim) -> tuple[bool | None, str]:
-    """Check "A is better than B" against the best point of each method.
-
-    Returns
-    -------
-    tuple of (bool or None, str)
-        True/False when the table decides, None when it cannot (a method
-        outside the table, or values equal within noise), and the evidence.
-    """
-    better, worse, metric, clause = claim
-    key = {"size": "zip_bytes", "time": "inference_ms"}.get(metric, "accuracy")
-    lowest = key != "accuracy"
-    a = best_point(ctx.table.of_group(better), key, lowest)
-    b = best_point(ctx.table.of_group(worse), key, lowest)
-    said = f"{quote(ctx.answer, clause)} says {better} beats {worse} on {metric}"
-    if a is None or b is None:
-        return None, f"not checked: {said}, but your table has no {metric} for both"
-    va, vb = getattr(a, key), getattr(b, key)
-    noise = 0.03 if key == "inference_ms" else (0.002 if key == "accuracy" else 0.01)
-    if abs(va - vb) <= noise * (abs(vb) if key != "accuracy" else 1):
-        return None, (
-            f"not decided: {said}; your table's best are equal within noise "
-            f"({a.variant} {value_text(a, key)}, {b.variant} {value_text(b, key)})"
-        )
-    right = va > vb if key == "accuracy" else va < vb
-    verdict = "agrees" if right else "contradicts your table"
-    return right, (
-        f"{verdict}: {said}; best {better}: {a.variant} {value_text(a, key)}, "
-        f"best {worse}: {b.variant} {value_text(b, key)}"
-    )

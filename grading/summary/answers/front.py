@@ -8,20 +8,26 @@ from grading.summary.answers.table import Point, mb
 from grading.summary.answers.text import has_any, quote
 
 
-def pareto_front(points: list[Point]) -> list[Point]:
-    """Return the points no other point beats on both ZIP size and accuracy."""
-    full = [p for p in points if p.zip_bytes and p.accuracy is not None]
+def pareto_front(
+    points: list[Point], size: str = "zip_bytes", quality: str = "accuracy"
+) -> list[Point]:
+    """Return the points no other point beats on both ``size`` (lower is
+    better) and ``quality`` (higher is better), by size."""
+
+    def pair(p: Point) -> tuple:
+        return getattr(p, size), getattr(p, quality)
+
+    full = [p for p in points if pair(p)[0] and pair(p)[1] is not None]
     front = []
     for p in full:
+        (ps, pq) = pair(p)
         beaten = any(
-            q.zip_bytes <= p.zip_bytes
-            and q.accuracy >= p.accuracy
-            and (q.zip_bytes < p.zip_bytes or q.accuracy > p.accuracy)
-            for q in full
+            qs <= ps and qq >= pq and (qs < ps or qq > pq)
+            for qs, qq in (pair(q) for q in full)
         )
         if not beaten:
             front.append(p)
-    return sorted(front, key=lambda p: p.zip_bytes)
+    return sorted(front, key=lambda p: getattr(p, size))
 
 
 def _outside(ctx: Context, group: str) -> dict | None:
@@ -39,7 +45,12 @@ def _check_extreme(
     if outside is not None:
         share = outside.get("size_of_baseline")
         base = ctx.table.baseline_bytes
-        if key == "zip_bytes" and share and base and truth.zip_bytes < share * base:
+        if (
+            key.endswith("_bytes")
+            and share
+            and base
+            and getattr(truth, key) < share * base
+        ):
             return False, (
                 f"contradicts your table: {said} calls {mention.group} the {what}; "
                 f"{outside.get('note', '')} at least {mb(share * base)}, but your "
@@ -54,7 +65,7 @@ def _check_extreme(
                 f"not checked: {said} names {mention.variant}, not in your table",
             )
         value, best = getattr(point, key), getattr(truth, key)
-        ok = value <= best * 1.005 if key == "zip_bytes" else value >= best - 1e-4
+        ok = value <= best * 1.005 if key.endswith("_bytes") else value >= best - 1e-4
         named = f"{mention.variant} ({value_text(point, key)})"
     else:
         ok = mention.group == truth.group
@@ -64,17 +75,25 @@ def _check_extreme(
 
 
 def pareto(ctx: Context) -> Assessment:
-    """Assess "smallest and best, is one dominant" against the Pareto front."""
+    """Assess "smallest and best, is one dominant" against the Pareto front.
+
+    Rubric keys: ``size`` and ``quality`` (the table's fields of the two
+    axes, ``zip_bytes`` and ``accuracy`` by default) and ``axes`` (how the
+    evidence names them).
+    """
+    size = str(ctx.config.get("size", "zip_bytes"))
+    quality = str(ctx.config.get("quality", "accuracy"))
     points = list(ctx.table.points.values())
-    front = pareto_front(points)
-    smallest = best_point(points, "zip_bytes", lowest=True)
-    accurate = best_point(points, "accuracy")
+    front = pareto_front(points, size, quality)
+    smallest = best_point(points, size, lowest=True)
+    accurate = best_point(points, quality)
     evidence = []
     if front:
+        axes = ctx.config.get("axes", f"{size}, {quality}")
         evidence.append(
-            "Pareto front of your table (ZIP size, accuracy): "
+            f"Pareto front of your table ({axes}): "
             + ", ".join(
-                f"{p.variant} {mb(p.zip_bytes)} {value_text(p, 'accuracy')}"
+                f"{p.variant} {value_text(p, size)} {value_text(p, quality)}"
                 for p in front
             )
         )
@@ -83,8 +102,8 @@ def pareto(ctx: Context) -> Assessment:
     dominant = next(iter(groups)) if len(groups) == 1 and others else None
     right = wrong = unchecked = 0
     checks = (
-        ("smallest", smallest, "zip_bytes", "smallest"),
-        ("best", accurate, "accuracy", "most accurate"),
+        ("smallest", smallest, size, "smallest"),
+        ("best", accurate, quality, "most accurate"),
     )
     for words, truth, key, what in checks:
         claims = superlative_claims(ctx, words, "smallest" if words == "best" else "")
@@ -158,7 +177,7 @@ def _contradicted(ctx: Context, concept: dict, sentence: str) -> str:
     return (
         f"contradicts your table: {quote(ctx.answer, sentence)} ties {group} to "
         f"good compression, but your {group} models deflated at most "
-        f"{best.deflation:g} % ({best.variant}): were they stripped?"
+        f"{best.deflation:g} % ({best.variant}){concept.get('note', '')}"
     )
 
 
@@ -181,6 +200,13 @@ def concepts(ctx: Context) -> Assessment:
             hit = (word, sentence.text)
             break
         name = concept.get("name", "concept")
+        if concept.get("optional"):  # shown, never deducted
+            evidence.append(
+                f"has {name}: {quote(ctx.answer, hit[1])}"
+                if hit
+                else f"not required, not given: {name}"
+            )
+            continue
         if hit:
             found += 1
             evidence.append(f"has {name}: {quote(ctx.answer, hit[1])}")
@@ -190,6 +216,7 @@ def concepts(ctx: Context) -> Assessment:
                 evidence.append(line)
         else:
             evidence.append(f"missing: {name}")
+    wanted = [c for c in wanted if not c.get("optional")]
     score = 1.0 if found == len(wanted) and wanted else (0.5 if found else 0.0)
     if contradicted:
         score = min(score, 0.5)

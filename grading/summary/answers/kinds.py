@@ -6,9 +6,11 @@ with evidence lines that quote the answer and the table:
 
 ``best_of_groups``
     Which variant the answer calls best for each method, against the best by
-    the table (``metric``); which method it says is better; whether it
-    speaks of quality and of performance (word lists ``quality`` and
-    ``performance``).
+    the table (``metric``); which method it says is better, faster, N times
+    faster or the same (:mod:`~grading.summary.answers.compare`); whether
+    it speaks of each of its ``aspects`` (word lists, ``quality`` and
+    ``performance`` by default), an aspect the table contradicts costing
+    half.
 ``ratio``
     Every "N times smaller" against the table's ratios (baseline size over
     each ZIP size, raw or zipped); a percentage given as the comparison is
@@ -19,19 +21,18 @@ with evidence lines that quote the answer and the table:
 ``concepts``
     The concepts an answer must tie together (each a list of stems,
     optionally in a sentence that names a method); misconceptions cap it.
+``trend``
+    The trend of quality against a parameter of the variant names
+    (:mod:`~grading.summary.answers.trend`).
 """
 
 from __future__ import annotations
 
 import re
 
-from grading.summary.answers.claims import (
-    best_named,
-    best_point,
-    check_comparative,
-    comparative_claims,
-    value_text,
-)
+from grading.summary.answers.claims import best_named, best_point, value_text
+from grading.summary.answers.compare import check as check_comparison
+from grading.summary.answers.compare import comparisons, fastest
 from grading.summary.answers.model import Assessment, Context, snap, tally
 from grading.summary.answers.table import Point, mb
 from grading.summary.answers.text import has_any, quote
@@ -42,25 +43,21 @@ def _score(deductions: float) -> float:
     return snap(1.0 - deductions)
 
 
-def best_of_groups(ctx: Context) -> Assessment:
-    """Assess "the best variants of each method compared" (see module doc)."""
-    key = str(ctx.config.get("metric", "accuracy"))
-    evidence, lost = [], 0.0
-    groups = ctx.table.groups()
-    if not ctx.mentions.in_text(ctx.answer.low) or not groups:
-        return Assessment(
-            0.0,
-            [
-                "names none of the methods of your table: "
-                + quote(ctx.answer, ctx.answer.low)
-            ],
-            summary="the answer compares none of the methods",
-        )
+#: Which metric of a claim each aspect of ``aspects`` is about.
+ASPECT_METRICS = {"quality": "accuracy", "performance": "time"}
+
+
+def _best_named(ctx: Context, key: str) -> tuple[list[str], float, bool]:
+    """Check the best variant the answer names for each method with several
+    points (``best_of``: the groups to check, all by default)."""
+    evidence, lost, named_any = [], 0.0, False
     claimed = best_named(ctx)
-    named_any = False
-    for group in groups:
-        best = best_point(ctx.table.of_group(group), key)
-        claim = claimed.get(group)
+    wanted = ctx.config.get("best_of")
+    for group in ctx.table.groups():
+        points = ctx.table.of_group(group)
+        if len(points) < 2 or (wanted is not None and group not in wanted):
+            continue
+        best, claim = best_point(points, key), claimed.get(group)
         if claim is None or best is None:
             continue
         named_any = True
@@ -80,24 +77,71 @@ def best_of_groups(ctx: Context) -> Assessment:
                 f"({value_text(point, key)}), but {best.variant} has "
                 f"{value_text(best, key)}"
             )
-    decided = False
-    for claim in comparative_claims(ctx):
-        right, line = check_comparative(ctx, claim)
-        evidence.append(line)
-        decided = decided or right is not None
-        if right is False:
-            lost += 0.5
-            break
-    if not named_any:
+    return evidence, lost, named_any
+
+
+def best_of_groups(ctx: Context) -> Assessment:
+    """Assess "the best variants of each method compared" (see module doc).
+
+    Rubric keys: ``metric`` (the best by), ``best_of`` (groups whose best
+    variant is checked), ``best_required`` (naming none costs half),
+    ``aspects`` (word lists of ``[summary.assess.words]`` the answer must
+    speak of; ``quality`` and ``performance`` are also decided by the
+    comparisons it makes), ``require_numbers`` (an answer with no number
+    costs half).
+    """
+    key = str(ctx.config.get("metric", "accuracy"))
+    if not ctx.mentions.in_text(ctx.answer.low) or not ctx.table.groups():
+        return Assessment(
+            0.0,
+            [
+                "names none of the methods of your table: "
+                + quote(ctx.answer, ctx.answer.low)
+            ],
+            summary="the answer compares none of the methods",
+        )
+    evidence, lost, named_any = _best_named(ctx, key)
+    wanted = ctx.config.get("best_of")
+    several = any(
+        len(ctx.table.of_group(g)) > 1 and (wanted is None or g in wanted)
+        for g in ctx.table.groups()
+    )
+    if not named_any and several and ctx.config.get("best_required", True):
         lost += 0.5
         evidence.append("missing: no best variant of any method is named")
-    for aspect in ("quality", "performance"):
+    aspects = [str(a) for a in ctx.config.get("aspects", ["quality", "performance"])]
+    metrics = {**ASPECT_METRICS, **ctx.config.get("aspect_metrics", {})}
+    verdicts: dict[str, bool] = {}
+    other_wrong = False
+    for claim in comparisons(ctx):
+        right, line = check_comparison(ctx, claim)
+        evidence.append(line)
+        aspect = next((a for a in aspects if metrics.get(a) == claim.metric), None)
+        if right is None:
+            continue
+        if aspect is None:
+            other_wrong = other_wrong or right is False
+        else:
+            verdicts[aspect] = verdicts.get(aspect, True) and right
+    timed = next((a for a in aspects if metrics.get(a) == "time"), None)
+    for right, line in fastest(ctx):
+        evidence.append(line)
+        if right is not None and timed is not None:
+            verdicts[timed] = verdicts.get(timed, True) and right
+    lost += 0.5 if other_wrong else 0.0
+    for aspect in aspects:
         word = has_any(ctx.answer.low, ctx.w(aspect))
-        if word is None:
+        if verdicts.get(aspect) is False:
+            lost += 0.5
+        elif word is None and aspect not in verdicts:
             lost += 0.5
             evidence.append(f"missing: nothing on {aspect} (none of its words appear)")
-        else:
+        elif word is not None:
             evidence.append(f"speaks of {aspect}: «{word}»")
+    number = re.search(r"(?<!\w)\d", ctx.answer.low)  # not the 8 of int8
+    if ctx.config.get("require_numbers") and number is None:
+        lost += 0.5
+        evidence.append("missing: no number from your table")
     score = _score(lost)
     return Assessment(score, evidence, summary=tally(evidence))
 
@@ -119,14 +163,18 @@ MAX_CLAIMS = 40
 _BOUNDARY = re.compile(r",\s|;|\(|\)|\s(?:and|oraz|i|a|do|to)\s")
 
 
+#: The ratios a stated "N times smaller" may be (``ratios`` of the rubric):
+#: the baseline's size over the variant's, each ``raw`` or ``zip``.
+RATIOS = (("raw", "zip"), ("zip", "zip"), ("raw", "raw"))
+
+
 def _ratios(ctx: Context, point: Point) -> list[float]:
+    bases = {"raw": ctx.table.baseline_bytes, "zip": ctx.table.baseline_zip_bytes}
+    sizes = {"raw": point.raw_bytes, "zip": point.zip_bytes}
     out = []
-    if point.zip_bytes:
-        for base in (ctx.table.baseline_bytes, ctx.table.baseline_zip_bytes):
-            if base:
-                out.append(base / point.zip_bytes)
-    if point.raw_bytes and ctx.table.baseline_bytes:
-        out.append(ctx.table.baseline_bytes / point.raw_bytes)
+    for base, size in ctx.config.get("ratios", RATIOS):
+        if bases.get(base) and sizes.get(size):
+            out.append(bases[base] / sizes[size])
     return out
 
 
@@ -212,7 +260,8 @@ def ratio(ctx: Context) -> Assessment:
     base = ctx.table.baseline_bytes
     if base:
         evidence.append(
-            f"baseline: FP32 TFLite {mb(base)} from {ctx.table.baseline_source}"
+            f"baseline: {ctx.config.get('baseline_title', 'the baseline')} "
+            f"{mb(base)} from {ctx.table.baseline_source}"
         )
     for sentence in ctx.answer.sentences:
         for match in _RATIO.finditer(sentence.text):
