@@ -11,11 +11,42 @@ object is present and its size from the pointer.
 from __future__ import annotations
 
 import fnmatch
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from grading.util.git import GitError, run_git
 
 POINTER_HEAD = b"version https://git-lfs.github.com/spec/v1"
+
+
+@dataclass(frozen=True)
+class LfsJudgement:
+    """How the model files of one kind are committed.
+
+    Parameters
+    ----------
+    score : float
+        1 for a file tracked by LFS and committed as a pointer, 0.5 for one
+        committed without LFS (or tracked but not committed), 0 for none.
+    code : str
+        ``""``, ``missing``, ``not_lfs`` or ``not_committed``.
+    message : str
+        What was found, for the student.
+    files : list of str
+        The files of this kind, relative to the repository.
+    size : int or None
+        The model's size in bytes (from the pointer when it is one).
+    """
+
+    score: float
+    code: str
+    message: str
+    files: list[str] = field(default_factory=list)
+    size: int | None = None
+
+    def to_dict(self) -> dict:
+        """Return the judgement as plain JSON data."""
+        return asdict(self)
 
 
 def parse_pointer(data: bytes) -> dict[str, str] | None:
@@ -73,15 +104,13 @@ def _committed(root: Path, rel: str) -> bytes | None:
         return None
 
 
-def judge(root: Path, folder: str, extensions: list[str]) -> dict:
+def judge(root: Path, folder: str, extensions: list[str]) -> LfsJudgement:
     """Judge the model files with one of ``extensions`` under ``folder``.
 
     Returns
     -------
-    dict
-        ``{"score": 0..1, "message", "code", "files": [...], "size": int|None}``:
-        1 for a file tracked by LFS and committed as a pointer, 0.5 for one
-        committed without LFS (or tracked but not committed), 0 for none.
+    LfsJudgement
+        The score, message and files of the best-committed file of the kind.
     """
     base = root / folder
     files = sorted(
@@ -91,13 +120,13 @@ def judge(root: Path, folder: str, extensions: list[str]) -> dict:
     )[:20]
     shown = "/".join(extensions)
     if not files:
-        return {
-            "score": 0.0,
-            "code": "missing",
-            "message": f"no {shown} file in {folder}/",
-            "files": [],
-            "size": None,
-        }
+        return LfsJudgement(
+            score=0.0,
+            code="missing",
+            message=f"no {shown} file in {folder}/",
+            files=[],
+            size=None,
+        )
     patterns = lfs_patterns(root)
     results = []
     for path in files:
@@ -116,31 +145,31 @@ def judge(root: Path, folder: str, extensions: list[str]) -> dict:
             if local is not None
             else "the LFS object is present in this clone"
         )
-        return {
-            "score": 1.0,
-            "code": "",
-            "message": f"{rel} is committed with Git LFS ({where})",
-            "files": [r[0] for r in results],
-            "size": int(pointer["size"]) if pointer["size"].isdigit() else None,
-        }
+        return LfsJudgement(
+            score=1.0,
+            code="",
+            message=f"{rel} is committed with Git LFS ({where})",
+            files=[r[0] for r in results],
+            size=int(pointer["size"]) if pointer["size"].isdigit() else None,
+        )
     if committed:
         message = f"{rel} is committed, but as a regular file, not with Git LFS"
         if not tracked:
             message += " (no filter=lfs pattern in .gitattributes matches it)"
         else:
             message += " (it was added before `git lfs track`; re-add it)"
-        return {
-            "score": 0.5,
-            "code": "not_lfs",
-            "message": message,
-            "files": [r[0] for r in results],
-            "size": path.stat().st_size,
-        }
-    return {
-        "score": 0.5 if tracked else 0.0,
-        "code": "not_committed",
-        "message": f"{rel} is in the folder but not committed"
+        return LfsJudgement(
+            score=0.5,
+            code="not_lfs",
+            message=message,
+            files=[r[0] for r in results],
+            size=path.stat().st_size,
+        )
+    return LfsJudgement(
+        score=0.5 if tracked else 0.0,
+        code="not_committed",
+        message=f"{rel} is in the folder but not committed"
         + (" (it is tracked by LFS in .gitattributes)" if tracked else ""),
-        "files": [r[0] for r in results],
-        "size": None,
-    }
+        files=[r[0] for r in results],
+        size=None,
+    )

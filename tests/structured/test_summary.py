@@ -45,19 +45,19 @@ dokładność 0.90, czas wnioskowania 0.7 ms
 def test_english_summary_has_every_stage():
     seen = structured.read(ENGLISH, ["Netron graph img/netron.png"], RULES)
     for stage in ("before", "pruned", "fine_tuned"):
-        assert seen[stage]["accuracy"] and seen[stage]["time"], stage
-    assert seen["before"]["shape"] and seen["pruned"]["shape"]
-    assert seen["logs"] == 2 and seen["netron"]
+        assert seen.stage(stage).accuracy and seen.stage(stage).time, stage
+    assert seen.before.shape and seen.pruned.shape
+    assert seen.logs == 2 and seen.netron
 
 
 def test_polish_summary_and_what_is_missing():
     seen = structured.read(POLISH, [], RULES)
-    assert seen["before"]["accuracy"] and seen["pruned"]["time"]
-    assert seen["fine_tuned"]["accuracy"] and seen["fine_tuned"]["time"]
-    assert seen["before"]["shape"] == "8/16/32" and seen["pruned"]["shape"] == "4/8/16"
-    assert seen["logs"] == 0 and not seen["netron"]
+    assert seen.before.accuracy and seen.pruned.time
+    assert seen.fine_tuned.accuracy and seen.fine_tuned.time
+    assert seen.before.shape == "8/16/32" and seen.pruned.shape == "4/8/16"
+    assert seen.logs == 0 and not seen.netron
     empty = structured.read("Nothing about pruning here.", ["plot.png"], RULES)
-    assert not any(empty[s]["accuracy"] for s in ("before", "pruned", "fine_tuned"))
+    assert not any(empty.stage(s).accuracy for s in ("before", "pruned", "fine_tuned"))
 
 
 def _git(root: Path, *args: str) -> None:
@@ -80,11 +80,11 @@ def test_lfs_pointer_plain_file_and_missing(tmp_path):
     _git(tmp_path, "add", "-A")
     _git(tmp_path, "commit", "-qm", "Add the models")
     pth = lfs.judge(tmp_path, "summaries/l03", [".pth"])
-    assert pth["score"] == 1.0 and "pointer" in pth["message"]
-    assert pth["size"] == 15892565
+    assert pth.score == 1.0 and "pointer" in pth.message
+    assert pth.size == 15892565
     onnx = lfs.judge(tmp_path, "summaries/l03", [".onnx"])
-    assert onnx["score"] == 0.5 and onnx["code"] == "not_lfs"
-    assert lfs.judge(tmp_path, "summaries/l03", [".tflite"])["score"] == 0.0
+    assert onnx.score == 0.5 and onnx.code == "not_lfs"
+    assert lfs.judge(tmp_path, "summaries/l03", [".tflite"]).score == 0.0
     assert lfs.parse_pointer(b"not a pointer") is None
 
 
