@@ -253,7 +253,9 @@ class Run:
                 expected,
                 "the grading environment cannot run this part: missing "
                 + "; ".join(self.missing)
-                + " (install the structured extra: pip install '.[structured]')",
+                + " (part 2's packages: pip install -r requirements-structured.txt "
+                "after torch's CPU build, as the lab README's 'Before you start "
+                "(part 2)' says)",
                 code="not_runnable",
             )
         if self.import_error:
