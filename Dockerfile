@@ -29,12 +29,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 # git: the history check and the batch's working copies; bubblewrap: the
 # sandbox that runs student code (docs/threat-model.md);
 # dataset-fashion-mnist: the data of part 2's hidden run, the same the test
-# machine has (without it the grader trains on a fallback data set). Debian's
+# machine has (without it the grader trains on a fallback data set); git-lfs:
+# the LFS model files of part 2's summary (grading/summary/lfs.py). Debian's
 # security updates replace package versions, so none is pinned to one.
 # hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends git bubblewrap \
-        dataset-fashion-mnist \
+        dataset-fashion-mnist git-lfs \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /opt/grader

@@ -59,9 +59,14 @@ INSPECT_TIMEOUT, INSPECT_CPU = 180.0, 120.0
 MAX_ARTIFACT_BYTES, MAX_ARTIFACTS_BYTES = 128 * 1024 * 1024, 1024 * 1024 * 1024
 
 
-def _parse(stdout: str, rubric: Rubric) -> list[Finding]:
-    """The inspection's findings; anything malformed or unknown is dropped."""
+def _parse(stdout: str, rubric: Rubric, proof: set[str] = frozenset()) -> list[Finding]:
+    """The inspection's findings; anything malformed or unknown is dropped.
+
+    Kept: the artifact checks the rubric scores, ``*.derived`` and the
+    checks ``proof`` names (the spec's ``[proof_checks]``, scored by no item).
+    """
     wanted = {check for _, check in rubric.checks_with_prefix(("artifact.",))}
+    wanted |= set(proof)
     items = {item.id for item in rubric.items}
     try:
         raw = json.loads(stdout[: 4 * 1024 * 1024])
@@ -201,7 +206,8 @@ def inspect(
         mounts=mounts,
         unsafe=unsafe,
     )
-    found = _parse(result.stdout, rubric) if result.ok else []
+    proof = {c for cs in (spec.get("proof_checks") or {}).values() for c in cs}
+    found = _parse(result.stdout, rubric, proof) if result.ok else []
     # What a time limit stopped, or what the run did not reach because of
     # one, was not checked: not a failure.
     stopped = {"timeout", "not_run"} if run_timed_out else {"timeout"}

@@ -14,6 +14,11 @@ watched function on an untouched model earns nothing for that variant.
 :func:`apply_proof` lowers the credit of every decided ``hidden.*`` and
 ``artifact.*`` finding of an item to the variants that are proven, and says
 which variants did not count and why. It never raises a credit.
+
+A lab part with one run and no variants names its proof per check instead
+(``[proof_checks]``: ``finding check id = [artifact check ids]``, lab 03's
+structured pruning): a decided student finding of such a check keeps its
+credit only when every artifact check named for it passed.
 """
 
 from __future__ import annotations
@@ -94,6 +99,7 @@ def apply_proof(findings: list[Finding], spec: dict[str, Any]) -> list[Finding]:
     nothing (a timeout, a manual review) and instructor-only findings are
     left as they are.
     """
+    _apply_check_proof(findings, spec.get("proof_checks") or {})
     if not spec.get("proof"):
         return findings
     proven = proven_variants(findings, spec)
@@ -127,3 +133,32 @@ def apply_proof(findings: list[Finding], spec: dict[str, Any]) -> list[Finding]:
         if not finding.hint:
             finding.hint = UNPROVEN_HINT
     return findings
+
+
+def _apply_check_proof(findings: list[Finding], proof: dict[str, list[str]]) -> None:
+    """Take the credit of checks whose ``[proof_checks]`` did not all pass."""
+    if not proof:
+        return
+    passed = {f.check: f.passed for f in findings if f.check.startswith("artifact.")}
+    for finding in findings:
+        needs = proof.get(finding.check)
+        if (
+            not needs
+            or finding.passed is None
+            or finding.audience != "student"
+            or not finding.earned
+        ):
+            continue
+        missing = [n for n in needs if passed.get(n) is not True]
+        if not missing:
+            continue
+        named = ", ".join(n.split(".", 1)[-1].replace("_", " ") for n in missing)
+        finding.score, finding.passed = 0.0, False
+        finding.code = "unproven"
+        finding.message = (
+            f"{finding.message.rstrip('.')}. Not counted, because the grader's "
+            f"own check of the written models did not pass: {named}."
+        )
+        finding.data = {**finding.data, "unproven": missing}
+        if not finding.hint:
+            finding.hint = UNPROVEN_HINT

@@ -9,6 +9,11 @@ conversion methods were called on; this module loads them itself:
 - ``structured_shapes``: the state dict saved after the speedup (else the
   final one) has the pruned shapes;
 - ``structured_final_layer``: its final linear layer keeps its 10 outputs;
+- ``structured_pruned`` (proof of compress()): the masks it returned zero
+  ``sparsity`` of the outputs of every masked layer but the final one, or the
+  model saved after the speedup has the pruned shapes;
+- ``structured_tuned`` (proof of fine-tuning): the final model has the
+  shapes of the model fine-tuning started from and other weights;
 - ``structured_onnx`` / ``structured_tflite``: the file loads (ONNX's
   checker and reference evaluator; LiteRT) and gives the outputs of the
   PyTorch model it was converted from, run by the grader, within
@@ -32,13 +37,15 @@ from typing import Any
 import numpy as np
 
 KINDS = ("structured_shapes", "structured_final_layer", "structured_onnx",
-         "structured_tflite")  # fmt: skip
+         "structured_tflite", "structured_pruned", "structured_tuned")  # fmt: skip
 MANIFEST = "structured-manifest.json"
 NAMES = {
     "structured_shapes": ["shapes"],
     "structured_final_layer": ["final_layer"],
     "structured_onnx": ["loads", "pruned", "outputs"],
     "structured_tflite": ["loads", "pruned", "outputs"],
+    "structured_pruned": ["pruned"],
+    "structured_tuned": ["changed"],
 }
 
 
@@ -147,6 +154,77 @@ def _check_state(model: dict, folder: Path) -> dict[str, dict]:
             listing,
         )
     }
+
+
+def _mask_shares(path: Path, final: str) -> dict[str, tuple[float, int]]:
+    """Per masked layer but ``final``: the share of outputs zeroed, and their count."""
+    shares = {}
+    for layer, mask in _load_state(path).items():
+        weight = mask.get("weight") if isinstance(mask, dict) else None
+        if layer == final or weight is None or weight.dim() < 2:
+            continue
+        rows = weight.reshape(weight.shape[0], -1)
+        zero = float((rows.abs().sum(dim=1) == 0).float().mean())
+        shares[str(layer)] = (zero, int(weight.shape[0]))
+    return shares
+
+
+def _check_pruned(model: dict, folder: Path) -> dict[str, dict]:
+    """compress() pruned: its masks at the sparsity, or the pruned shapes."""
+    want = float(model["sparsity"])
+    path = folder / model["masks"]
+    shares: dict[str, tuple[float, int]] = {}
+    problem = "no masks of compress() were saved"
+    if path.is_file():
+        try:
+            shares = _mask_shares(path, str(model["final_layer"]))
+            problem = "the masks prune no layer"
+        except Exception as exc:  # noqa: BLE001 - any failure is the finding
+            problem = f"the masks could not be read ({type(exc).__name__})"
+    # One output of slack: a layer of n outputs cannot be pruned finer than 1/n.
+    wrong = {k: v for k, (v, n) in shares.items() if abs(v - want) > 1.0 / n + 1e-6}
+    if shares and not wrong:
+        listing = ", ".join(f"{k} {v:.0%}" for k, (v, _) in shares.items())
+        return {"pruned": _outcome(True, f"compress() masked {listing} of the outputs")}
+    if wrong:
+        zeroed = ", ".join(f"{k} {v:.0%}" for k, v in wrong.items())
+        problem = f"the masks zero {zeroed} of the outputs, not {want:.0%}"
+    shapes = _check_state({**model, "kind": "structured_shapes"}, folder)["shapes"]
+    if shapes["passed"]:
+        return {"pruned": _outcome(True, "the model after the speedup is pruned")}
+    message = f"no proof that the model was pruned: {problem}, and {shapes['message']}"
+    return {"pruned": _outcome(False, message, "not_pruned")}
+
+
+def _check_tuned(model: dict, folder: Path) -> dict[str, dict]:
+    """Fine-tuning changed the weights of the model it started from."""
+    from dl_in_iot_course.misc.fashion_net import layer_shapes
+
+    final, start = folder / model["file"], folder / model["start"]
+    if not final.is_file() or not start.is_file():
+        missing = "the final model" if not final.is_file() else "no fine-tuning run"
+        message = f"no proof of fine-tuning: {missing} was saved"
+        return {"changed": _outcome(False, message, "missing")}
+    try:
+        after, before = _load_state(final), _load_state(start)
+        same = layer_shapes(after) == layer_shapes(before)
+        diff = max(
+            float((after[k].float() - before[k].float()).abs().max())
+            for k in before
+            if k in after and after[k].shape == before[k].shape
+        )
+    except Exception as exc:  # noqa: BLE001 - any failure is the finding
+        message = f"the final model could not be compared ({type(exc).__name__})"
+        return {"changed": _outcome(False, message, "load_failed")}
+    ok = same and diff > 0
+    message = (
+        "the final model is the fine-tuned pruned model (weights moved by up "
+        f"to {diff:.2g})"
+        if ok
+        else "the final model is not the fine-tuned model: "
+        + ("its layer shapes differ" if not same else "its weights did not change")
+    )
+    return {"changed": _outcome(ok, message, "" if ok else "not_fine_tuned")}
 
 
 def _onnx(path: Path, inputs: np.ndarray) -> tuple[int, np.ndarray]:
@@ -297,4 +375,8 @@ def check(model: dict, spec: dict, folder: Path, manifest: dict) -> dict[str, di
         )
     if kind in ("structured_shapes", "structured_final_layer"):
         return _check_state(model, folder)
+    if kind == "structured_pruned":
+        return _check_pruned(model, folder)
+    if kind == "structured_tuned":
+        return _check_tuned(model, folder)
     return _check_converted(model, folder)

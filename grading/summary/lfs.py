@@ -1,21 +1,61 @@
 """Judge model files that a summary must commit with Git LFS.
 
 A file counts as committed with LFS when the repository's ``.gitattributes``
-gives it ``filter=lfs`` and ``HEAD`` holds it as an LFS pointer. A clone may
-hold the pointer without the object (``git lfs`` not installed, or the
-objects not fetched): the pointer is judged, and the result says so. The
-grader never fetches (grading runs without network); it reports whether the
-object is present and its size from the pointer.
+gives it ``filter=lfs`` and ``HEAD`` holds it as an LFS pointer; a pointer
+that no pattern tracks earns half (a fresh clone would not fetch it, and the
+next ``git add`` commits the file itself). A clone may hold the pointer
+without the object (``git lfs`` not installed, or the objects not fetched).
+The grader never fetches (it writes nothing into a submission and grading
+runs without network); it checks the object where the clone has it (the
+checked-out file, or ``.git/lfs/objects``): its sha256 and size must be the
+pointer's. The message says which was done: object checked, object absent
+(judged from the pointer), or object not matching its pointer.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import hashlib
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from grading.util.git import GitError, run_git
 
 POINTER_HEAD = b"version https://git-lfs.github.com/spec/v1"
+
+
+@dataclass(frozen=True)
+class LfsJudgement:
+    """How the model files of one kind are committed.
+
+    Parameters
+    ----------
+    score : float
+        1 for a file tracked by LFS and committed as a pointer, 0.5 for one
+        committed without LFS (or tracked but not committed), 0 for none.
+    code : str
+        ``""``, ``missing``, ``not_lfs`` or ``not_committed``.
+    message : str
+        What was found, for the student.
+    files : list of str
+        The files of this kind, relative to the repository.
+    size : int or None
+        The model's size in bytes (from the pointer when it is one).
+    object : str
+        For a pointer, what :func:`object_state` found (``checked``,
+        ``absent``, ``mismatch``); ``""`` otherwise.
+    """
+
+    score: float
+    code: str
+    message: str
+    files: list[str] = field(default_factory=list)
+    size: int | None = None
+    object: str = ""
+
+    def to_dict(self) -> dict:
+        """Return the judgement as plain JSON data."""
+        return asdict(self)
 
 
 def parse_pointer(data: bytes) -> dict[str, str] | None:
@@ -73,15 +113,51 @@ def _committed(root: Path, rel: str) -> bytes | None:
         return None
 
 
-def judge(root: Path, folder: str, extensions: list[str]) -> dict:
+def object_state(root: Path, path: Path, pointer: dict[str, str]) -> str:
+    """Check the LFS object of ``pointer`` where the clone has it.
+
+    Returns
+    -------
+    str
+        ``checked`` (the checked-out file or the object in ``.git/lfs/objects``
+        has the pointer's sha256 and size), ``absent`` or ``mismatch``.
+    """
+    oid = pointer.get("oid", "").removeprefix("sha256:")
+    if len(oid) != 64 or not all(c in "0123456789abcdef" for c in oid):
+        return "mismatch"
+    stored = root / ".git/lfs/objects" / oid[:2] / oid[2:4] / oid
+    candidates = [p for p in (path, stored) if p.is_file() and not p.is_symlink()]
+    if path in candidates and parse_pointer(path.read_bytes()[:1025]) is not None:
+        candidates.remove(path)
+    if not candidates:
+        return "absent"
+    for candidate in candidates:
+        if str(candidate.stat().st_size) != pointer.get("size"):
+            continue
+        digest = hashlib.sha256()
+        with candidate.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        if digest.hexdigest() == oid:
+            return "checked"
+    return "mismatch"
+
+
+WHERE = {
+    "checked": "the LFS object in this clone was checked against its pointer",
+    "absent": "judged from the LFS pointer; the object is not in this clone "
+    "and the grader does not fetch",
+    "mismatch": "but the file in this clone does not match its LFS pointer",
+}
+
+
+def judge(root: Path, folder: str, extensions: list[str]) -> LfsJudgement:
     """Judge the model files with one of ``extensions`` under ``folder``.
 
     Returns
     -------
-    dict
-        ``{"score": 0..1, "message", "code", "files": [...], "size": int|None}``:
-        1 for a file tracked by LFS and committed as a pointer, 0.5 for one
-        committed without LFS (or tracked but not committed), 0 for none.
+    LfsJudgement
+        The score, message and files of the best-committed file of the kind.
     """
     base = root / folder
     files = sorted(
@@ -91,13 +167,13 @@ def judge(root: Path, folder: str, extensions: list[str]) -> dict:
     )[:20]
     shown = "/".join(extensions)
     if not files:
-        return {
-            "score": 0.0,
-            "code": "missing",
-            "message": f"no {shown} file in {folder}/",
-            "files": [],
-            "size": None,
-        }
+        return LfsJudgement(
+            score=0.0,
+            code="missing",
+            message=f"no {shown} file in {folder}/",
+            files=[],
+            size=None,
+        )
     patterns = lfs_patterns(root)
     results = []
     for path in files:
@@ -111,36 +187,42 @@ def judge(root: Path, folder: str, extensions: list[str]) -> dict:
     best = max(results, key=lambda r: (r[3] is not None, r[1], r[2]))
     rel, tracked, committed, pointer, local = best
     if pointer is not None:
-        where = (
-            "judged from the LFS pointer; the object is not in this clone"
-            if local is not None
-            else "the LFS object is present in this clone"
+        state = object_state(root, root / rel, pointer)
+        message = f"{rel} is committed with Git LFS ({WHERE[state]})"
+        score, code = 1.0, ""
+        if not tracked:
+            score, code = 0.5, "lfs_untracked"
+            message = (
+                f"{rel} is committed as an LFS pointer ({WHERE[state]}), but no "
+                "filter=lfs pattern in .gitattributes matches it: run git lfs "
+                "track for its extension and commit .gitattributes"
+            )
+        return LfsJudgement(
+            score=score,
+            code=code,
+            message=message,
+            files=[r[0] for r in results],
+            size=int(pointer["size"]) if pointer["size"].isdigit() else None,
+            object=state,
         )
-        return {
-            "score": 1.0,
-            "code": "",
-            "message": f"{rel} is committed with Git LFS ({where})",
-            "files": [r[0] for r in results],
-            "size": int(pointer["size"]) if pointer["size"].isdigit() else None,
-        }
     if committed:
         message = f"{rel} is committed, but as a regular file, not with Git LFS"
         if not tracked:
             message += " (no filter=lfs pattern in .gitattributes matches it)"
         else:
             message += " (it was added before `git lfs track`; re-add it)"
-        return {
-            "score": 0.5,
-            "code": "not_lfs",
-            "message": message,
-            "files": [r[0] for r in results],
-            "size": path.stat().st_size,
-        }
-    return {
-        "score": 0.5 if tracked else 0.0,
-        "code": "not_committed",
-        "message": f"{rel} is in the folder but not committed"
+        return LfsJudgement(
+            score=0.5,
+            code="not_lfs",
+            message=message,
+            files=[r[0] for r in results],
+            size=(root / rel).stat().st_size,
+        )
+    return LfsJudgement(
+        score=0.5 if tracked else 0.0,
+        code="not_committed",
+        message=f"{rel} is in the folder but not committed"
         + (" (it is tracked by LFS in .gitattributes)" if tracked else ""),
-        "files": [r[0] for r in results],
-        "size": None,
-    }
+        files=[r[0] for r in results],
+        size=None,
+    )

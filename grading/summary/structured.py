@@ -19,10 +19,85 @@ What is looked for, in English or Polish, with every word list in the rubric:
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 NUMBER = r"(\d+(?:[.,]\d+)?)"
 STAGES = ("fine_tuned", "pruned", "before")
+
+
+@dataclass
+class Stage:
+    """What one stage's passage shows (text found, or None).
+
+    Parameters
+    ----------
+    accuracy, time : str or None
+        The accuracy and inference time found in the passage.
+    lines : int
+        The passage's length in lines.
+    shape : str or None
+        The model-shape token found (stages that ask for a shape).
+    shaped : bool
+        Whether the stage asks for the model's shape (before, pruned).
+    """
+
+    accuracy: str | None = None
+    time: str | None = None
+    lines: int = 0
+    shape: str | None = None
+    shaped: bool = False
+
+    def keys(self) -> list[str]:
+        """The metrics this stage asks for, in the order they are reported."""
+        return ["shape", "accuracy", "time"] if self.shaped else ["accuracy", "time"]
+
+    def get(self, key: str) -> str | None:
+        """The text found for ``key`` (``shape``, ``accuracy`` or ``time``)."""
+        return getattr(self, key) if key in self.keys() else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the stage as plain data (``shape`` only when it asks one)."""
+        out: dict[str, Any] = {
+            "accuracy": self.accuracy,
+            "time": self.time,
+            "lines": self.lines,
+        }
+        if self.shaped:
+            out["shape"] = self.shape
+        return out
+
+
+@dataclass
+class StructuredSeen:
+    """What a summary shows of the structured part (:func:`read`).
+
+    Parameters
+    ----------
+    before, pruned, fine_tuned : Stage
+        The three stages.
+    logs : int
+        Lines of ``show_pruned_weights`` output found.
+    netron : list of str
+        Image references named or captioned as a Netron graph.
+    """
+
+    before: Stage = field(default_factory=lambda: Stage(shaped=True))
+    pruned: Stage = field(default_factory=lambda: Stage(shaped=True))
+    fine_tuned: Stage = field(default_factory=Stage)
+    logs: int = 0
+    netron: list[str] = field(default_factory=list)
+
+    def stage(self, name: str) -> Stage:
+        """The stage called ``name`` (one of :data:`STAGES`)."""
+        return getattr(self, name)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return what was seen as plain JSON data."""
+        out: dict[str, Any] = {s: self.stage(s).to_dict() for s in STAGES}
+        out["logs"] = self.logs
+        out["netron"] = list(self.netron)
+        return out
 
 
 def _norm(text: str) -> str:
@@ -87,7 +162,7 @@ def _metric(lines: list[str], label_words: list[str], unit: str) -> str | None:
     return None
 
 
-def read(text: str, images: list[str], rules: dict[str, Any]) -> dict[str, Any]:
+def read(text: str, images: list[str], rules: dict[str, Any]) -> StructuredSeen:
     """Return what the summary shows of the structured part.
 
     Parameters
@@ -102,28 +177,25 @@ def read(text: str, images: list[str], rules: dict[str, Any]) -> dict[str, Any]:
 
     Returns
     -------
-    dict
-        ``{"before": {...}, "pruned": {...}, "fine_tuned": {...}, "logs":
-        int, "netron": [str]}``; each stage holds ``accuracy``, ``time`` and
-        (before and pruned) ``shape`` as the text found or None.
+    StructuredSeen
+        Each stage's accuracy, time and (before and pruned) shape as the text
+        found or None, the number of log lines and the Netron pictures.
     """
     parts = passages(text, rules)
     low = _norm(text)
     acc_words = rules.get("accuracy_words", [])
     time_words = rules.get("time_words", [])
-    result: dict[str, Any] = {}
+    seen = StructuredSeen()
     for stage in STAGES:
         lines = parts[stage]
-        result[stage] = {
-            "accuracy": _metric(lines, acc_words, "%"),
-            "time": _metric(lines, time_words, r"(?:ms|milli|s\b)"),
-            "lines": len(lines),
-        }
+        found = seen.stage(stage)
+        found.accuracy = _metric(lines, acc_words, "%")
+        found.time = _metric(lines, time_words, r"(?:ms|milli|s\b)")
+        found.lines = len(lines)
     for stage, key in (("before", "shape_before"), ("pruned", "shape_pruned")):
         tokens = [_norm(t) for t in rules.get(key, [])]
-        hit = next((t for t in tokens if t in low), None)
-        result[stage]["shape"] = hit
-    result["logs"] = sum(low.count(_norm(p)) for p in rules.get("log_patterns", []))
+        seen.stage(stage).shape = next((t for t in tokens if t in low), None)
+    seen.logs = sum(low.count(_norm(p)) for p in rules.get("log_patterns", []))
     netron = [_norm(w) for w in rules.get("netron_words", [])]
-    result["netron"] = [ref for ref in images if any(w in _norm(ref) for w in netron)]
-    return result
+    seen.netron = [ref for ref in images if any(w in _norm(ref) for w in netron)]
+    return seen

@@ -118,6 +118,7 @@ def test_both_images_install_exactly_the_readme_pins():
     )
     for image in (DOCKERFILE, DEFFILE):
         assert "dataset-fashion-mnist" in image.read_text(), image
+        assert "git-lfs" in image.read_text(), image
     # The README install (./run) and the student workflow use the same file.
     assert "-r requirements.txt" in (REPO / "requirements-dev.txt").read_text()
     assert "pip install --quiet -r requirements-dev.txt" in (REPO / "run").read_text()

@@ -8,6 +8,14 @@ instructor gives each structured code item, decided before the grader was
 run on it (one reason per deduction). Summary items are not part of these
 cases (the submissions carry no summary); tests/structured/test_summary.py
 covers them.
+
+``proof`` is what the grader's own checks of the written models, outside the
+student's process, must show: ``pruned`` (the masks of compress() at the
+sparsity, or the pruned shapes after the speedup) and ``changed`` (the final
+model differs from the model fine-tuning started from). The spies' credit
+counts only with that proof, and every case here prunes for real, so the
+expected points do not change with the proof: in ``no_exclude`` the crash in
+fine-tuning already costs the "trained" check that ``changed`` guards.
 """
 
 from __future__ import annotations
@@ -32,6 +40,9 @@ CODE_ITEMS = {
 }
 
 
+PROVEN = {"pruned": True, "changed": True}
+
+
 def _full(**changes: float) -> dict[str, float]:
     return {**CODE_ITEMS, **changes}
 
@@ -45,6 +56,7 @@ CASES: dict[str, dict] = {
     "no_exclude": {
         "edits": [('        {"exclude": True, "op_names": ["fc2"]},\n', "")],
         "expected": _full(structured_exclude_final=0, structured_fine_tune=2),
+        "proof": {"pruned": True, "changed": False},
         "reasons": {
             "structured_exclude_final": "-1: the final layer is not excluded, NNI "
             "prunes it to 5 outputs",

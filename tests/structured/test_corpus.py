@@ -33,6 +33,18 @@ def test_case_within_a_quarter_point(name, tmp_path):
         if points.get(item) is None or abs(points[item] - want) > 0.25
     }
     assert not off, f"{name}: grader vs instructor {off}"
+    proof = corpus.CASES[name].get("proof", corpus.PROVEN)
+    seen = {
+        f["check"].rsplit(".", 1)[1]: f["passed"]
+        for item in results["items"]
+        for f in item["findings"]
+        if f["check"]
+        in (
+            "artifact.structured_pruner.pruned",
+            "artifact.structured_fine_tune.changed",
+        )
+    }
+    assert seen == proof, f"{name}: out-of-process proof {seen}, expected {proof}"
 
 
 def test_every_deduction_has_a_reason():

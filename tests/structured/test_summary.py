@@ -45,19 +45,19 @@ dokładność 0.90, czas wnioskowania 0.7 ms
 def test_english_summary_has_every_stage():
     seen = structured.read(ENGLISH, ["Netron graph img/netron.png"], RULES)
     for stage in ("before", "pruned", "fine_tuned"):
-        assert seen[stage]["accuracy"] and seen[stage]["time"], stage
-    assert seen["before"]["shape"] and seen["pruned"]["shape"]
-    assert seen["logs"] == 2 and seen["netron"]
+        assert seen.stage(stage).accuracy and seen.stage(stage).time, stage
+    assert seen.before.shape and seen.pruned.shape
+    assert seen.logs == 2 and seen.netron
 
 
 def test_polish_summary_and_what_is_missing():
     seen = structured.read(POLISH, [], RULES)
-    assert seen["before"]["accuracy"] and seen["pruned"]["time"]
-    assert seen["fine_tuned"]["accuracy"] and seen["fine_tuned"]["time"]
-    assert seen["before"]["shape"] == "8/16/32" and seen["pruned"]["shape"] == "4/8/16"
-    assert seen["logs"] == 0 and not seen["netron"]
+    assert seen.before.accuracy and seen.pruned.time
+    assert seen.fine_tuned.accuracy and seen.fine_tuned.time
+    assert seen.before.shape == "8/16/32" and seen.pruned.shape == "4/8/16"
+    assert seen.logs == 0 and not seen.netron
     empty = structured.read("Nothing about pruning here.", ["plot.png"], RULES)
-    assert not any(empty[s]["accuracy"] for s in ("before", "pruned", "fine_tuned"))
+    assert not any(empty.stage(s).accuracy for s in ("before", "pruned", "fine_tuned"))
 
 
 def _git(root: Path, *args: str) -> None:
@@ -80,12 +80,39 @@ def test_lfs_pointer_plain_file_and_missing(tmp_path):
     _git(tmp_path, "add", "-A")
     _git(tmp_path, "commit", "-qm", "Add the models")
     pth = lfs.judge(tmp_path, "summaries/l03", [".pth"])
-    assert pth["score"] == 1.0 and "pointer" in pth["message"]
-    assert pth["size"] == 15892565
+    assert pth.score == 1.0 and "pointer" in pth.message
+    assert pth.size == 15892565
     onnx = lfs.judge(tmp_path, "summaries/l03", [".onnx"])
-    assert onnx["score"] == 0.5 and onnx["code"] == "not_lfs"
-    assert lfs.judge(tmp_path, "summaries/l03", [".tflite"])["score"] == 0.0
+    assert onnx.score == 0.5 and onnx.code == "not_lfs"
+    assert lfs.judge(tmp_path, "summaries/l03", [".tflite"]).score == 0.0
     assert lfs.parse_pointer(b"not a pointer") is None
+    assert pth.object == "absent" and "does not fetch" in pth.message
+
+
+def test_lfs_object_in_the_clone_is_checked_against_its_pointer(tmp_path):
+    import hashlib
+
+    model = b"\x00pruned model bytes" * 100
+    oid = hashlib.sha256(model).hexdigest()
+    pointer = f"version https://git-lfs.github.com/spec/v1\noid sha256:{oid}\n"
+    folder = tmp_path / "summaries/l03"
+    folder.mkdir(parents=True)
+    (folder / "final.pth").write_text(pointer + f"size {len(model)}\n")
+    (tmp_path / ".gitattributes").write_text("*.pth filter=lfs -text\n")
+    _git(tmp_path, "init", "-q")
+    _git(tmp_path, "add", "-A")
+    _git(tmp_path, "commit", "-qm", "Add the model")
+    stored = tmp_path / ".git/lfs/objects" / oid[:2] / oid[2:4] / oid
+    stored.parent.mkdir(parents=True)
+    stored.write_bytes(model)
+    checked = lfs.judge(tmp_path, "summaries/l03", [".pth"])
+    assert checked.score == 1.0 and checked.object == "checked"
+    assert "checked against its pointer" in checked.message
+    stored.write_bytes(model[:-1] + b"!")
+    assert lfs.judge(tmp_path, "summaries/l03", [".pth"]).object == "mismatch"
+    (folder / "final.pth").write_bytes(model)  # the object checked out
+    stored.unlink()
+    assert lfs.judge(tmp_path, "summaries/l03", [".pth"]).object == "checked"
 
 
 def test_check_on_a_committed_summary(tmp_path):
@@ -110,9 +137,11 @@ def test_check_on_a_committed_summary(tmp_path):
     for name in ("before", "pruned", "fine_tuned", "logs", "netron_image"):
         assert found[name].passed, (name, found[name].message)
     assert found["lfs_pytorch"].passed and found["lfs_onnx"].passed
-    # A pointer committed without a .gitattributes pattern: tracked by
-    # nothing, yet an LFS pointer in HEAD, so judged from the pointer.
-    assert found["lfs_tflite"].earned == 1.0
+    # A pointer committed without a .gitattributes pattern: half, as
+    # docs/summary-checks.md says (the pattern is required).
+    assert found["lfs_tflite"].earned == 0.5
+    assert found["lfs_tflite"].code == "lfs_untracked"
+    assert ".gitattributes" in found["lfs_tflite"].message
     assert {f.item for f in found.values()} >= {"structured_summary_before"}
 
 

@@ -253,7 +253,9 @@ class Run:
                 expected,
                 "the grading environment cannot run this part: missing "
                 + "; ".join(self.missing)
-                + " (install the structured extra: pip install '.[structured]')",
+                + " (part 2's packages: pip install -r requirements-structured.txt "
+                "after torch's CPU build, as the lab README's 'Before you start "
+                "(part 2)' says)",
                 code="not_runnable",
             )
         if self.import_error:
@@ -393,6 +395,16 @@ def fine_tune_event(run: Run) -> Event | None:
     return after[0] if after else None
 
 
+def _save_tune_start(run: Run) -> None:
+    """Save the model fine-tuning started from (the grader compares the final one)."""
+    import torch
+
+    tuned = fine_tune_event(run)
+    if tuned is not None and isinstance(tuned.info.get("before"), dict):
+        with contextlib.suppress(Exception):
+            torch.save(tuned.info["before"], run.folder / FILES["tune_before"])
+
+
 def _save_manifest(run: Run) -> None:
     tuned = fine_tune_event(run)
     manifest = {
@@ -472,6 +484,7 @@ def execute(artifacts: Path, scratch: Path) -> Run:
         str(artifacts / FILES["tflite"]),
     ]
     _run_main(run, argv)
+    _save_tune_start(run)
     _convert_leftovers(run, weights)
     _accuracies(run)
     run.seconds["total"] = round(time.perf_counter() - start, 3)

@@ -9,10 +9,12 @@ neurons with NNI's activation-based APoZ pruner, shrinks the model with NNI's
 speedup, fine-tunes it, measures it again and exports it to ONNX and TFLite.
 You complete the functions and methods marked TODO (tasks S1 to S8).
 
-Needs the optional install: ``pip install '.[structured]'``. Without any
+Needs the optional install: the two commands of the README's section
+"Before you start (part 2)". Without any
 path the script runs offline on the embedded default (Fashion-MNIST from
 Debian's package when installed, otherwise scikit-learn digits) and a
-classifier trained once and cached; the real run::
+classifier trained once and cached; the real run (add ``--train-model``
+the first time: it trains the model and saves it as ``--input-model``)::
 
     python3 -m dl_in_iot_course.l03_pruning_clustering.structured_pruning_experiments \\
         --input-model models/fashion-mnist-classifier.pth \\
