@@ -85,10 +85,13 @@ FULL = {
 ANSWERED = {f"question_{i}": (1.0, "") for i in range(1, 5)}
 
 
-#: Why spy-only credit is not counted (issue 13), in the reasons below.
+#: Why credit that no written file proves is not given, in the reasons
+#: below: what the tests saw in the student's process counts only where the
+#: model or the outputs it wrote prove it (grading/hidden/proof.py); the
+#: instructor gives the same, since the work the task asks for is that file.
 PROOF = (
-    "what the tests saw in the student's process counts only where the "
-    "model it wrote proves it (grading/hidden/proof.py)"
+    "what the tests saw in the student's process counts only where a file "
+    "it wrote proves it (grading/hidden/proof.py)"
 )
 
 
@@ -416,7 +419,8 @@ SUBMISSIONS: list[Submission] = [
                 0.0,
                 "-2: postprocess_outputs returns the class id (shape (1,)) "
                 "instead of the class scores: the outputs are wrong; the model "
-                f"loads, but the outputs are the only proof of the runner, and {PROOF}",
+                "loads, but the ids are one class for every test input, which "
+                f"proves no run, and {PROOF}",
             ),
             deflation=(1.25, "-0.75: no ZIP size for the three pruned models"),
         ),
@@ -469,11 +473,11 @@ SUBMISSIONS: list[Submission] = [
         ),
         expected=expect(
             pruned_model=(
-                0.0,
-                "-4: an own PolynomialDecay replaces the given self.sched; its "
-                "end_step is computed from the whole data set and never reached in "
-                "4 epochs, so no pruned model is at its sparsity; fine-tuning, "
-                f"strip and conversion are right, but {PROOF}",
+                2.4,
+                "-1.6: an own PolynomialDecay replaces the given self.sched (the "
+                "prune call, 1 of 5); its end_step is computed from the whole data "
+                "set and never reached in 4 epochs, so pruned-0.5 is not 50 % "
+                "sparse (1 of 5)",
             ),
             git_history=(
                 0.0,
