@@ -65,12 +65,22 @@ def mirror_available() -> bool:
     return (MIRROR / "HEAD").exists() or (MIRROR / ".git").exists()
 
 
+#: Why a fork cannot be built without the mirror, and how to run it.
+NO_MIRROR = (
+    "no mirror of the original course at {mirror}: a fork must carry the "
+    "course's own commits, and CI cannot reach GitHub to clone them. To run "
+    "the forks, clone https://github.com/antmicro/dl-in-iot-course (git clone "
+    "--mirror is enough) and set COURSE_MIRROR to that path, or put it at "
+    "/work/.mirror/antmicro+dl-in-iot-course/repo"
+)
+
+
 def need_mirror(sub) -> None:
     """Skip a fork's test when the mirror of the original course is absent."""
     import pytest
 
     if sub.is_fork and not mirror_available():
-        pytest.skip(f"no mirror of the original course at {MIRROR} (COURSE_MIRROR)")
+        pytest.skip(NO_MIRROR.format(mirror=MIRROR))
 
 
 # --------------------------------------------------------------------- edits
