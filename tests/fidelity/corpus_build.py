@@ -53,6 +53,9 @@ AUTO_ITEMS = {
     "git_history": 2.0,
 }
 TOLERANCE = 0.25
+#: The issue's Done-when bound: the mean over submissions of
+#: |sum expected - sum got| on the automatic points.
+MEAN_TOLERANCE = 0.25
 #: A tiny valid PNG (one white pixel), for committed confusion matrices.
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753"
@@ -399,6 +402,23 @@ def compare(sub: Submission, results: dict[str, Any]) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def submission_error(rows: list[dict[str, Any]]) -> float:
+    """|sum expected - sum got| over a submission's automatic items.
+
+    An item the grader left to a person (``got`` None) counts as 0 points.
+    """
+    expected = sum(r["expected"] for r in rows)
+    got = sum(r["got"] or 0.0 for r in rows)
+    return abs(expected - got)
+
+
+def mean_submission_error(errors: dict[str, float]) -> float:
+    """Mean of :func:`submission_error` over the graded submissions."""
+    if not errors:
+        raise ValueError("no graded submission")
+    return sum(errors.values()) / len(errors)
 
 
 def finding_codes(results: dict[str, Any]) -> set[str]:
