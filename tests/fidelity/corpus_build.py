@@ -192,6 +192,8 @@ class Submission:
     manual: dict[str, tuple[float, str]] = field(default_factory=dict)
     note: str = ""
     codes: tuple[str, ...] = ()
+    #: Graded as ``grade`` is run by hand: no lab given (detected) and no base.
+    detect_lab: bool = False
 
     @property
     def is_fork(self) -> bool:
