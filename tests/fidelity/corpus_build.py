@@ -373,13 +373,22 @@ def build(sub: Submission, dest: Path, template: Path | None = None) -> Path:
 # --------------------------------------------------------------------- grading
 
 
-def grade(repo: Path, out: Path, cache: Path) -> dict[str, Any]:
-    """Grade ``repo`` with the engine; return ``results.json``'s content."""
+def grade(repo: Path, out: Path, cache: Path, lab: str | None = LAB) -> dict[str, Any]:
+    """Grade ``repo`` with the engine; return ``results.json``'s content.
+
+    ``lab=None`` detects the lab, as ``grade`` without ``--lab`` does; no
+    base is ever given.
+    """
     from grading.pipeline.engine import grade as engine_grade
     from grading.pipeline.options import GradeOptions
 
     options = GradeOptions(hidden_tests_cache=cache, check_environment=False)
-    return engine_grade(repo, LAB, out, options=options)
+    return engine_grade(repo, lab, out, options=options)
+
+
+def history_details(results: dict[str, Any]) -> dict[str, Any]:
+    """The history check's details of a graded submission."""
+    return (results.get("checks", {}).get("history") or {}).get("details") or {}
 
 
 def compare(sub: Submission, results: dict[str, Any]) -> list[dict[str, Any]]:

@@ -27,6 +27,7 @@ from corpus_build import (
     compare,
     finding_codes,
     grade,
+    history_details,
     mean_submission_error,
     mirror_available,
     need_mirror,
@@ -83,9 +84,16 @@ def test_the_grader_agrees_with_the_instructor(tmp_path, template, name):
     sub = next(s for s in SUBMISSIONS if s.name == name)
     need_mirror(sub)
     repo = build(sub, tmp_path / name, template)
-    results = grade(repo, tmp_path / f"{name}-grade", CACHE)
+    lab = None if sub.detect_lab else LAB
+    results = grade(repo, tmp_path / f"{name}-grade", CACHE, lab=lab)
     assert results["status"] == "graded", results["status"]
+    assert results["lab"] == LAB
     assert version_of(results).get("version") == sub.version
+    if sub.is_fork:
+        # Exactly the student's commits are judged, with no --base.
+        history = history_details(results)
+        assert history.get("student_commit_count") == len(sub.commits), history
+        assert (history.get("base") or {}).get("method") == "course", history
     missing = set(sub.codes) - finding_codes(results)
     assert not missing, f"feedback lacks {missing}"
     if sub.is_fork:
