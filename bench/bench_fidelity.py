@@ -6,11 +6,12 @@ original course from its mirror, ``COURSE_MIRROR`` or
 ``/work/.mirror/antmicro+dl-in-iot-course/repo``; our template from a fresh
 release), grades each with the engine and prints, per automatic item, the
 points the instructor gives (decided before the grader ran), the grader's,
-and the error; then the mean absolute error per submission and overall, and
-the share of items within 0.25 point. Items marked pending in the corpus
-(waiting for another part of the grader on this branch) are shown with a
-``*`` and also summarised without them. One grading takes 30-100 s on two
-busy cores.
+and the error (``!`` beyond 0.25); then per submission |sum expected - sum got|
+and the mean error per item; overall the mean per item, the share of items
+within 0.25 point, and the issue's Done-when metric, the mean over the
+submissions of |sum expected - sum got| (at most 0.25: exit status 1 when
+above). One grading takes 20-100 s on two busy cores. Without the mirror
+the forks are left out, and it says so.
 """
 
 from __future__ import annotations
@@ -28,11 +29,17 @@ sys.path.insert(0, str(HERE.parent / "tests" / "fidelity"))
 
 from corpus import SUBMISSIONS  # noqa: E402
 from corpus_build import (  # noqa: E402
+    LAB,
+    MEAN_TOLERANCE,
+    MIRROR,
+    NO_MIRROR,
     TOLERANCE,
     build,
     compare,
     grade,
+    mean_submission_error,
     mirror_available,
+    submission_error,
     version_of,
 )
 
@@ -58,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     subs = [s for s in SUBMISSIONS if not args.only or s.name in args.only]
     if any(s.is_fork for s in subs) and not mirror_available():
-        print("no mirror of the original course: forks are left out", file=sys.stderr)
+        print(NO_MIRROR.format(mirror=MIRROR), file=sys.stderr)
+        print("forks are left out", file=sys.stderr)
         subs = [s for s in subs if not s.is_fork]
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench-fidelity-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -74,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     for sub in subs:
         repo = build(sub, work / sub.name, template)
         start = time.perf_counter()
-        results = grade(repo, work / f"{sub.name}-grade", CACHE)
+        lab = None if sub.detect_lab else LAB
+        results = grade(repo, work / f"{sub.name}-grade", CACHE, lab=lab)
         seconds = time.perf_counter() - start
         found = version_of(results)
         mine = compare(sub, results)
@@ -88,15 +97,24 @@ def main(argv: list[str] | None = None) -> int:
             )
         graded = [r["error"] for r in mine if r["error"] is not None]
         mae = statistics.fmean(graded) if graded else float("nan")
-        per_sub.append((sub.name, sum(graded), mae, seconds, found.get("version")))
+        per_sub.append(
+            (sub.name, submission_error(mine), mae, seconds, found.get("version"))
+        )
         rows += mine
     print()
-    print(f"{'submission':28} {'abs error':>9} {'MAE':>6} {'seconds':>8}  version")
+    print(f"{'submission':28} {'|sum err|':>9} {'MAE':>6} {'seconds':>8}  version")
     for name, total, mae, seconds, found in per_sub:
         print(f"{name:28} {total:9.2f} {mae:6.3f} {seconds:8.0f}  {found}")
     print()
     print(_summary(rows, "all automatic items"))
-    return 0
+    if not per_sub:
+        return 0
+    mean = mean_submission_error({name: total for name, total, *_ in per_sub})
+    print(
+        f"mean over {len(per_sub)} submissions of |sum expected - sum got|: "
+        f"{mean:.3f} point (Done-when: at most {MEAN_TOLERANCE})"
+    )
+    return 0 if mean <= MEAN_TOLERANCE else 1
 
 
 if __name__ == "__main__":

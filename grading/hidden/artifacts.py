@@ -16,6 +16,11 @@ result file) cannot earn the points that depend on the model itself:
   ops with the same kernel shapes, in order) and its kernels follow the
   original's (instructor only; a model that fails it waits for a person);
 - ``outputs``: the student's outputs equal the grader's own run;
+- ``pruning_applied``, ``clustering_applied``, ``changed``, ``ran``
+  (instructor only, facts of :mod:`grading.hidden.proof`'s partial proof):
+  the kernels hold many zeros or few values though off target, or the
+  wrapper's ops are left; some kernel differs from the original's; the
+  saved outputs are the class ids of the grader's own run;
 - float and int8 models (kinds of ``grading/hidden/quantized_artifacts.py``).
 
 A kernel is the weight operand of a convolution or dense op as the model
@@ -67,7 +72,13 @@ def load_spec(path: Path) -> dict[str, Any]:
 # ---------------------------------------- spec + artifacts -> finding dicts
 
 #: Checks whose findings only the instructor sees (suspicion, not feedback).
-INSTRUCTOR_ONLY = {"derived"}
+INSTRUCTOR_ONLY = {
+    "derived",
+    "pruning_applied",
+    "clustering_applied",
+    "changed",
+    "ran",
+}
 
 
 def _finding(item: str, name: str, passed: bool, message: str, **extra) -> dict:
@@ -183,17 +194,54 @@ def _sparsity(model: dict, spec: dict, kernels: list[dict]) -> dict:
     )
 
 
+def _applied(model: dict, spec: dict, kernels: list[dict], wrapped: bool) -> dict:
+    """Outcome ``*_applied``: some pruning or clustering, though off target.
+
+    The wrapper's training ops left in the model (``wrapped``) count too: an
+    untouched model has neither them nor the zeros or the few values.
+    """
+    if model["kind"] == "pruned":
+        floor = float(spec.get("applied_sparsity_share", 0.2))
+        floor *= float(model["target_sparsity"])
+        ok = bool(kernels) and all(k["zeros"] >= floor for k in kernels)
+        what = f"every kernel at least {floor:.2f} zeros"
+    else:
+        bound = int(spec.get("applied_values_factor", 8)) * int(model["num_clusters"])
+        ok = bool(kernels) and all(
+            k["unique"] <= min(bound, int(np.prod(k["shape"])) // 2) for k in kernels
+        )
+        what = f"every kernel at most {bound} values"
+    return _outcome(ok or wrapped, f"{what}: {ok}; the wrapper's ops left: {wrapped}")
+
+
+def _changed(path: Path, original: Path) -> dict:
+    """Outcome ``changed``: some kernel differs from the original's (trained)."""
+    try:
+        _, ours, _ = effective_kernels(original)
+        _, theirs, _ = effective_kernels(path)
+        same = len(ours) == len(theirs) and all(
+            a["value"].shape == b["value"].shape
+            and np.allclose(a["value"], b["value"], rtol=0, atol=1e-7)
+            for a, b in zip(ours, theirs, strict=False)
+        )
+    except Exception as exc:  # noqa: BLE001 - a failed comparison proves nothing
+        return _outcome(False, f"kernels not compared ({type(exc).__name__})")
+    return _outcome(not same, f"kernels differ from the original's: {not same}")
+
+
 def _check_model(
     model: dict, spec: dict, folder: Path, manifest: dict, original: Path
 ) -> dict[str, dict]:
     """Verify one model variant; return ``{check name: outcome}``."""
     kind = model["kind"]
     key = {"clustered": "unique_values", "pruned": "sparsity"}[kind]
+    applied = {"clustered": "clustering_applied", "pruned": "pruning_applied"}[kind]
+    facts = [applied, "changed"]
     path = folder / model["file"]
     found = file_kind(path)
     if found != "tflite":
         return _not_written(
-            model, found, manifest, ["loads", key, "stripped", "derived"]
+            model, found, manifest, ["loads", key, "stripped", "derived", *facts]
         )
     try:
         info = inspect_tflite(path)
@@ -204,7 +252,7 @@ def _check_model(
         )
         return {
             name: _outcome(False, message, "load_failed")
-            for name in ("loads", key, "stripped", "derived")
+            for name in ("loads", key, "stripped", "derived", *facts)
         }
     outcome = {"loads": _outcome(True, "the .tflite loads and runs")}
     outcome["stripped"] = _stripped(kind, info, spec)
@@ -214,6 +262,9 @@ def _check_model(
     else:
         outcome[key] = _sparsity(model, spec, kernels)
     outcome["derived"] = _check_derived(path, original)
+    wrapped = not outcome["stripped"]["passed"]
+    outcome[applied] = _applied(model, spec, kernels, wrapped)
+    outcome["changed"] = _changed(path, original)
     return outcome
 
 
@@ -318,6 +369,31 @@ def _check_outputs(
     )
 
 
+def _check_ran(model: dict, spec: dict, folder: Path, original: Path) -> dict:
+    """Outcome ``ran``: the saved outputs show a run of the model.
+
+    The class scores of the grader's own run, or their class ids (a runner
+    that post-processes too far). Ids that are all one class prove nothing.
+    """
+    saved = folder / model["outputs"]
+    if not saved.is_file() or file_kind(original) != "tflite":
+        return _outcome(False, "no outputs of a run to compare", "not_run")
+    expected = run_tflite(original, make_inputs(spec))
+    try:
+        seen = np.asarray(np.load(saved, allow_pickle=False), dtype=np.float64)
+    except Exception as exc:  # noqa: BLE001
+        return _outcome(False, f"unreadable outputs ({type(exc).__name__})", "bad")
+    tolerance = float(spec.get("output_tolerance", 1e-4))
+    if seen.size == expected.size:
+        same = np.allclose(seen.reshape(expected.shape), expected, atol=tolerance)
+        return _outcome(bool(same), f"class scores of the grader's run: {same}")
+    ids = np.argmax(expected, axis=1)
+    if seen.size != ids.size or len(set(ids.tolist())) < 2:
+        return _outcome(False, "neither the class scores nor telling class ids")
+    same = bool(np.array_equal(seen.reshape(-1), ids))
+    return _outcome(same, f"the class ids of the grader's run: {same}")
+
+
 def _clean_manifest(manifest: Any) -> dict[str, Any]:
     """Keep only well-formed parts of a manifest (the student's process wrote it)."""
     if not isinstance(manifest, dict):
@@ -412,7 +488,8 @@ def verify(
     for model in spec.get("model", []):
         if model["kind"] == "outputs":
             checked = {
-                "outputs": _check_outputs(model, spec, folder, manifest, original)
+                "outputs": _check_outputs(model, spec, folder, manifest, original),
+                "ran": _check_ran(model, spec, folder, original),
             }
         elif model["kind"] in structured_artifacts.KINDS:
             checked = structured_artifacts.check(model, spec, folder, manifest)

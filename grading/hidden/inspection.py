@@ -79,7 +79,9 @@ def _parse(stdout: str, rubric: Rubric, proof: set[str] = frozenset()) -> list[F
         check = str(entry.get("check", ""))
         if not check.startswith("artifact.") or entry.get("item") not in items:
             continue
-        if check not in wanted and not check.endswith(".derived"):
+        # The proof's facts (``derived`` and the rest) go to the instructor.
+        fact = check.rsplit(".", 1)[-1] in artifacts.INSTRUCTOR_ONLY
+        if check not in wanted and not fact:
             continue
         data = entry.get("data") if isinstance(entry.get("data"), dict) else {}
         score = entry.get("score")

@@ -11,6 +11,16 @@ the pruned kernels are at the sparsity, the outputs match the grader's own
 run, and the model is made from the original). A submission that calls every
 watched function on an untouched model earns nothing for that variant.
 
+A model can prove less than the full proof and still prove something: a
+pruned model made from the original whose kernels hold many zeros, though
+not at the target, shows that pruning ran during fine-tuning with the
+callback; outputs that are the class ids of the grader's own run show that
+the runner loads and runs the model. ``[[proof.partial]]`` of the spec says,
+per kind, which facts (artifact checks of the variant) must all pass and
+which checks of the item then count for that variant (never the ones the
+model contradicts, such as the target or the outputs themselves). An
+untouched model or a copy of it shows none of these facts.
+
 :func:`apply_proof` lowers the credit of every decided ``hidden.*`` and
 ``artifact.*`` finding of an item to the variants that are proven, and says
 which variants did not count and why. It never raises a credit.
@@ -52,6 +62,39 @@ def _passed_variants(finding: Finding) -> set[str] | None:
         return None
     variants = set(finding.data.get("variants") or [])
     return variants - set(finding.data.get("failed") or [])
+
+
+def _check_name(check: str) -> str:
+    return check.rsplit(".", 1)[-1]
+
+
+def partly_proven(
+    findings: list[Finding], spec: dict[str, Any]
+) -> dict[str, dict[str, set[str]]]:
+    """For each item, the checks that count for each variant by partial proof.
+
+    Returns
+    -------
+    dict
+        ``{item: {variant: {check names}}}`` from ``[[proof.partial]]``: a
+        variant gets a rule's ``counts`` when every one of its ``facts``
+        passed for that variant.
+    """
+    rules = (spec.get("proof") or {}).get("partial") or []
+    by_check = {f.check: f for f in findings if f.check.startswith("artifact.")}
+    result: dict[str, dict[str, set[str]]] = {}
+    for item, models in _variants_by_item(spec).items():
+        for variant, kind in models:
+            allowed: set[str] = set()
+            for rule in rules:
+                if rule.get("kind") != kind or not rule.get("facts"):
+                    continue
+                found = [by_check.get(f"artifact.{item}.{n}") for n in rule["facts"]]
+                passed = [_passed_variants(f) if f else None for f in found]
+                if all(p is not None and variant in p for p in passed):
+                    allowed |= {str(n) for n in rule.get("counts", [])}
+            result.setdefault(item, {})[variant] = allowed
+    return result
 
 
 def proven_variants(
@@ -103,6 +146,7 @@ def apply_proof(findings: list[Finding], spec: dict[str, Any]) -> list[Finding]:
     if not spec.get("proof"):
         return findings
     proven = proven_variants(findings, spec)
+    partly = partly_proven(findings, spec)
     for finding in findings:
         variants = proven.get(finding.item)
         if (
@@ -116,10 +160,16 @@ def apply_proof(findings: list[Finding], spec: dict[str, Any]) -> list[Finding]:
         failed = set(finding.data.get("failed") or [])
         if finding.passed is False and not finding.data.get("variants"):
             failed = set(runs)
-        unproven = [v for v in runs if v not in failed and variants.get(v)]
+        name = _check_name(finding.check)
+        allowed = partly.get(finding.item, {})
+        unproven = [
+            v
+            for v in runs
+            if v not in failed and variants.get(v) and name not in allowed.get(v, set())
+        ]
         if not unproven:
             continue
-        credited = [v for v in runs if v not in failed and not variants.get(v)]
+        credited = [v for v in runs if v not in failed and v not in unproven]
         finding.score = len(credited) / len(runs) if runs else 0.0
         if finding.passed:
             finding.code = "unproven"

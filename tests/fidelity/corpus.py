@@ -1,4 +1,4 @@
-"""The grading-accuracy corpus: 13 submissions and the instructor's points.
+"""The grading-accuracy corpus: 15 submissions and the instructor's points.
 
 Each submission is a template version (ours, or a commit of the original
 course), the student's commits, and the points an instructor gives for each
@@ -85,10 +85,13 @@ FULL = {
 ANSWERED = {f"question_{i}": (1.0, "") for i in range(1, 5)}
 
 
-#: Why spy-only credit is not counted (issue 13), in the reasons below.
+#: Why credit that no written file proves is not given, in the reasons
+#: below: what the tests saw in the student's process counts only where the
+#: model or the outputs it wrote prove it (grading/hidden/proof.py); the
+#: instructor gives the same, since the work the task asks for is that file.
 PROOF = (
-    "what the tests saw in the student's process counts only where the "
-    "model it wrote proves it (grading/hidden/proof.py)"
+    "what the tests saw in the student's process counts only where a file "
+    "it wrote proves it (grading/hidden/proof.py)"
 )
 
 
@@ -143,6 +146,16 @@ COURSE_GOOD = (
     "summaries: l03_pruning_clustering: Added summary",
 )
 V2021, V2024, V2025_03, V2025_04 = "78dc305", "b6d430e", "607d40e", "9ed40d9"
+#: antmicro-2025-03-tasks: the module of 2025-03 and 2025-04, a README that
+#: asks neither to make the model trainable nor to strip the clustering; only
+#: the history tells it apart.
+V2025_TASKS = "3a5e214"
+ZOFIA = "Zofia Wiśniewska <zofia.wisniewska@student.example.edu>"
+L02_SUMMARY_PL = (
+    "# Laboratorium 2: kwantyzacja\n\n"
+    "Model FP32 w TFLite działa tak samo jak model natywny; kwantyzację INT8 "
+    "zrobię w następnym tygodniu.\n"
+)
 
 SUBMISSIONS: list[Submission] = [
     Submission(
@@ -416,7 +429,8 @@ SUBMISSIONS: list[Submission] = [
                 0.0,
                 "-2: postprocess_outputs returns the class id (shape (1,)) "
                 "instead of the class scores: the outputs are wrong; the model "
-                f"loads, but the outputs are the only proof of the runner, and {PROOF}",
+                "loads, but the ids are one class for every test input, which "
+                f"proves no run, and {PROOF}",
             ),
             deflation=(1.25, "-0.75: no ZIP size for the three pruned models"),
         ),
@@ -469,11 +483,11 @@ SUBMISSIONS: list[Submission] = [
         ),
         expected=expect(
             pruned_model=(
-                0.0,
-                "-4: an own PolynomialDecay replaces the given self.sched; its "
-                "end_step is computed from the whole data set and never reached in "
-                "4 epochs, so no pruned model is at its sparsity; fine-tuning, "
-                f"strip and conversion are right, but {PROOF}",
+                2.4,
+                "-1.6: an own PolynomialDecay replaces the given self.sched (the "
+                "prune call, 1 of 5); its end_step is computed from the whole data "
+                "set and never reached in 4 epochs, so pruned-0.5 is not 50 % "
+                "sparse (1 of 5)",
             ),
             git_history=(
                 0.0,
@@ -530,6 +544,71 @@ SUBMISSIONS: list[Submission] = [
         codes=("fresh_clone_folder",),
         note="correct code that opens logs/lab03.log at import; logs/ is not in "
         "the repository: an instructor creates it and runs again (no deduction)",
+    ),
+]
+
+
+SUBMISSIONS += [
+    Submission(
+        name="2025-fork-both-labs",
+        version="antmicro-2025-04",
+        commit=V2025_04,
+        commits=(
+            Commit(
+                "l02_quantization: Implemented FP32Model",
+                (
+                    Method(L02_MODULE, "FP32Model", L02_FP32MODEL_2021),
+                    Write("summaries/l02_quantization/summary.md", L02_SUMMARY_PL),
+                ),
+                day=1,
+                author=ZOFIA,
+            ),
+            Commit(
+                "l03_pruning_clustering: Implemented TFMOTOptimizedModel and "
+                "clustering",
+                (
+                    Method(MODULE, "TFMOTOptimizedModel", RUNNER_LITERT_LOCAL),
+                    Method(MODULE, "ClusteredModel", CLUSTER_2025),
+                ),
+                day=3,
+                author=ZOFIA,
+            ),
+            Commit(
+                COURSE_GOOD[2],
+                (Method(MODULE, "PrunedModel", PRUNE_COURSE_STRIP),),
+                day=5,
+                author=ZOFIA,
+            ),
+            Commit(
+                COURSE_GOOD[3], summary_files(summary(lang="pl")), day=8, author=ZOFIA
+            ),
+        ),
+        expected=dict(FULL),
+        manual=dict(ANSWERED),
+        detect_lab=True,
+        note="the issue's fork: lab 02 and lab 03 work in exactly 4 student "
+        "commits (the runner and the clustering in one), a Polish summary; "
+        "graded with no lab and no base, as an instructor runs grade",
+    ),
+    Submission(
+        name="2025-tasks-readme-only",
+        version="antmicro-2025-03-tasks",
+        commit=V2025_TASKS,
+        commits=work(
+            (Method(MODULE, "TFMOTOptimizedModel", RUNNER_LITERT_LOCAL),),
+            (Method(MODULE, "ClusteredModel", CLUSTER_2025_NO_STRIP),),
+            (Method(MODULE, "PrunedModel", PRUNE_COURSE_NO_STRIP),),
+            COURSE_GOOD,
+            summary(unstripped_clusters=True),
+        ),
+        expected=dict(FULL),
+        manual={
+            **ANSWERED,
+            "question_3": (0.5, "misses why clustering hardly compressed"),
+        },
+        note="correct code on 2025-03-tasks, a version only its history tells "
+        "from 2025-03 and 2025-04: the clustering is not stripped, which its "
+        "README does not ask (the same code costs 1 point on 2025-04)",
     ),
 ]
 

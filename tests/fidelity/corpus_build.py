@@ -53,6 +53,9 @@ AUTO_ITEMS = {
     "git_history": 2.0,
 }
 TOLERANCE = 0.25
+#: The issue's Done-when bound: the mean over submissions of
+#: |sum expected - sum got| on the automatic points.
+MEAN_TOLERANCE = 0.25
 #: A tiny valid PNG (one white pixel), for committed confusion matrices.
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753"
@@ -65,12 +68,22 @@ def mirror_available() -> bool:
     return (MIRROR / "HEAD").exists() or (MIRROR / ".git").exists()
 
 
+#: Why a fork cannot be built without the mirror, and how to run it.
+NO_MIRROR = (
+    "no mirror of the original course at {mirror}: a fork must carry the "
+    "course's own commits, and CI cannot reach GitHub to clone them. To run "
+    "the forks, clone https://github.com/antmicro/dl-in-iot-course (git clone "
+    "--mirror is enough) and set COURSE_MIRROR to that path, or put it at "
+    "/work/.mirror/antmicro+dl-in-iot-course/repo"
+)
+
+
 def need_mirror(sub) -> None:
     """Skip a fork's test when the mirror of the original course is absent."""
     import pytest
 
     if sub.is_fork and not mirror_available():
-        pytest.skip(f"no mirror of the original course at {MIRROR} (COURSE_MIRROR)")
+        pytest.skip(NO_MIRROR.format(mirror=MIRROR))
 
 
 # --------------------------------------------------------------------- edits
@@ -179,6 +192,8 @@ class Submission:
     manual: dict[str, tuple[float, str]] = field(default_factory=dict)
     note: str = ""
     codes: tuple[str, ...] = ()
+    #: Graded as ``grade`` is run by hand: no lab given (detected) and no base.
+    detect_lab: bool = False
 
     @property
     def is_fork(self) -> bool:
@@ -358,13 +373,22 @@ def build(sub: Submission, dest: Path, template: Path | None = None) -> Path:
 # --------------------------------------------------------------------- grading
 
 
-def grade(repo: Path, out: Path, cache: Path) -> dict[str, Any]:
-    """Grade ``repo`` with the engine; return ``results.json``'s content."""
+def grade(repo: Path, out: Path, cache: Path, lab: str | None = LAB) -> dict[str, Any]:
+    """Grade ``repo`` with the engine; return ``results.json``'s content.
+
+    ``lab=None`` detects the lab, as ``grade`` without ``--lab`` does; no
+    base is ever given.
+    """
     from grading.pipeline.engine import grade as engine_grade
     from grading.pipeline.options import GradeOptions
 
     options = GradeOptions(hidden_tests_cache=cache, check_environment=False)
-    return engine_grade(repo, LAB, out, options=options)
+    return engine_grade(repo, lab, out, options=options)
+
+
+def history_details(results: dict[str, Any]) -> dict[str, Any]:
+    """The history check's details of a graded submission."""
+    return (results.get("checks", {}).get("history") or {}).get("details") or {}
 
 
 def compare(sub: Submission, results: dict[str, Any]) -> list[dict[str, Any]]:
@@ -389,6 +413,23 @@ def compare(sub: Submission, results: dict[str, Any]) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def submission_error(rows: list[dict[str, Any]]) -> float:
+    """|sum expected - sum got| over a submission's automatic items.
+
+    An item the grader left to a person (``got`` None) counts as 0 points.
+    """
+    expected = sum(r["expected"] for r in rows)
+    got = sum(r["got"] or 0.0 for r in rows)
+    return abs(expected - got)
+
+
+def mean_submission_error(errors: dict[str, float]) -> float:
+    """Mean of :func:`submission_error` over the graded submissions."""
+    if not errors:
+        raise ValueError("no graded submission")
+    return sum(errors.values()) / len(errors)
 
 
 def finding_codes(results: dict[str, Any]) -> set[str]:
