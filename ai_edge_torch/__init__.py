@@ -4,9 +4,9 @@ The course README and the students' code convert a PyTorch model to TFLite
 with ``ai_edge_torch.convert(model, sample_args).export(path)``. Google
 renamed the project to ``litert-torch``: ``ai-edge-torch`` 0.7.1 needs torch
 older than 2.10 and 0.7.2 is an empty package that only warns. This module
-keeps the old name working with ``litert-torch`` (installed by ``pip install
-.[structured]``): every public name of ``litert_torch`` is available here,
-``convert`` included.
+keeps the old name working with ``litert-torch`` (installed with part 2's
+packages, ``requirements-structured.txt``): every public name of
+``litert_torch`` is available here, ``convert`` included.
 
 When ``litert_torch`` is missing, importing this module still works, and
 ``convert`` raises an error that says what to install.
@@ -31,6 +31,7 @@ except ImportError as _error:  # the optional install is missing
         raise ImportError(
             "ai_edge_torch.convert needs the package litert-torch, which is not "
             f"installed ({_missing}). Install the structured-pruning part of the "
-            "course: pip install '.[structured]' (see "
+            "course: pip install --index-url https://download.pytorch.org/whl/cpu "
+            "torch==2.13.0, then pip install -r requirements-structured.txt (see "
             "dl_in_iot_course/l03_pruning_clustering/README.md)."
         ) from _missing

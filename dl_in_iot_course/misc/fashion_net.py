@@ -1,7 +1,8 @@
 """The PyTorch side of the structured-pruning part of lab 03.
 
-Needs the optional install (``pip install .[structured]``: torch, NNI and the
-converters); the TFMOT part of the course never imports this module.
+Needs the optional install (torch's CPU build, then
+``requirements-structured.txt``: NNI and the converters); the TFMOT part of
+the course never imports this module.
 
 - :class:`FashionNet`: the lab's classifier (three 3x3 convolutions with 8,
   16 and 32 filters, a dense layer of 1,024 units, 10 softmax outputs); the

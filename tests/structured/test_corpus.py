@@ -17,7 +17,7 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(
         any(importlib.util.find_spec(n) is None for n in NEEDS),
-        reason="the structured extra is not installed (pip install '.[structured]')",
+        reason="part 2's packages are not installed (./run structured)",
     ),
 ]
 
