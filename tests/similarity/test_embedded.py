@@ -1,6 +1,15 @@
-"""The stored embedded-default data of each lab, and what it leaves out."""
+"""The stored embedded-default data of each lab, and what it leaves out.
+
+Honest offline runs give the default's values, or values a little off
+them (TensorFlow on several threads is not bit-for-bit repeatable): the
+test-set size and the stored runs' spread tell those from copies.
+"""
 
 from __future__ import annotations
+
+import copy
+import dataclasses
+from pathlib import Path
 
 import pytest
 
@@ -8,9 +17,17 @@ from grading.pipeline.rubric import load_rubric
 from grading.private.similarity import compare, embedded
 from grading.private.similarity.fingerprint import Fingerprint
 from grading.private.similarity.settings import from_rubric, from_section
-from grading.private.similarity.summary_data import read_summary
+from grading.private.similarity.summary_data import (
+    Value,
+    read_summary,
+    significant_digits,
+)
+from grading.util.io import write_json
+
+from . import class_builder as cb
 
 L02 = "l02_quantization"
+L03 = "l03_pruning_clustering"
 L02_VARIANTS = {
     "native",
     "tflite-fp32",
@@ -84,7 +101,79 @@ def test_values_the_default_gives_everyone_in_lab_02_are_not_evidence(tmp_path):
     assert compare.informative_values(fp, EVERY_KIND, defaults) == {}
 
 
-@pytest.mark.parametrize("lab", [L02, "l03_pruning_clustering"])
+@pytest.mark.parametrize("lab", [L02, L03])
 def test_every_lab_has_its_embedded_default(lab):
     _, warnings = embedded.load(lab, from_rubric(load_rubric(lab)))
     assert warnings == []
+
+
+def _offline(tmp_path: Path, name: str, run: cb.Run) -> Fingerprint:
+    """A lab-03 student who pasted the results folder of ``run`` as the summary."""
+    rubric = load_rubric(L03)
+    results = cb.write_default_results(tmp_path / f"{name}-results", run)
+    embedded.as_submission(results, tmp_path / name, rubric.summary_dir)
+    return Fingerprint(name, summary=read_summary(tmp_path / name, rubric))
+
+
+def _wobbled(samples: int) -> cb.Run:
+    """The default run as another machine's TensorFlow gives it.
+
+    clustered-4 gets one more test image right (its precision and G-mean
+    move in the fourth digit) and every ZIP file is a few bytes longer: off
+    the stored run, the same for two honest students.
+    """
+    run = copy.deepcopy(cb.default_run())
+    metrics = run.metrics["clustered-4-fp32"]
+    metrics["accuracy"] = round(metrics["accuracy"] + 1 / 120, 6)
+    metrics["sensitivity"] = metrics["accuracy"]
+    metrics["precision"] = round(metrics["precision"] + 0.0021, 6)
+    metrics["g_mean"] = round(metrics["g_mean"] + 0.0019, 6)
+    run.zip = {v: (percent, size + 3) for v, (percent, size) in run.zip.items()}
+    run.samples = samples
+    return run
+
+
+def test_honest_offline_runs_that_wobble_off_the_default_are_not_evidence(tmp_path):
+    rubric = load_rubric(L03)
+    settings = from_rubric(rubric)
+    stored = cb.write_default_results(tmp_path / "stored", cb.default_run())
+    data = tmp_path / "data"
+    write_json(
+        embedded.default_file(L03, data),
+        embedded.build_from([stored], rubric, settings),
+    )
+    defaults, warnings = embedded.load(L03, settings, data)
+    assert warnings == [] and defaults.samples == {120.0}
+    offline = [_offline(tmp_path, n, _wobbled(120)) for n in ("gus", "hal")]
+    assert offline[0].summary.samples and set(offline[0].summary.samples) == {120.0}
+    signals, _ = compare.number_signals(offline, settings, defaults, 4)
+    assert signals == {}
+    # without the margin, the wobble is what they share: enough to flag
+    strict = dataclasses.replace(settings, default_margin=0.0)
+    signals, _ = compare.number_signals(offline, strict, defaults, 4)
+    assert settings.weight("numbers") * signals[(0, 1)].score >= settings.threshold
+    kinds = {d["kind"] for d in signals[(0, 1)].details}
+    assert kinds == {"accuracy", "sensitivity", "precision", "g_mean"}
+    # the same values from a run on another test set are evidence
+    online = [_offline(tmp_path, n, _wobbled(3669)) for n in ("ivo", "jan")]
+    signals, _ = compare.number_signals(online, settings, defaults, 4)
+    assert settings.weight("numbers") * signals[(0, 1)].score >= settings.threshold
+
+
+def test_a_value_within_the_stored_runs_spread_is_explained():
+    defaults = embedded.Defaults(
+        variants={"clustered-4-fp32": {"accuracy": [0.833333, 0.85]}},
+        samples={120.0},
+    )
+
+    def explained(value: float, samples: list[float], margin: float = 0.0) -> bool:
+        found = Value("clustered-4-fp32", "accuracy", value, significant_digits(value))
+        return defaults.explains(found, samples, margin)
+
+    assert explained(0.841667, [])  # between the runs, test set not stated
+    assert not explained(0.858333, [])  # outside, and nothing says offline
+    assert explained(0.858333, [120.0], margin=0.03)  # an offline run's wobble
+    assert not explained(0.841667, [3669.0])  # another test set: exact only
+    assert not explained(0.95, [120.0], margin=0.03)  # too far off the default
+    measured = Value("clustered-4-fp32", "inference_ms", 0.2, 1)
+    assert not defaults.explains(measured, [120.0], 1.0)  # a machine's time

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
 import os
 import shutil
 import subprocess
@@ -34,11 +35,13 @@ import numpy as np
 from grading.private.similarity import images as image_hashes
 from grading.private.similarity.settings import Settings, from_rubric
 from grading.private.similarity.sources import blob_id
-from grading.private.similarity.summary_data import canonical, read_summary
+from grading.private.similarity.summary_data import Value, canonical, read_summary
 from grading.util.io import read_json, write_json
 from grading.util.paths import REPO_ROOT
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
+#: Kinds measured on the student's machine: the default's runs do not give them.
+MEASURED = frozenset({"inference_ms"})
 
 
 def default_file(lab: str, data_dir: Path | None = None) -> Path:
@@ -74,6 +77,34 @@ class Defaults:
         """True if a default value of ``kind`` reads as ``value`` at ``digits``."""
         shown = f"{value:.{digits}g}"
         return any(f"{d:.{digits}g}" == shown for d in self.values.get(kind, ()))
+
+    def explains(self, value: Value, samples: list[float], margin: float) -> bool:
+        """True if the embedded default accounts for ``value`` of a summary.
+
+        Either a stored value reads as ``value`` at its precision, or
+        ``value`` lies within the stored runs' spread for its variant and
+        kind: a run that wobbled between two stored ones. When the summary
+        reports the default's test-set size (an offline run), the spread is
+        widened by ``margin`` (a share of the stored values) for the runs
+        that fell just outside it; a summary reporting another test-set size ran on
+        another data set and gets the first rule only. Times measured on a
+        machine (:data:`MEASURED`) are not results of the default.
+        """
+        if self.has_value(value.kind, value.value, value.digits):
+            return True
+        if value.kind in MEASURED:
+            return False
+        runs = self.variants.get(value.variant, {}).get(value.kind)
+        stated = {float(n) for n in samples}
+        if not runs or not stated <= self.samples:
+            return False
+        low, high = min(runs), max(runs)
+        slack = 0.5 * 10 ** (
+            math.floor(math.log10(abs(value.value) or 1)) - value.digits + 1
+        )
+        if stated:
+            slack += margin * max(abs(low), abs(high))
+        return low - slack <= value.value <= high + slack
 
 
 def _numbers(raw) -> list[float]:
