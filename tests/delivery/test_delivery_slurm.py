@@ -133,3 +133,6 @@ def test_slurm_job_array_then_collect(tmp_path, slurm_cluster, monkeypatch):
     bob = json.loads((out / "bob" / "status.json").read_text())
     assert bob["status"] == "error" and "Slurm task 1 left no result" in bob["message"]
     assert Path(done.stdout.split("Gradebook: ")[1].split()[0]).is_file()
+    # ... and ends with the similarity step, as a local batch does
+    assert "similarity: 0 flagged pair(s)" in done.stderr, done.stderr
+    assert (out / "similarity.json").is_file()

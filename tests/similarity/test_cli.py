@@ -52,8 +52,12 @@ def test_verb_on_clones_needs_out_and_writes_json(tmp_path, synthetic_class, cap
     assert not (out / "index.html").exists()  # no grades there, no class page
 
 
-@pytest.mark.slow
-def test_batch_ends_with_the_similarity_step(tmp_path):
+def _three_clones(tmp_path) -> tuple[list[str], dict[str, str]]:
+    """Clones of ann, ben (ann's code, renamed) and cat (the stub).
+
+    Returns the command of a batch over them with a fake grader, and its
+    environment.
+    """
     from . import class_builder as cb
     from . import code_builder
 
@@ -82,6 +86,12 @@ def test_batch_ends_with_the_similarity_step(tmp_path):
         str(tmp_path / "grades"),
         "--no-progress",
     ]
+    return command, env
+
+
+@pytest.mark.slow
+def test_batch_ends_with_the_similarity_step(tmp_path):
+    command, env = _three_clones(tmp_path)
     proc = subprocess.run(
         command + ["--no-similarity"],
         cwd=REPO_ROOT,
@@ -106,6 +116,44 @@ def test_batch_ends_with_the_similarity_step(tmp_path):
     assert [(p["a"], p["b"]) for p in data["pairs"] if p["flagged"]] == [("ann", "ben")]
     html = (tmp_path / "grades" / "index.html").read_text(encoding="utf-8")
     assert 'href="ann/report-instructor.html"' in html
+
+
+@pytest.mark.slow
+def test_collect_ends_with_the_similarity_step(tmp_path):
+    command, env = _three_clones(tmp_path)
+    grades = tmp_path / "grades"
+    proc = subprocess.run(
+        command + ["--no-similarity"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+
+    def collect(*options: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "grading", "collect", str(grades), *options],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    skipped = collect("--no-similarity")
+    assert skipped.returncode == 0, skipped.stderr
+    assert not (grades / "similarity.json").exists()
+    done = collect()
+    assert done.returncode == 0, done.stderr
+    assert "graded 3, failed 0" in done.stderr
+    assert "similarity: 1 flagged pair(s) of 3" in done.stderr
+    data = json.loads((grades / "similarity.json").read_text())
+    assert data["lab"] == LAB  # the plan's
+    assert [(p["a"], p["b"]) for p in data["pairs"] if p["flagged"]] == [("ann", "ben")]
+    html = (grades / "index.html").read_text(encoding="utf-8")
+    assert 'id="similarity"' in html
+    assert done.stdout.split("Gradebook: ")[1].split()[0].endswith("gradebook.csv")
 
 
 def test_run_for_batch_never_raises(tmp_path, capsys):

@@ -131,9 +131,10 @@ def informative_values(
     """Return the values of a summary that could tell a copy, by key.
 
     A value counts when its kind has a weight, it has the kind's minimum of
-    significant digits, the embedded default does not give it, and the
-    summary does not give it for three variants or more (a constant, such as
-    the uncompressed size read into every variant's row, is not a
+    significant digits, the embedded default does not explain it (one of
+    its values, or within its runs' spread: :meth:`Defaults.explains`), and
+    the summary does not give it for three variants or more (a constant,
+    such as the uncompressed size read into every variant's row, is not a
     measurement).
     """
     out: dict[str, Value] = {}
@@ -144,7 +145,7 @@ def informative_values(
         kind = settings.kind(value.kind)
         if kind.weight <= 0 or value.digits < kind.min_digits:
             continue
-        if defaults.has_value(value.kind, value.value, value.digits):
+        if defaults.explains(value, fp.summary.samples, settings.default_margin):
             continue
         out.setdefault(value.key, value)
     return out

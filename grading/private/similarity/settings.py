@@ -56,6 +56,7 @@ class Settings:
     common_share: float = 0.1
     common_min: int = 4
     numbers_full: float = 3.0
+    default_margin: float = 0.03
     number_kinds: dict[str, NumberKind] = field(default_factory=dict)
     image_globs: tuple[str, ...] = ("summaries/**",)
     image_hash_size: int = 32
