@@ -114,6 +114,10 @@ def test_slurm_job_array_then_collect(tmp_path, slurm_cluster, monkeypatch):
     gradebook = (out / "gradebook.csv").read_text()
     assert all(name in gradebook for name in ("alice", "bob", "boom", "ghost"))
     assert "'-2+3," in gradebook and "not_graded" in gradebook
+    # --wait ends with the similarity step, as a local batch does
+    assert "similarity: 0 flagged pair(s)" in proc.stderr, proc.stderr
+    assert (out / "similarity.json").is_file()
+    (out / "similarity.json").unlink()
 
     # A task that left nothing (lost node) is recorded by collect.
     import shutil

@@ -187,12 +187,7 @@ def run_local(request: BatchRequest, roster: Roster, tell: Say = say) -> int:
         finally:
             clean_stale(out)
         files = write_gradebook(out)
-        if request.similarity:
-            from grading.private.similarity import run_for_batch
-
-            run_for_batch(
-                out, lab=request.lab, jobs=request.jobs, progress=request.progress
-            )
+        _compare_class(request)
     failed = sum(o.status != "graded" for o in outcomes)
     missing = not_graded(roster, out)
     tell(
@@ -203,6 +198,16 @@ def run_local(request: BatchRequest, roster: Roster, tell: Say = say) -> int:
     for path in files:
         print(f"Gradebook: {path}")
     return count_status(missing)
+
+
+def _compare_class(request: BatchRequest) -> None:
+    """Run the similarity step on the batch's grades unless it is turned off."""
+    if request.similarity:
+        from grading.private.similarity import run_for_batch
+
+        run_for_batch(
+            request.out, lab=request.lab, jobs=request.jobs, progress=request.progress
+        )
 
 
 def run_array_task(request: BatchRequest, roster: Roster, tell: Say = say) -> int:
@@ -263,6 +268,7 @@ def run_slurm(request: BatchRequest, roster: Roster, tell: Say = say) -> int:
         print(f"When the job has ended, run: python -m grading collect {request.out}")
         return 0
     counts = slurm.collect(request.out, progress=tell)
+    _compare_class(request)
     for path in counts["files"]:
         print(f"Gradebook: {path}")
     return count_status(counts["failed"] + counts["missing"] + counts["not_graded"])
