@@ -1,4 +1,4 @@
-"""The lab 02 grading-accuracy corpus: five submissions and the instructor's points.
+"""The lab 02 grading-accuracy corpus: the submissions and the instructor's points.
 
 Like ``corpus.py`` for lab 03: each submission is a template version, the
 student's commits and the points an instructor gives for each automatic
@@ -14,6 +14,10 @@ rubric's partial-credit weights (grading/labs/l02_quantization.toml):
 - ImbalancedINT8Model (2): one class 1, int8 model 0.5, inference 0.5;
 - hardware (2): a CPU model and a RAM size, 1 each; parameters (1); sizes
   (1): FP32 size, INT8 size, reduction, a third each; NativeModel (1).
+
+An item a submission's template version does not ask for (``NOT_ASKED``
+as its points: the platform before the course's ab4f203) is not graded at
+all: it is absent from the results and its points from the maximum.
 
 What each mistake costs follows from the rubric: without
 ``allocate_tensors`` the conversion is right and every inference step
@@ -43,6 +47,11 @@ AUTO_ITEMS = {
     "sizes": 1,
     "git_history": 2,
 }
+#: The points of an item the submission's version does not ask for.
+NOT_ASKED = None
+#: The maximum with every item, and without the two platform items.
+FULL_MARKS = 23.0
+WITHOUT_PLATFORM = 19.0
 REFERENCE = (
     ROOT / "grading/private/reference/l02_quantization/quantization_experiments.py"
 ).read_text(encoding="utf-8")
@@ -192,6 +201,12 @@ więc model jest wyraźnie gorszy od pozostałych modeli INT8.
 SUMMARY_EN_PARTIAL = SUMMARY_EN.replace(
     "- RAM: 16 GB (free -h shows 15Gi)\n", ""
 ).replace("- the INT8 model is 3.8 times smaller\n", "")
+
+#: The English summary with no platform section (a README that never asked).
+SUMMARY_EN_NO_PLATFORM = (
+    SUMMARY_EN[: SUMMARY_EN.index("## The platform")]
+    + (SUMMARY_EN[SUMMARY_EN.index("## Model") :])
+)
 
 # The original course's template (2025-03, 0aa9cc3): the interpreter is
 # self.model, preprocess_input is given, the generator is the student's.
@@ -406,7 +421,48 @@ SUBMISSIONS = [
                 day=4,
             ),
         ),
-        {k: (v, "") for k, v in AUTO_ITEMS.items()},
+        {
+            **{k: (v, "") for k, v in AUTO_ITEMS.items()},
+            # Its summary gives the platform, but the 2021 README never asked.
+            "hardware": (NOT_ASKED, "the 2021-10 README asks nothing of it"),
+        },
         note="a correct fork of the first version (its ModelTester in the module)",
+    ),
+    Submission(
+        "fork-2024-no-platform",
+        "antmicro-2024-03",
+        "b6d430ec718d27604c26688562a617d9b4dfcb70",
+        (
+            Commit(
+                "l02_quantization: Implemented FP32Model",
+                (
+                    Method(MODULE, "NativeModel", FORK_NATIVE),
+                    Method(MODULE, "FP32Model", FORK_FP32),
+                ),
+                day=2,
+            ),
+            Commit(
+                "l02_quantization: Implemented INT8 models",
+                (
+                    Import(MODULE, "import numpy as np"),
+                    Method(MODULE, "INT8Model", FORK_INT8_SHARE),
+                    Method(MODULE, "ImbalancedINT8Model", FORK_IMBALANCED),
+                ),
+                day=3,
+            ),
+            Commit(
+                "summaries: l02_quantization: Added summary",
+                (Write(SUMMARY, SUMMARY_EN_NO_PLATFORM),),
+                day=4,
+            ),
+        ),
+        {
+            **{k: (v, "") for k, v in AUTO_ITEMS.items()},
+            "hardware": (
+                NOT_ASKED,
+                "the 2024-03 README asks nothing about the platform",
+            ),
+        },
+        note="a correct 2024 fork whose summary, as its README, has no platform",
     ),
 ]
