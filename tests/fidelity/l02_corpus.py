@@ -15,6 +15,15 @@ rubric's partial-credit weights (grading/labs/l02_quantization.toml):
 - hardware (2): a CPU model and a RAM size, 1 each; parameters (1); sizes
   (1): FP32 size, INT8 size, reduction, a third each; NativeModel (1).
 
+What the hidden tests see in the student's process counts only with the
+grader's out-of-process proof (``[proof]`` of the lab's artifacts.toml):
+FP32 credit when the written FP32 model gives the Keras outputs, INT8
+credit when the written model has calibrated (int8) activations. That
+changes no point here, decided before it ran: no-allocate writes correct
+models (only inference fails), and float-io's model is calibrated inside
+(int8 activations and weights) with float input and output, so its
+calibration and one-class credit stay.
+
 An item a submission's template version does not ask for (``NOT_ASKED``
 as its points: the platform before the course's ab4f203) is not graded at
 all: it is absent from the results and its points from the maximum.
