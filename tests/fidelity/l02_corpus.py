@@ -56,6 +56,10 @@ AUTO_ITEMS = {
     "sizes": 1,
     "git_history": 2,
 }
+#: Items the summary alone decides.
+SUMMARY_ITEMS = ("hardware", "parameters", "sizes")
+#: Items the hidden tests decide.
+CODE_ITEMS = ("native_model", "fp32_model", "int8_model", "imbalanced_int8_model")
 #: The points of an item the submission's version does not ask for.
 NOT_ASKED = None
 #: The maximum with every item, and without the two platform items.
@@ -473,5 +477,30 @@ SUBMISSIONS = [
             ),
         },
         note="a correct 2024 fork whose summary, as its README, has no platform",
+    ),
+    *(
+        Submission(
+            name,
+            version,
+            commit,
+            (),
+            {
+                **{k: (0.0, "no summary: nothing stated") for k in SUMMARY_ITEMS},
+                "native_model": (0.0, "the stub loads the model, prints nothing"),
+                "fp32_model": (0.0, "untouched stub: not implemented"),
+                "int8_model": (0.0, "untouched stub: not implemented"),
+                "imbalanced_int8_model": (0.0, "untouched stub: not implemented"),
+                "git_history": (0.0, "no commit of the student's own"),
+            },
+            note="the template as it was handed out, nothing done",
+        )
+        for name, version, commit in (
+            ("untouched-ours", "ours", ""),
+            (
+                "untouched-fork-2025",
+                "antmicro-2025-03-29",
+                "0aa9cc353011d6b0b9dc6ccf0cc53cd41e83f2a2",
+            ),
+        )
     ),
 ]

@@ -14,6 +14,7 @@ import pytest
 from corpus_build import CACHE, TOLERANCE, build, need_mirror
 from l02_corpus import (
     AUTO_ITEMS,
+    CODE_ITEMS,
     FULL_MARKS,
     LAB,
     NOT_ASKED,
@@ -107,3 +108,17 @@ def test_automatic_items_match_the_instructor(graded, name):
             failed = [f["message"][:200] for f in entry["findings"] if not f["passed"]]
             wrong.append((item, points, entry["points"], reason, failed))
     assert not wrong, wrong
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [n for n in NAMES if n.startswith("untouched")])
+def test_untouched_stubs_say_what_is_not_implemented(graded, name):
+    """Zero on every code item, each with a failed finding that says why."""
+    got = {item["id"]: item for item in graded(name)["items"]}
+    for item in CODE_ITEMS:
+        assert got[item]["points"] == 0, (item, got[item]["points"])
+        failed = [f for f in got[item]["findings"] if f["passed"] is False]
+        assert failed and all(f["message"] for f in failed), item
+    for item in ("fp32_model", "int8_model", "imbalanced_int8_model"):
+        codes = {f["code"] for f in got[item]["findings"]}
+        assert "not_implemented" in codes, (item, codes)
