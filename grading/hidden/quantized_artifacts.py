@@ -127,6 +127,22 @@ def _load(model: dict, folder: Path, manifest: dict) -> tuple[Any, dict | None]:
     )
 
 
+def _dequantized(interpreter) -> list[str]:
+    """Constants stored in fewer bits and widened at run time (float16, say).
+
+    Their DEQUANTIZE produces float32 kernels, which :func:`kernels` leaves
+    out as computed tensors; an FP32 model has none.
+    """
+    details = {d["index"]: d for d in interpreter.get_tensor_details()}
+    names = []
+    for op in interpreter._get_ops_details():
+        if op["op_name"] == "DEQUANTIZE" and len(op["inputs"]):
+            detail = details.get(int(op["inputs"][0]))
+            if detail is not None and np.dtype(detail["dtype"]) != np.float32:
+                names.append(f"{detail['name']} ({np.dtype(detail['dtype']).name})")
+    return names
+
+
 def _float_model(interpreter, model: dict, spec: dict, masters: Path) -> dict:
     from grading.hidden.artifacts import make_inputs
 
@@ -134,6 +150,7 @@ def _float_model(interpreter, model: dict, spec: dict, masters: Path) -> dict:
     out = interpreter.get_output_details()[0]
     dtypes = {np.dtype(inp["dtype"]).name, np.dtype(out["dtype"]).name}
     quantized = [k["name"] for k in kernels(interpreter) if k["dtype"] != np.float32]
+    quantized += _dequantized(interpreter)
     if dtypes != {"float32"} or quantized:
         return _outcome(
             False,

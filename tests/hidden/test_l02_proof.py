@@ -94,6 +94,11 @@ def converted(tmp_path_factory):
             yield [rng.standard_normal((1, 8, 8, 3)).astype(np.float32)]
 
     files = {}
+    converter = tf.lite.TFLiteConverter.from_keras_model(keras)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.target_spec.supported_types = [tf.float16]
+    files["float16"] = folder / "float16.tflite"
+    files["float16"].write_bytes(converter.convert())
     for name, representative, int8_io in (
         ("full", True, True),
         ("float_io", True, False),
@@ -125,3 +130,22 @@ def test_calibrated_means_int8_activations(converted, name, calibrated, quantize
     assert result["quantized"]["passed"] is quantized, result["quantized"]
     if not calibrated:
         assert result["calibrated"]["code"] == "not_calibrated"
+
+
+def test_a_float16_model_is_not_fp32(converted):
+    """Its float16 weights are widened by DEQUANTIZE: not the kernels' dtype."""
+    path = converted["float16"]
+    model = {"item": "fp32_model", "variant": "fp32", "kind": "tflite_float"}
+    model["file"] = path.name
+    result = quantized_artifacts.check(model, SPEC, path.parent, {}, path)
+    assert result["model"]["passed"] is False
+    assert result["model"]["code"] == "quantized_fp32"
+    assert "float16" in result["model"]["message"]
+
+
+def test_the_readme_states_the_graders_fp32_tolerance():
+    readme = ROOT / "dl_in_iot_course/l02_quantization/README.md"
+    text = " ".join(readme.read_text(encoding="utf-8").split())
+    tolerance = f"{SPEC['keras_tolerance']:.0e}".replace("e-0", "e-")
+    assert f"within {tolerance} (absolute, plus {tolerance} of the value)" in text
+    assert "1e-5" not in text
