@@ -55,11 +55,13 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(row)
             got = "-" if row["got"] is None else f"{row['got']:.2f}"
             mark = "" if row["within"] else "  <-- off"
+            wanted = "-" if row["expected"] is None else f"{row['expected']:.2f}"
             print(
-                f"  {row['item']:<24} instructor {row['expected']:.2f}  grader "
+                f"  {row['item']:<24} instructor {wanted}  grader "
                 f"{got}{mark}  {row['reason']}"
             )
-    graded = [r for r in rows if r["error"] is not None]
+    graded = [r for r in rows if r["expected"] is not None and r["error"] is not None]
+    not_asked = [r for r in rows if r["expected"] is None]
     if graded:
         print(
             f"\nmean absolute error {statistics.fmean(r['error'] for r in graded):.3f}"
@@ -67,7 +69,10 @@ def main(argv: list[str] | None = None) -> int:
             f"{sum(r['within'] for r in graded) / len(graded):.0%}; "
             f"{statistics.fmean(seconds):.0f} s per grading (mean)"
         )
-    return 0 if all(r["within"] for r in graded) else 1
+    if not_asked:
+        absent = sum(r["within"] for r in not_asked)
+        print(f"items not asked by the version: {absent} of {len(not_asked)} absent")
+    return 0 if all(r["within"] for r in graded + not_asked) else 1
 
 
 if __name__ == "__main__":

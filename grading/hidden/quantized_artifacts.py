@@ -11,7 +11,11 @@ Two kinds of ``[[model]]`` entries of a lab's ``artifacts.toml``:
   kernel int8 with per-tensor or per-channel scales and zero points; with
   ``outputs`` also outcome ``outputs``: the student's saved outputs equal
   the grader's own quantize -> invoke -> dequantize run of the same file
-  within ``int8_steps`` steps of the output scale.
+  within ``int8_steps`` steps of the output scale; and outcome
+  ``calibrated``: the activations every convolution and dense layer reads
+  are int8 with a scale, which only a representative data set gives (the
+  lab's ``[proof]`` uses it: dynamic-range quantization or a float model
+  fails it, float input and output around int8 layers pass).
 
 Only LiteRT runs here (never TensorFlow, never student code); the caller
 runs this in a child process (``python -m grading.hidden.artifacts``).
@@ -123,6 +127,22 @@ def _load(model: dict, folder: Path, manifest: dict) -> tuple[Any, dict | None]:
     )
 
 
+def _dequantized(interpreter) -> list[str]:
+    """Constants stored in fewer bits and widened at run time (float16, say).
+
+    Their DEQUANTIZE produces float32 kernels, which :func:`kernels` leaves
+    out as computed tensors; an FP32 model has none.
+    """
+    details = {d["index"]: d for d in interpreter.get_tensor_details()}
+    names = []
+    for op in interpreter._get_ops_details():
+        if op["op_name"] == "DEQUANTIZE" and len(op["inputs"]):
+            detail = details.get(int(op["inputs"][0]))
+            if detail is not None and np.dtype(detail["dtype"]) != np.float32:
+                names.append(f"{detail['name']} ({np.dtype(detail['dtype']).name})")
+    return names
+
+
 def _float_model(interpreter, model: dict, spec: dict, masters: Path) -> dict:
     from grading.hidden.artifacts import make_inputs
 
@@ -130,6 +150,7 @@ def _float_model(interpreter, model: dict, spec: dict, masters: Path) -> dict:
     out = interpreter.get_output_details()[0]
     dtypes = {np.dtype(inp["dtype"]).name, np.dtype(out["dtype"]).name}
     quantized = [k["name"] for k in kernels(interpreter) if k["dtype"] != np.float32]
+    quantized += _dequantized(interpreter)
     if dtypes != {"float32"} or quantized:
         return _outcome(
             False,
@@ -210,6 +231,37 @@ def _int8_model(interpreter) -> dict:
     return _outcome(True, "int8 input, output and weights with quantization parameters")
 
 
+def _calibrated(interpreter) -> dict:
+    """Whether the layers' activations were quantized with calibration ranges."""
+    from grading.hidden.tflite import WEIGHT_OPS
+
+    details = {d["index"]: d for d in interpreter.get_tensor_details()}
+    layers = [
+        op for op in interpreter._get_ops_details() if op["op_name"] in WEIGHT_OPS
+    ]
+    floats = []
+    for op in layers:
+        detail = details.get(int(op["inputs"][0])) if len(op["inputs"]) else None
+        scales = (detail or {}).get("quantization_parameters", {}).get("scales", [])
+        if detail is None or np.dtype(detail["dtype"]) != np.int8 or not len(scales):
+            floats.append(op["op_name"])
+    if not layers or floats:
+        return _outcome(
+            False,
+            "expected int8 activations with calibration ranges (a representative "
+            "data set); "
+            + (
+                f"{len(floats)} of {len(layers)} layers read unquantized activations"
+                if layers
+                else "no convolution or dense layer was found"
+            ),
+            "not_calibrated",
+        )
+    return _outcome(
+        True, f"int8 activations with calibration ranges in {len(layers)} layers"
+    )
+
+
 def _int8_outputs(interpreter, model: dict, spec: dict, folder: Path) -> dict:
     from grading.hidden.artifacts import make_inputs
 
@@ -257,7 +309,7 @@ def check(
     names = (
         ["model"]
         if model["kind"] == "tflite_float"
-        else ["quantized", *(["outputs"] if model.get("outputs") else [])]
+        else ["quantized", "calibrated", *(["outputs"] if model.get("outputs") else [])]
     )
     interpreter, failure = _load(model, Path(folder), manifest)
     if failure is not None:
@@ -266,7 +318,10 @@ def check(
         if model["kind"] == "tflite_float":
             masters = Path(original).parent
             return {"model": _float_model(interpreter, model, spec, masters)}
-        result = {"quantized": _int8_model(interpreter)}
+        result = {
+            "quantized": _int8_model(interpreter),
+            "calibrated": _calibrated(interpreter),
+        }
         if model.get("outputs"):
             result["outputs"] = _int8_outputs(interpreter, model, spec, Path(folder))
         return result

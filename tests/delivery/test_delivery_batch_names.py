@@ -166,3 +166,64 @@ def test_grade_options_are_checked_and_passed_on(tmp_path):
         assert refused.returncode == 101, refused.stderr
         assert words in refused.stderr
         assert not (tmp_path / "other").exists()  # nothing graded, nothing made
+
+
+def _lab_and_argv(out: Path, student: str) -> tuple[str, list[str]]:
+    results = json.loads((out / student / "results.json").read_text())
+    return results["lab"], results["argv"]
+
+
+def test_batch_grades_lab_02_through_the_command(tmp_path):
+    clones = tmp_path / "clones"
+    for name in ("alice", "bob"):
+        make_repo(clones / name, [("2026-01-01", name)])
+    out = tmp_path / "grades-l02"
+
+    proc = run_batch_cli(clones, out, "--lab", "l02_quantization")
+
+    assert proc.returncode == 0, proc.stderr
+    assert "2 to grade" in proc.stderr
+    for name in ("alice", "bob"):
+        lab, argv = _lab_and_argv(out, name)
+        assert lab == "l02_quantization"
+        assert argv[argv.index("--lab") + 1] == "l02_quantization"
+    plan = json.loads((out / "batch-plan.json").read_text())
+    assert plan["lab"] == "l02_quantization"
+    rows = list(csv.DictReader((out / "gradebook.csv").open(encoding="utf-8")))
+    assert sorted(r["student"] for r in rows) == ["alice", "bob"]
+    # The same lab again resumes: both are done, nothing is refused.
+    again = run_batch_cli(clones, out, "--lab", "l02_quantization")
+    assert again.returncode == 0 and "0 to grade" in again.stderr, again.stderr
+
+
+def test_a_batch_of_another_lab_into_the_same_folder_is_refused(tmp_path):
+    clones = tmp_path / "clones"
+    make_repo(clones / "alice", [("2026-01-01", "a")])
+    out = tmp_path / "grades"
+    assert run_batch_cli(clones, out, "--lab", "l02_quantization").returncode == 0
+    gradebook = (out / "gradebook.csv").read_bytes()
+
+    refused = run_batch_cli(clones, out)  # the default lab, 03
+
+    assert refused.returncode == 101, refused.stderr
+    message = refused.stderr
+    assert str(out) in message and "l02_quantization" in message
+    assert "l03_pruning_clustering" in message
+    assert f"--out {out}-l03_pruning_clustering" in message
+    assert "--lab l02_quantization" in message  # how to go on with that batch
+    # Nothing was graded, skipped or rewritten.
+    assert _lab_and_argv(out, "alice")[0] == "l02_quantization"
+    assert (out / "gradebook.csv").read_bytes() == gradebook
+    plan = json.loads((out / "batch-plan.json").read_text())
+    assert plan["lab"] == "l02_quantization"
+
+    # Without the plan, the students' results tell the folder's lab.
+    (out / "batch-plan.json").unlink()
+    again = run_batch_cli(clones, out)
+    assert again.returncode == 101 and str(out) in again.stderr, again.stderr
+
+    # A folder of its own grades lab 03.
+    other = tmp_path / "grades-l03_pruning_clustering"
+    proc = run_batch_cli(clones, other)
+    assert proc.returncode == 0, proc.stderr
+    assert _lab_and_argv(other, "alice")[0] == "l03_pruning_clustering"

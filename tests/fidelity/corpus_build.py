@@ -400,7 +400,10 @@ def compare(sub: Submission, results: dict[str, Any]) -> list[dict[str, Any]]:
         value = float(entry["points"]) if entry else None
         if entry is not None and entry["status"] == "manual":
             value = None  # held for a person: not an automatic score
-        error = None if value is None else abs(value - points)
+        if points is None:  # not asked by the version: the item must be absent
+            error = None if entry is None else float(entry["max_points"])
+        else:
+            error = None if value is None else abs(value - points)
         rows.append(
             {
                 "submission": sub.name,
@@ -408,7 +411,9 @@ def compare(sub: Submission, results: dict[str, Any]) -> list[dict[str, Any]]:
                 "expected": points,
                 "got": value,
                 "error": error,
-                "within": error is not None and error <= TOLERANCE,
+                "within": (entry is None)
+                if points is None
+                else (error is not None and error <= TOLERANCE),
                 "reason": reason,
             }
         )

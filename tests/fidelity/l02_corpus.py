@@ -1,4 +1,4 @@
-"""The lab 02 grading-accuracy corpus: five submissions and the instructor's points.
+"""The lab 02 grading-accuracy corpus: the submissions and the instructor's points.
 
 Like ``corpus.py`` for lab 03: each submission is a template version, the
 student's commits and the points an instructor gives for each automatic
@@ -14,6 +14,19 @@ rubric's partial-credit weights (grading/labs/l02_quantization.toml):
 - ImbalancedINT8Model (2): one class 1, int8 model 0.5, inference 0.5;
 - hardware (2): a CPU model and a RAM size, 1 each; parameters (1); sizes
   (1): FP32 size, INT8 size, reduction, a third each; NativeModel (1).
+
+What the hidden tests see in the student's process counts only with the
+grader's out-of-process proof (``[proof]`` of the lab's artifacts.toml):
+FP32 credit when the written FP32 model gives the Keras outputs, INT8
+credit when the written model has calibrated (int8) activations. That
+changes no point here, decided before it ran: no-allocate writes correct
+models (only inference fails), and float-io's model is calibrated inside
+(int8 activations and weights) with float input and output, so its
+calibration and one-class credit stay.
+
+An item a submission's template version does not ask for (``NOT_ASKED``
+as its points: the platform before the course's ab4f203) is not graded at
+all: it is absent from the results and its points from the maximum.
 
 What each mistake costs follows from the rubric: without
 ``allocate_tensors`` the conversion is right and every inference step
@@ -43,6 +56,15 @@ AUTO_ITEMS = {
     "sizes": 1,
     "git_history": 2,
 }
+#: Items the summary alone decides.
+SUMMARY_ITEMS = ("hardware", "parameters", "sizes")
+#: Items the hidden tests decide.
+CODE_ITEMS = ("native_model", "fp32_model", "int8_model", "imbalanced_int8_model")
+#: The points of an item the submission's version does not ask for.
+NOT_ASKED = None
+#: The maximum with every item, and without the two platform items.
+FULL_MARKS = 23.0
+WITHOUT_PLATFORM = 19.0
 REFERENCE = (
     ROOT / "grading/private/reference/l02_quantization/quantization_experiments.py"
 ).read_text(encoding="utf-8")
@@ -192,6 +214,12 @@ więc model jest wyraźnie gorszy od pozostałych modeli INT8.
 SUMMARY_EN_PARTIAL = SUMMARY_EN.replace(
     "- RAM: 16 GB (free -h shows 15Gi)\n", ""
 ).replace("- the INT8 model is 3.8 times smaller\n", "")
+
+#: The English summary with no platform section (a README that never asked).
+SUMMARY_EN_NO_PLATFORM = (
+    SUMMARY_EN[: SUMMARY_EN.index("## The platform")]
+    + (SUMMARY_EN[SUMMARY_EN.index("## Model") :])
+)
 
 # The original course's template (2025-03, 0aa9cc3): the interpreter is
 # self.model, preprocess_input is given, the generator is the student's.
@@ -406,7 +434,73 @@ SUBMISSIONS = [
                 day=4,
             ),
         ),
-        {k: (v, "") for k, v in AUTO_ITEMS.items()},
+        {
+            **{k: (v, "") for k, v in AUTO_ITEMS.items()},
+            # Its summary gives the platform, but the 2021 README never asked.
+            "hardware": (NOT_ASKED, "the 2021-10 README asks nothing of it"),
+        },
         note="a correct fork of the first version (its ModelTester in the module)",
+    ),
+    Submission(
+        "fork-2024-no-platform",
+        "antmicro-2024-03",
+        "b6d430ec718d27604c26688562a617d9b4dfcb70",
+        (
+            Commit(
+                "l02_quantization: Implemented FP32Model",
+                (
+                    Method(MODULE, "NativeModel", FORK_NATIVE),
+                    Method(MODULE, "FP32Model", FORK_FP32),
+                ),
+                day=2,
+            ),
+            Commit(
+                "l02_quantization: Implemented INT8 models",
+                (
+                    Import(MODULE, "import numpy as np"),
+                    Method(MODULE, "INT8Model", FORK_INT8_SHARE),
+                    Method(MODULE, "ImbalancedINT8Model", FORK_IMBALANCED),
+                ),
+                day=3,
+            ),
+            Commit(
+                "summaries: l02_quantization: Added summary",
+                (Write(SUMMARY, SUMMARY_EN_NO_PLATFORM),),
+                day=4,
+            ),
+        ),
+        {
+            **{k: (v, "") for k, v in AUTO_ITEMS.items()},
+            "hardware": (
+                NOT_ASKED,
+                "the 2024-03 README asks nothing about the platform",
+            ),
+        },
+        note="a correct 2024 fork whose summary, as its README, has no platform",
+    ),
+    *(
+        Submission(
+            name,
+            version,
+            commit,
+            (),
+            {
+                **{k: (0.0, "no summary: nothing stated") for k in SUMMARY_ITEMS},
+                "native_model": (0.0, "the stub loads the model, prints nothing"),
+                "fp32_model": (0.0, "untouched stub: not implemented"),
+                "int8_model": (0.0, "untouched stub: not implemented"),
+                "imbalanced_int8_model": (0.0, "untouched stub: not implemented"),
+                "git_history": (0.0, "no commit of the student's own"),
+            },
+            note="the template as it was handed out, nothing done",
+        )
+        for name, version, commit in (
+            ("untouched-ours", "ours", ""),
+            (
+                "untouched-fork-2025",
+                "antmicro-2025-03-29",
+                "0aa9cc353011d6b0b9dc6ccf0cc53cd41e83f2a2",
+            ),
+        )
     ),
 ]

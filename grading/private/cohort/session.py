@@ -22,6 +22,7 @@ import argparse
 import contextlib
 import fcntl
 import io
+import json
 import sys
 import time
 import traceback
@@ -32,6 +33,7 @@ from pathlib import Path
 from grading.private.cohort import slurm
 from grading.private.cohort.loop import clean_stale, run_batch, select, write_gradebook
 from grading.private.cohort.roster import (
+    PLAN_NAME,
     BatchError,
     Roster,
     load_submissions,
@@ -116,6 +118,43 @@ def not_graded(roster: Roster, out: Path) -> int:
     """Return how many submissions of ``roster`` have no grade in ``out``."""
     missing = sum(not is_done(out, s.student) for s in roster.submissions)
     return missing + len(roster.rejected)
+
+
+def _lab_of(path: Path) -> str:
+    """The ``lab`` a plan or results.json records, or ``""``."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""
+    lab = data.get("lab") if isinstance(data, dict) else None
+    return lab if isinstance(lab, str) else ""
+
+
+def check_lab(out: Path, lab: str, roster: Roster) -> None:
+    """Refuse a batch of ``lab`` into an ``out`` that holds another lab's grades.
+
+    A finished student is skipped whatever lab graded them, and the gradebook
+    reads every result of the folder: a second lab there would grade nobody
+    and mix both labs. The batch plan says the folder's lab; without one, the
+    students' results.json do.
+
+    Raises
+    ------
+    BatchError
+        Naming the folder, both labs and the fix.
+    """
+    found = [_lab_of(out / PLAN_NAME)]
+    if not found[0]:
+        found = [_lab_of(out / s.student / "results.json") for s in roster.submissions]
+    other = next((f for f in found if f and f != lab), "")
+    if other:
+        raise BatchError(
+            f"{out} holds grades of {other}, not {lab}: a batch of {lab} there "
+            f"would skip every student graded and mix both labs in one "
+            f"gradebook. Grade {lab} into a folder of its own (--out "
+            f"{out.parent / (out.name + '-' + lab)}) or remove {out} first; "
+            f"to go on with that batch, pass --lab {other}."
+        )
 
 
 def _report_rejected(roster: Roster, tell: Say) -> None:
@@ -282,6 +321,7 @@ def run(request: BatchRequest, tell: Say = say) -> int:
         roster = load_submissions(request.submissions)
         if request.task_index is not None:
             return run_array_task(request, roster, tell)
+        check_lab(request.out, request.lab, roster)
         request.out.mkdir(parents=True, exist_ok=True)
         if request.executor == "slurm":
             return run_slurm(request, roster, tell)
