@@ -244,6 +244,7 @@ def item_view(
         "id": item["id"],
         "anchor": "item-" + re.sub(r"[^A-Za-z0-9_-]", "-", item["id"]),
         "title": item["title"],
+        "part": item.get("part", ""),
         "status": item["status"],
         "status_class": status_class,
         "icon": icon,

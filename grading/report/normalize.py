@@ -50,6 +50,7 @@ def normalize_item(raw: Any, index: int) -> dict[str, Any]:
         "points": number(raw.get("points")),
         "max_points": number(raw.get("max_points")),
         "kind": text(raw.get("kind")) or "auto",
+        "part": text(raw.get("part")),
         "status": status,
         "source": text(raw.get("source")) or "check",
         "suggested_points": None if suggested is None else number(suggested),
@@ -103,6 +104,7 @@ def _parts(raw: Any) -> list[dict[str, Any]]:
     """The per-part totals of ``results["parts"]``, shown when there are two or more."""
     rows = [
         {
+            "id": text(p.get("id")),
             "title": text(p.get("title")) or text(p.get("id")) or "Main part",
             "points_text": fmt_points(number(p.get("points"))),
             "max_text": fmt_points(number(p.get("max_points"))),

@@ -103,6 +103,23 @@ def _sections(items: list[dict]) -> list[dict[str, Any]]:
     return sections
 
 
+def _item_groups(items: list[dict], parts: list[dict]) -> list[dict[str, Any]]:
+    """Group the item views by the rubric's parts (one untitled group if one part)."""
+    if not parts:
+        return [{"title": "", "points_text": "", "max_text": "", "members": items}]
+    groups = [
+        {**part, "members": [i for i in items if i["part"] == part["id"]]}
+        for part in parts
+    ]
+    known = {part["id"] for part in parts}
+    rest = [i for i in items if i["part"] not in known]
+    if rest:
+        groups.append(
+            {"title": "Other items", "points_text": "", "max_text": "", "members": rest}
+        )
+    return [g for g in groups if g["members"]]
+
+
 def _warnings(res: dict[str, Any], audience: Audience, roots: list[Path]) -> list:
     """Return the instructor-audience findings, each with where it was found."""
     warnings = []
@@ -238,6 +255,7 @@ def submission_view(
         "chips": _chips(items, res["items"]),
         "parts": res["parts"],
         "items": items,
+        "item_groups": _item_groups(items, res["parts"]),
         "sections": _sections(items),
         "other": other,
         "warnings": [] if student else _warnings(res, audience, roots),

@@ -331,3 +331,43 @@ def test_new_fields_in_check_details_are_shown_not_read(results):
     instructor = student["report-instructor.html"]
     assert "new_field" in instructor and "just a string" in instructor
     assert "&lt;b&gt;" in instructor and '<b>"' not in instructor
+
+
+def _two_parts() -> dict:
+    """The full-marks results split into two rubric parts (the last item is part 2)."""
+    results = load_fixture("full_marks")
+    items = results["items"]
+    for item in items[:-1]:
+        item["part"] = "main"
+    items[-1]["part"] = "structured"
+    items[-1]["title"] = "Structured pruning item"
+    main = sum(i["points"] for i in items[:-1])
+    results["parts"] = [
+        {"id": "main", "title": "Part 1: TFMOT", "points": main, "max_points": main},
+        {
+            "id": "structured",
+            "title": "Part 2: NNI",
+            "points": items[-1]["points"],
+            "max_points": items[-1]["max_points"],
+        },
+    ]
+    return results
+
+
+def test_items_are_grouped_by_part_in_both_reports():
+    results = _two_parts()
+    out = render_reports(results)
+    first, last = results["items"][0]["title"], "Structured pruning item"
+    for name in STUDENT_FILES:
+        body = out[name]
+        table = body[body.index("Score by item") :]
+        one, two = table.index("Part 1: TFMOT"), table.index("Part 2: NNI")
+        assert one < table.index(first) < two < table.index(last), name
+    assert '<tr class="part-row"><th colspan="2">Part 2: NNI</th>' in out["report.html"]
+    assert "| **Part 2: NNI** |" in out["report.md"]
+
+
+def test_one_part_has_no_part_rows():
+    out = render_reports(load_fixture("full_marks"))
+    assert "part-row" not in out["report.html"].split("</style>")[-1]
+    assert "| **" not in out["report.md"]
