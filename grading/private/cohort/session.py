@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grading.pipeline.options import DEFAULT_BATCH_TIMEOUT
 from grading.private.cohort import slurm
 from grading.private.cohort.loop import clean_stale, run_batch, select, write_gradebook
 from grading.private.cohort.roster import (
@@ -63,7 +64,7 @@ class BatchRequest:
     out: Path
     lab: str
     jobs: int = 1
-    timeout: float = 1800.0
+    timeout: float = DEFAULT_BATCH_TIMEOUT
     force: bool = False
     only: list[str] = field(default_factory=list)
     retry_failed: bool = False
