@@ -20,14 +20,15 @@ import sys
 import time
 from pathlib import Path
 
-from grading.pipeline.options import DEFAULT_BATCH_TIMEOUT, DEFAULT_LAB
+from grading.pipeline.options import DEFAULT_BATCH_TIMEOUT
 from grading.private import walkthrough_l02 as lab02
 from grading.private.cohort import Submission, run_batch, write_gradebook
 from grading.private.packaging import release
 from grading.util.git import GitError, run_git
 from grading.util.paths import REPO_ROOT
 
-LAB = DEFAULT_LAB
+#: The lab this walkthrough grades (its lab 02 part: ``walkthrough_l02.LAB``).
+LAB = "l03_pruning_clustering"
 STUDENT = "demo-student"
 STUDENT_NAME = "Dana Demo"
 STUDENT_EMAIL = "dana.demo@example.org"

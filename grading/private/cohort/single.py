@@ -21,7 +21,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from grading.pipeline.options import DEFAULT_BATCH_TIMEOUT, DEFAULT_LAB
+from grading.pipeline.options import DEFAULT_BATCH_TIMEOUT
+from grading.pipeline.rubric import default_lab
 from grading.private.cohort import child
 from grading.private.cohort.roster import BatchError, Submission
 from grading.private.cohort.status import Outcome, write_status
@@ -145,7 +146,7 @@ def grade_one(
     sub: Submission,
     out: Path,
     *,
-    lab: str = DEFAULT_LAB,
+    lab: str | None = None,
     timeout: float = DEFAULT_BATCH_TIMEOUT,
     extra_args: Iterable[str] = (),
     cpus: set[int] | None = None,
@@ -164,6 +165,9 @@ def grade_one(
 
     Parameters
     ----------
+    lab : str, optional
+        Lab id of the rubric (:func:`grading.pipeline.rubric.default_lab`
+        when None).
     timeout : float
         Seconds for the whole grading (already scaled for a regrade).
     extra_args : iterable of str
@@ -181,6 +185,7 @@ def grade_one(
     Outcome
     """
     start = time.monotonic()
+    lab = lab or default_lab()
     out = Path(out).resolve()
     for name in (".partial", ".work"):
         (out / name).mkdir(parents=True, exist_ok=True)
