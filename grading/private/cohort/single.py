@@ -18,6 +18,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -114,12 +115,24 @@ def _record(
     )
 
 
+@dataclass(frozen=True)
+class _Run:
+    """How one grading runs: lab, limits, ``grade`` options, CPUs, start time."""
+
+    lab: str
+    timeout: float
+    extra_args: list[str]
+    scale: float
+    cpus: set[int] | None
+    start: float
+
+
 def _grade_in(
     sub: Submission,
     scratch: Path,
     result_dir: Path,
     log_path: Path,
-    options: dict[str, Any],
+    run: _Run,
 ) -> tuple[str, str, str, dict[str, Any]]:
     """Make the working copy and run the grader; return (status, why, sha, results)."""
     work = scratch / "submission"
@@ -127,14 +140,12 @@ def _grade_in(
         revision = prepare_working_copy(sub, work)
     except (BatchError, OSError, subprocess.SubprocessError) as exc:
         return "error", f"could not make a working copy: {exc}", "", {}
-    extra = list(options["extra_args"])
-    extra += child.limit_args(
-        options["timeout"], options["lab"], extra, options["scale"]
-    )
-    command = child.grade_command(work, result_dir, sub.student, options["lab"], extra)
-    remaining = options["timeout"] - (time.monotonic() - options["start"])
+    extra = list(run.extra_args)
+    extra += child.limit_args(run.timeout, run.lab, extra, run.scale)
+    command = child.grade_command(work, result_dir, sub.student, run.lab, extra)
+    remaining = run.timeout - (time.monotonic() - run.start)
     status, message = child.run_grade(
-        command, log_path, result_dir, remaining, options["cpus"], options["timeout"]
+        command, log_path, result_dir, remaining, run.cpus, run.timeout
     )
     if status != "graded":
         return status, message, revision, {}
@@ -192,17 +203,10 @@ def grade_one(
     stage = Path(tempfile.mkdtemp(prefix=f"{sub.student}-", dir=out / ".partial"))
     scratch = Path(tempfile.mkdtemp(prefix=f"{sub.student}-", dir=out / ".work"))
     result_dir, log_path = stage / "result", stage / "grade.log"
-    options = {
-        "lab": lab,
-        "timeout": float(timeout),
-        "extra_args": list(extra_args),
-        "scale": scale,
-        "cpus": cpus,
-        "start": start,
-    }
+    run = _Run(lab, float(timeout), list(extra_args), scale, cpus, start)
     try:
         status, message, revision, results = _grade_in(
-            sub, scratch, result_dir, log_path, options
+            sub, scratch, result_dir, log_path, run
         )
         if child.STOPPING.is_set():  # interrupted, not failed: the next run
             return Outcome(sub.student, "interrupted", time.monotonic() - start)
