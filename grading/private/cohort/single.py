@@ -25,9 +25,9 @@ from typing import Any
 from grading.pipeline.options import DEFAULT_BATCH_TIMEOUT
 from grading.pipeline.rubric import default_lab
 from grading.private.cohort import child
+from grading.private.cohort.clone import prepare_working_copy
 from grading.private.cohort.roster import BatchError, Submission
 from grading.private.cohort.status import Outcome, write_status
-from grading.private.cohort.workcopy import prepare_working_copy
 from grading.util.io import write_json
 
 
