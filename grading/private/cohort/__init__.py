@@ -25,7 +25,7 @@ from grading.private.cohort.loop import (
     run_batch,
     select,
     threads_per_job,
-    write_gradebook,
+    write_gradebook_safely,
 )
 from grading.private.cohort.roster import (
     PLAN_NAME,
@@ -71,7 +71,7 @@ __all__ = [
     "read_roster",
     "run_batch",
     "select",
-    "write_gradebook",
+    "write_gradebook_safely",
     "write_not_graded",
     "write_plan",
     "write_status",

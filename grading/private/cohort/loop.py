@@ -263,11 +263,12 @@ def clean_stale(out: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def write_gradebook(out: Path) -> list[Path]:
+def write_gradebook_safely(out: Path) -> list[Path]:
     """Write ``OUT/gradebook.csv`` and ``OUT/index.html``.
 
-    The CSV is written first, so a failure of the class page still leaves
-    the gradebook; the failure is printed and the batch goes on.
+    :func:`grading.report.write_gradebook`, guarded: the CSV is written
+    first, so a failure of the class page still leaves the gradebook; the
+    failure is printed and the batch goes on.
 
     Returns
     -------

@@ -31,7 +31,12 @@ from pathlib import Path
 
 from grading.pipeline.options import DEFAULT_BATCH_TIMEOUT
 from grading.private.cohort import slurm
-from grading.private.cohort.loop import clean_stale, run_batch, select, write_gradebook
+from grading.private.cohort.loop import (
+    clean_stale,
+    run_batch,
+    select,
+    write_gradebook_safely,
+)
 from grading.private.cohort.roster import (
     BatchError,
     Roster,
@@ -187,7 +192,7 @@ def run_local(request: BatchRequest, roster: Roster, tell: Say = say) -> int:
             return EXIT_INTERRUPTED
         finally:
             clean_stale(out)
-        files = write_gradebook(out)
+        files = write_gradebook_safely(out)
         if request.similarity:
             from grading.private.similarity import run_for_batch
 

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from grading.pipeline.options import REGRADE_TIME_FACTOR
-from grading.private.cohort.loop import write_gradebook
+from grading.private.cohort.loop import write_gradebook_safely
 from grading.private.cohort.roster import (
     PLAN_NAME,
     BatchError,
@@ -404,6 +404,6 @@ def collect(out: Path, *, progress=print) -> dict[str, Any]:
             f"collect: {counts['pending']} task(s) still queued or running; "
             "run collect again when they end"
         )
-    files = write_gradebook(out)
+    files = write_gradebook_safely(out)
     counts["files"] = [str(p) for p in files]
     return counts
