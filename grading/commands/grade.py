@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from grading.pipeline.options import DEFAULT_MEMORY_MB
+from grading.pipeline.options import DEFAULT_MEMORY_MB, GradeOptions
 
 NAME = "grade"
 HELP = "grade one submission folder and write results.json, Gradescope and JUnit"
@@ -87,10 +87,10 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--threads",
         type=int,
-        default=0,
+        default=GradeOptions.threads,
         metavar="N",
         help="threads each thread pool of the student's run may use "
-        "(TensorFlow, OpenMP); 0, the default, leaves one per core. "
+        "(TensorFlow, OpenMP; default: %(default)s); 0 leaves one per core. "
         "'batch --jobs N' passes each grading its share of the cores",
     )
     parser.add_argument(
@@ -114,7 +114,6 @@ def register(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Grade ``args.submission``; return 0 unless the grader could not run."""
     from grading.pipeline.engine import GradingError, grade
-    from grading.pipeline.options import GradeOptions
 
     def progress(line: str) -> None:
         if not args.quiet:

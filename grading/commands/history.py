@@ -12,8 +12,7 @@ import textwrap
 from grading.history import HistoryConfigError, analyze, gitdata, load_config
 from grading.history.messages import REWORD_HINT
 from grading.history.report import HistoryReport
-from grading.pipeline.options import DEFAULT_LAB
-from grading.pipeline.rubric import RubricError, available_labs, load_rubric
+from grading.pipeline.rubric import RubricError, default_lab, load_rubric
 
 NAME = "history"
 HELP = "judge the git history of a repository (messages, shape, junk) and score it"
@@ -52,10 +51,9 @@ examples:
 def register(parser: argparse.ArgumentParser) -> None:
     """Add the arguments of ``history``."""
     parser.add_argument("repo", metavar="REPO", help="top folder of the repository")
-    labs = available_labs()
     parser.add_argument(
         "--lab",
-        default=labs[-1] if len(labs) == 1 else DEFAULT_LAB,
+        default=default_lab(),
         help="lab id or rubric .toml whose [history] rule applies "
         "(default: %(default)s)",
     )

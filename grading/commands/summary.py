@@ -8,8 +8,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from grading.pipeline.options import DEFAULT_LAB
-from grading.pipeline.rubric import Rubric, RubricError, load_rubric
+from grading.pipeline.rubric import Rubric, RubricError, default_lab, load_rubric
 from grading.summary import METRIC_KEYS, SummaryResult, analyze
 from grading.summary.feedback import findings_of
 
@@ -43,7 +42,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--lab",
-        default=DEFAULT_LAB,
+        default=default_lab(),
         help="lab id or rubric .toml with a [summary] section (default: %(default)s)",
     )
     parser.add_argument(

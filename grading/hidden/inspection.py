@@ -22,7 +22,7 @@ from pathlib import Path
 from grading.hidden import artifacts
 from grading.hidden.outcomes import with_hint
 from grading.pipeline.findings import Finding
-from grading.pipeline.rubric import Item, Rubric
+from grading.pipeline.rubric import Rubric
 from grading.sandbox import Mount, copy_out, run_sandboxed
 from grading.util.paths import REPO_ROOT
 from grading.util.text import cap
@@ -67,7 +67,6 @@ def _parse(stdout: str, rubric: Rubric, proof: set[str] = frozenset()) -> list[F
     """
     wanted = {check for _, check in rubric.checks_with_prefix(("artifact.",))}
     wanted |= set(proof)
-    items = {item.id for item in rubric.items}
     try:
         raw = json.loads(stdout[: 4 * 1024 * 1024])
     except (ValueError, RecursionError):
@@ -77,7 +76,7 @@ def _parse(stdout: str, rubric: Rubric, proof: set[str] = frozenset()) -> list[F
         if not isinstance(entry, dict) or entry.get("passed") not in (True, False):
             continue
         check = str(entry.get("check", ""))
-        if not check.startswith("artifact.") or entry.get("item") not in items:
+        if not check.startswith("artifact.") or rubric.item(entry.get("item")) is None:
             continue
         # The proof's facts (``derived`` and the rest) go to the instructor.
         fact = check.rsplit(".", 1)[-1] in artifacts.INSTRUCTOR_ONLY
@@ -112,7 +111,7 @@ def _parse(stdout: str, rubric: Rubric, proof: set[str] = frozenset()) -> list[F
     return found
 
 
-def _missing(rubric, found, result, items, timed_out: bool) -> list[Finding]:
+def _missing(rubric, found, result, timed_out: bool) -> list[Finding]:
     """Failures for the rubric's artifact checks the inspection did not report."""
     seen = {f.check for f in found}
     extra = []
@@ -144,7 +143,7 @@ def _missing(rubric, found, result, items, timed_out: bool) -> list[Finding]:
             code=code,
             data={"stderr_tail": stderr},
         )
-        extra.append(with_hint(finding, items))
+        extra.append(with_hint(finding, rubric))
     return extra
 
 
@@ -169,7 +168,6 @@ def inspect(
         inspection's wall time, and the entries the copy left out.
     """
     start = time.monotonic()
-    items: dict[str, Item] = {item.id: item for item in rubric.items}
     spec = artifacts.load_spec(spec_path)
     copy, scratch = work / "artifacts-copy", work / "inspect"
     scratch.mkdir(exist_ok=True)
@@ -219,6 +217,6 @@ def inspect(
             finding.passed, finding.code = None, "timeout"
             finding.message = f"Could not check: time limit ({finding.message})"
             finding.score = None
-    found = [with_hint(f, items) for f in found]
-    found += _missing(rubric, found, result, items, run_timed_out)
+    found = [with_hint(f, rubric) for f in found]
+    found += _missing(rubric, found, result, run_timed_out)
     return found, time.monotonic() - start, skipped

@@ -16,7 +16,7 @@ from typing import Any
 
 from grading.hidden import hints
 from grading.pipeline.findings import Finding
-from grading.pipeline.rubric import Item, Rubric
+from grading.pipeline.rubric import Rubric
 from grading.util.io import read_untrusted_json
 from grading.util.text import cap
 
@@ -34,14 +34,14 @@ TIMEOUT_HINT = (
 )
 
 
-def with_hint(finding: Finding, items: dict[str, Item], extra: str = "") -> Finding:
+def with_hint(finding: Finding, rubric: Rubric, extra: str = "") -> Finding:
     """Add the hint (and a more specific code) to a failed finding."""
     if finding.passed is None and finding.code == "timeout":
         finding.hint = TIMEOUT_HINT
         return finding
     if finding.passed is not False:
         return finding
-    item = items.get(finding.item)
+    item = rubric.item(finding.item)
     text = "\n".join([finding.message, finding.evidence, extra])
     code, hint = hints.hint_for(
         text, finding.code, item.readme if item else "", item.title if item else ""
@@ -294,12 +294,11 @@ def findings_of_tests(
     rubric: Rubric, data: dict[str, Any], unfinished: tuple[str, str]
 ) -> list[Finding]:
     """Aggregate per-test outcomes into one finding per (item, check)."""
-    items = {item.id: item for item in rubric.items}
     tests, docs = _runs_by_check(rubric, data, unfinished)
     findings = []
     for (item, check), runs in sorted(tests.items()):
         what = docs.get((item, check), check.rsplit(".", 1)[-1].replace("_", " "))
         finding = _finding(item, check, what, runs)
         extra = " ".join(str(o.get("exception", "")) for _, o in runs)
-        findings.append(with_hint(finding, items, extra))
+        findings.append(with_hint(finding, rubric, extra))
     return findings

@@ -3,6 +3,7 @@
 The ``grade`` verb, the batch and the tests build a :class:`GradeOptions`;
 checks read it as ``ctx.options``. A default that several places need (the
 batch's time limit, the sandbox memory) is a constant here, never retyped.
+The default lab is rubric data (:func:`grading.pipeline.rubric.default_lab`).
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-#: The lab graded when a command is not told one and cannot detect it.
-DEFAULT_LAB = "l03_pruning_clustering"
 #: Wall-time limit of one submission in a batch (every check), seconds.
 DEFAULT_BATCH_TIMEOUT = 1800.0
 #: Factor on every time limit when a batch grades a timed-out submission

@@ -10,8 +10,10 @@ in ``grading/versions/templates.toml``); where the submission's version does
 not ask it, scoring leaves it out. Besides the items a
 rubric holds the lab's data that the checks read, as TOML tables
 (``[summary]``, ``[history]``, ``[hidden_tests]``); :meth:`Rubric.section`
-returns one. How findings become points is :mod:`grading.pipeline.scoring`.
-Nothing here is lab-specific.
+returns one. The top-level ``default = true`` of one rubric makes its lab the
+one commands grade when not told one (:func:`default_lab`). How findings
+become points is :mod:`grading.pipeline.scoring`. Nothing here is
+lab-specific.
 """
 
 from __future__ import annotations
@@ -219,6 +221,7 @@ class Rubric:
 _FIELDS = (
     "schema",
     "lab",
+    "default",
     "title",
     "checks",
     "summary_dir",
@@ -233,6 +236,25 @@ _FIELDS = (
 def available_labs() -> list[str]:
     """Return the ids of the labs that have a rubric file."""
     return sorted(p.stem for p in LABS_DIR.glob("*.toml"))
+
+
+def default_lab() -> str:
+    """Return the lab a command grades when it is not told one.
+
+    It is the lab whose rubric has the top-level key ``default = true`` (the
+    first in sorted order, should several say so); when none does, the only
+    lab; otherwise ``""``, and the command needs ``--lab``. A rubric that
+    cannot be read is passed over here: loading it reports why.
+    """
+    labs = available_labs()
+    for lab in labs:
+        try:
+            data = tomllib.loads((LABS_DIR / f"{lab}.toml").read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            continue
+        if data.get("default") is True:
+            return lab
+    return labs[0] if len(labs) == 1 else ""
 
 
 def rubric_path(lab: str) -> Path:
@@ -351,6 +373,8 @@ def parse_rubric(data: dict[str, Any], path: Path, sha256: str = "") -> Rubric:
     items = data.get("items")
     if not isinstance(items, list) or not items:
         raise RubricError(f"{path}: needs at least one [[items]] table")
+    if not isinstance(data.get("default", False), bool):
+        raise RubricError(f"{path}: 'default' must be true or false")
     seen: set[str] = set()
     parsed = tuple(_item(path, raw, seen) for raw in items)
     lab = str(data.get("lab", path.stem))

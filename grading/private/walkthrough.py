@@ -20,14 +20,15 @@ import sys
 import time
 from pathlib import Path
 
-from grading.pipeline.options import DEFAULT_BATCH_TIMEOUT, DEFAULT_LAB
+from grading.pipeline.options import DEFAULT_BATCH_TIMEOUT
 from grading.private import walkthrough_l02 as lab02
-from grading.private.cohort import Submission, run_batch, write_gradebook
+from grading.private.cohort import Submission, run_batch, write_gradebook_safely
 from grading.private.packaging import release
 from grading.util.git import GitError, run_git
 from grading.util.paths import REPO_ROOT
 
-LAB = DEFAULT_LAB
+#: The lab this walkthrough grades (its lab 02 part: ``walkthrough_l02.LAB``).
+LAB = "l03_pruning_clustering"
 STUDENT = "demo-student"
 STUDENT_NAME = "Dana Demo"
 STUDENT_EMAIL = "dana.demo@example.org"
@@ -489,8 +490,8 @@ def run_demo(
     _done(start, "; ".join(scores) + " (items a person grades wait for review)")
 
     start = _stage(5, f"writing the gradebooks -> {grades}, {grades_l02}")
-    write_gradebook(grades)
-    write_gradebook(grades_l02)
+    write_gradebook_safely(grades)
+    write_gradebook_safely(grades_l02)
     _done(start)
     return {
         "report": grades / STUDENT / "report.html",

@@ -212,12 +212,9 @@ def support_file(name: str, text: str) -> Path:
             return path
     except OSError:
         pass
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-    return path
+    from grading.util.io import write_atomic
+
+    return write_atomic(path, text, mode=0o644)
 
 
 def _interpreter_paths() -> list[str]:

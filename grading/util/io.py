@@ -1,8 +1,12 @@
 """Files the grader writes and reads: atomic writes, JSON, safe reads.
 
-Every file the grader writes goes through :func:`write_atomic` (a temporary
-file in the same folder, then :func:`os.replace`), so a reader never sees half
-a file and a crash leaves the previous version in place.
+The files another process may read while they are written (results, status,
+gradebooks, the sandbox's support files) go through :func:`write_atomic` (a
+temporary file in the same folder, then :func:`os.replace`), so a reader never
+sees half a file and a crash leaves the previous version in place. This is the
+grader's only atomic writer; the hidden suites, which cannot import
+``grading`` inside the sandbox, keep a small one of their own
+(``grading/hidden/suites/grader_plugin.py``).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ def _current_umask() -> int:
 _UMASK = _current_umask()
 
 
-def write_atomic(path: Path, data: str | bytes) -> Path:
+def write_atomic(path: Path, data: str | bytes, *, mode: int | None = None) -> Path:
     """Write ``data`` to ``path`` atomically; create the parent folder.
 
     Parameters
@@ -33,6 +37,9 @@ def write_atomic(path: Path, data: str | bytes) -> Path:
         Target file.
     data : str or bytes
         Content; ``str`` is written as UTF-8.
+    mode : int, optional
+        Permission bits of the file; by default those a plain ``open()``
+        gives under the process's umask.
 
     Returns
     -------
@@ -49,7 +56,7 @@ def write_atomic(path: Path, data: str | bytes) -> Path:
             handle.flush()
             os.fsync(handle.fileno())
         # mkstemp creates 0600; give the file the mode a plain open() would.
-        os.chmod(tmp, 0o666 & ~_UMASK)
+        os.chmod(tmp, 0o666 & ~_UMASK if mode is None else mode)
         os.replace(tmp, path)
     except BaseException:
         try:

@@ -165,7 +165,7 @@ def test_batch_resumes_records_failures_and_kills_the_process_group(
     with pytest.raises(batch.BatchError, match="not in the submissions: zed"):
         batch.select(subs, out, only=["zed"])
 
-    files = batch.write_gradebook(out)
+    files = batch.write_gradebook_safely(out)
     assert out / "gradebook.csv" in files
     text = (out / "gradebook.csv").read_text()
     for name in ("alice", "boom", "forker", "nowrite"):
@@ -186,7 +186,7 @@ def test_gradebook_lists_a_timed_out_student(tmp_path, fake_grader):
             "seconds": 9,
         },
     )
-    batch.write_gradebook(out)
+    batch.write_gradebook_safely(out)
     rows = list(csv.DictReader((out / "gradebook.csv").open(encoding="utf-8")))
     by_student = {row["student"]: row for row in rows}
     assert by_student["alice"]["status"] == "graded"

@@ -59,7 +59,7 @@ def test_timeouts_are_regraded_once_alone_with_doubled_limits(tmp_path, fake_gra
     todo, _ = batch.select(subs, out, retry_failed=True)
     assert [s.student for s in todo] == ["alwayslate"]
 
-    batch.write_gradebook(out)
+    batch.write_gradebook_safely(out)
     with open(out / "gradebook.csv", encoding="utf-8") as handle:
         rows = {r["student"]: r for r in csv.DictReader(handle)}
     assert rows["alwayslate"]["status"] == "timeout"

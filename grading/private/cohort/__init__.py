@@ -2,7 +2,7 @@
 
 A batch reads its submissions from a folder of clones, a roster CSV or a plan
 written by an earlier batch (:mod:`~grading.private.cohort.roster`), makes a
-working copy of each at its deadline (:mod:`~grading.private.cohort.workcopy`),
+working copy of each at its deadline (:mod:`~grading.private.cohort.clone`),
 grades each one with ``python -m grading grade`` in a child process with a
 time limit (:mod:`~grading.private.cohort.child`), and writes
 ``OUT/<student>/`` atomically (:mod:`~grading.private.cohort.single`): a
@@ -18,13 +18,14 @@ tasks of a Slurm job array.
 """
 
 from grading.private.cohort.child import grade_command, kill_running, limit_args
+from grading.private.cohort.clone import prepare_working_copy
 from grading.private.cohort.loop import (
     clean_stale,
     cpu_slots,
     run_batch,
     select,
     threads_per_job,
-    write_gradebook,
+    write_gradebook_safely,
 )
 from grading.private.cohort.roster import (
     PLAN_NAME,
@@ -46,7 +47,6 @@ from grading.private.cohort.status import (
     write_not_graded,
     write_status,
 )
-from grading.private.cohort.workcopy import prepare_working_copy
 
 __all__ = [
     "PLAN_NAME",
@@ -71,7 +71,7 @@ __all__ = [
     "read_roster",
     "run_batch",
     "select",
-    "write_gradebook",
+    "write_gradebook_safely",
     "write_not_graded",
     "write_plan",
     "write_status",

@@ -17,11 +17,8 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from grading.pipeline.options import (
-    DEFAULT_BATCH_TIMEOUT,
-    DEFAULT_LAB,
-    REGRADE_TIME_FACTOR,
-)
+from grading.pipeline.options import DEFAULT_BATCH_TIMEOUT, REGRADE_TIME_FACTOR
+from grading.pipeline.rubric import default_lab
 from grading.private.cohort import child
 from grading.private.cohort.roster import BatchError, Submission
 from grading.private.cohort.single import grade_one
@@ -176,7 +173,7 @@ def run_batch(
     out: Path,
     *,
     jobs: int = 1,
-    lab: str = DEFAULT_LAB,
+    lab: str | None = None,
     timeout: float = DEFAULT_BATCH_TIMEOUT,
     extra_args: Iterable[str] = (),
     progress: bool = True,
@@ -196,6 +193,9 @@ def run_batch(
         Submissions graded at the same time; with more than one, each
         grading's thread pools get its share of the cores
         (:func:`threads_per_job`, ``grade --threads``).
+    lab : str, optional
+        Lab id of the rubric (:func:`grading.pipeline.rubric.default_lab`
+        when None).
     extra_args : iterable of str
         Further ``grade`` options for every grading.
     progress : bool
@@ -215,6 +215,7 @@ def run_batch(
         gradings are stopped and ``KeyboardInterrupt`` propagates; finished
         students stay written.
     """
+    lab = lab or default_lab()
     extra = list(extra_args)
     child.STOPPING.clear()
     shared = _with_threads(extra, jobs)
@@ -262,11 +263,12 @@ def clean_stale(out: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def write_gradebook(out: Path) -> list[Path]:
+def write_gradebook_safely(out: Path) -> list[Path]:
     """Write ``OUT/gradebook.csv`` and ``OUT/index.html``.
 
-    The CSV is written first, so a failure of the class page still leaves
-    the gradebook; the failure is printed and the batch goes on.
+    :func:`grading.report.write_gradebook`, guarded: the CSV is written
+    first, so a failure of the class page still leaves the gradebook; the
+    failure is printed and the batch goes on.
 
     Returns
     -------

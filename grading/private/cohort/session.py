@@ -30,8 +30,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grading.pipeline.options import DEFAULT_BATCH_TIMEOUT
 from grading.private.cohort import slurm
-from grading.private.cohort.loop import clean_stale, run_batch, select, write_gradebook
+from grading.private.cohort.loop import (
+    clean_stale,
+    run_batch,
+    select,
+    write_gradebook_safely,
+)
 from grading.private.cohort.roster import (
     PLAN_NAME,
     BatchError,
@@ -65,7 +71,7 @@ class BatchRequest:
     out: Path
     lab: str
     jobs: int = 1
-    timeout: float = 1800.0
+    timeout: float = DEFAULT_BATCH_TIMEOUT
     force: bool = False
     only: list[str] = field(default_factory=list)
     retry_failed: bool = False
@@ -225,7 +231,7 @@ def run_local(request: BatchRequest, roster: Roster, tell: Say = say) -> int:
             return EXIT_INTERRUPTED
         finally:
             clean_stale(out)
-        files = write_gradebook(out)
+        files = write_gradebook_safely(out)
         _compare_class(request)
     failed = sum(o.status != "graded" for o in outcomes)
     missing = not_graded(roster, out)

@@ -18,14 +18,16 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grading.pipeline.options import DEFAULT_BATCH_TIMEOUT, DEFAULT_LAB
+from grading.pipeline.options import DEFAULT_BATCH_TIMEOUT
+from grading.pipeline.rubric import default_lab
 from grading.private.cohort import child
+from grading.private.cohort.clone import prepare_working_copy
 from grading.private.cohort.roster import BatchError, Submission
 from grading.private.cohort.status import Outcome, write_status
-from grading.private.cohort.workcopy import prepare_working_copy
 from grading.util.io import write_json
 
 
@@ -113,12 +115,24 @@ def _record(
     )
 
 
+@dataclass(frozen=True)
+class _Run:
+    """How one grading runs: lab, limits, ``grade`` options, CPUs, start time."""
+
+    lab: str
+    timeout: float
+    extra_args: list[str]
+    scale: float
+    cpus: set[int] | None
+    start: float
+
+
 def _grade_in(
     sub: Submission,
     scratch: Path,
     result_dir: Path,
     log_path: Path,
-    options: dict[str, Any],
+    run: _Run,
 ) -> tuple[str, str, str, dict[str, Any]]:
     """Make the working copy and run the grader; return (status, why, sha, results)."""
     work = scratch / "submission"
@@ -126,14 +140,12 @@ def _grade_in(
         revision = prepare_working_copy(sub, work)
     except (BatchError, OSError, subprocess.SubprocessError) as exc:
         return "error", f"could not make a working copy: {exc}", "", {}
-    extra = list(options["extra_args"])
-    extra += child.limit_args(
-        options["timeout"], options["lab"], extra, options["scale"]
-    )
-    command = child.grade_command(work, result_dir, sub.student, options["lab"], extra)
-    remaining = options["timeout"] - (time.monotonic() - options["start"])
+    extra = list(run.extra_args)
+    extra += child.limit_args(run.timeout, run.lab, extra, run.scale)
+    command = child.grade_command(work, result_dir, sub.student, run.lab, extra)
+    remaining = run.timeout - (time.monotonic() - run.start)
     status, message = child.run_grade(
-        command, log_path, result_dir, remaining, options["cpus"], options["timeout"]
+        command, log_path, result_dir, remaining, run.cpus, run.timeout
     )
     if status != "graded":
         return status, message, revision, {}
@@ -145,7 +157,7 @@ def grade_one(
     sub: Submission,
     out: Path,
     *,
-    lab: str = DEFAULT_LAB,
+    lab: str | None = None,
     timeout: float = DEFAULT_BATCH_TIMEOUT,
     extra_args: Iterable[str] = (),
     cpus: set[int] | None = None,
@@ -164,6 +176,9 @@ def grade_one(
 
     Parameters
     ----------
+    lab : str, optional
+        Lab id of the rubric (:func:`grading.pipeline.rubric.default_lab`
+        when None).
     timeout : float
         Seconds for the whole grading (already scaled for a regrade).
     extra_args : iterable of str
@@ -181,23 +196,17 @@ def grade_one(
     Outcome
     """
     start = time.monotonic()
+    lab = lab or default_lab()
     out = Path(out).resolve()
     for name in (".partial", ".work"):
         (out / name).mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f"{sub.student}-", dir=out / ".partial"))
     scratch = Path(tempfile.mkdtemp(prefix=f"{sub.student}-", dir=out / ".work"))
     result_dir, log_path = stage / "result", stage / "grade.log"
-    options = {
-        "lab": lab,
-        "timeout": float(timeout),
-        "extra_args": list(extra_args),
-        "scale": scale,
-        "cpus": cpus,
-        "start": start,
-    }
+    run = _Run(lab, float(timeout), list(extra_args), scale, cpus, start)
     try:
         status, message, revision, results = _grade_in(
-            sub, scratch, result_dir, log_path, options
+            sub, scratch, result_dir, log_path, run
         )
         if child.STOPPING.is_set():  # interrupted, not failed: the next run
             return Outcome(sub.student, "interrupted", time.monotonic() - start)

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from grading.pipeline.options import REGRADE_TIME_FACTOR
-from grading.private.cohort.loop import write_gradebook
+from grading.private.cohort.loop import write_gradebook_safely
 from grading.private.cohort.roster import (
     PLAN_NAME,
     BatchError,
@@ -82,10 +82,17 @@ def _task_command(
     ]
 
 
-def _header(out: Path, count: int, lab: str, timeout: float, opts: dict) -> list:
-    array = f"0-{count - 1}" + (
-        f"%{opts['max_parallel']}" if opts.get("max_parallel") else ""
-    )
+def _header(
+    out: Path,
+    count: int,
+    lab: str,
+    timeout: float,
+    *,
+    max_parallel: int | None,
+    partition: str | None,
+    memory_mb: int | None,
+) -> list:
+    array = f"0-{count - 1}" + (f"%{max_parallel}" if max_parallel else "")
     lines = [
         "#!/bin/bash",
         f"#SBATCH --job-name=grade-{lab}",
@@ -95,10 +102,10 @@ def _header(out: Path, count: int, lab: str, timeout: float, opts: dict) -> list
         "#SBATCH --cpus-per-task=1",
         "#SBATCH --ntasks=1",
     ]
-    if opts.get("partition"):
-        lines.append(f"#SBATCH --partition={opts['partition']}")
-    if opts.get("memory_mb"):
-        lines.append(f"#SBATCH --mem={int(opts['memory_mb'])}M")
+    if partition:
+        lines.append(f"#SBATCH --partition={partition}")
+    if memory_mb:
+        lines.append(f"#SBATCH --mem={int(memory_mb)}M")
     return lines
 
 
@@ -143,12 +150,15 @@ def job_script(
         Options of ``grade`` every task passes on.
     """
     out = Path(out).resolve()
-    opts = {
-        "max_parallel": max_parallel,
-        "partition": partition,
-        "memory_mb": memory_mb,
-    }
-    lines = _header(out, count, lab, timeout, opts)
+    lines = _header(
+        out,
+        count,
+        lab,
+        timeout,
+        max_parallel=max_parallel,
+        partition=partition,
+        memory_mb=memory_mb,
+    )
     task = _task_command(out, lab, timeout, list(grade_args or []))
     if image:
         bind = ",".join(dict.fromkeys([str(out), *(binds or [])]))
@@ -394,6 +404,6 @@ def collect(out: Path, *, progress=print) -> dict[str, Any]:
             f"collect: {counts['pending']} task(s) still queued or running; "
             "run collect again when they end"
         )
-    files = write_gradebook(out)
+    files = write_gradebook_safely(out)
     counts["files"] = [str(p) for p in files]
     return counts

@@ -7,7 +7,8 @@ import signal
 import sys
 from pathlib import Path
 
-from grading.pipeline.options import DEFAULT_BATCH_TIMEOUT, DEFAULT_LAB
+from grading.pipeline.options import DEFAULT_BATCH_TIMEOUT
+from grading.pipeline.rubric import default_lab
 
 NAME = "batch"
 #: Options batch does not know are grade's: checked, then passed to each grading.
@@ -78,7 +79,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--lab",
-        default=DEFAULT_LAB,
+        default=default_lab(),
         help="lab id of the rubric (default: %(default)s)",
     )
     parser.add_argument(

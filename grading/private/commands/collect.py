@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
 
 def similarity(out: Path) -> None:
     """Run the similarity step on the lab of the batch's plan; never raises."""
-    from grading.pipeline.options import DEFAULT_LAB
+    from grading.pipeline.rubric import default_lab
     from grading.private.cohort import PLAN_NAME
     from grading.private.similarity import default_jobs, run_for_batch
     from grading.util.io import read_json
@@ -72,7 +72,7 @@ def similarity(out: Path) -> None:
     lab = plan.get("lab") if isinstance(plan, dict) else None
     run_for_batch(
         out,
-        lab=lab if isinstance(lab, str) and lab else DEFAULT_LAB,
+        lab=lab if isinstance(lab, str) and lab else default_lab(),
         jobs=default_jobs(),
         progress=False,
     )

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from grading.pipeline.options import DEFAULT_LAB
+from grading.pipeline.rubric import default_lab
 
 NAME = "similarity"
 HELP = "compare every pair of submissions of a class (instructor only)"
@@ -55,7 +55,9 @@ def register(parser: argparse.ArgumentParser) -> None:
         help="where similarity.json goes (default: the grades folder)",
     )
     parser.add_argument(
-        "--lab", default=DEFAULT_LAB, help="lab id of the rubric (default: %(default)s)"
+        "--lab",
+        default=default_lab(),
+        help="lab id of the rubric (default: %(default)s)",
     )
     parser.add_argument(
         "--jobs",

@@ -16,10 +16,10 @@ excludes are never copied.
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 
+from grading.util.git import GitError, run_git
 from grading.util.paths import REPO_ROOT
 
 #: The private part of the grader: never in any released repository.
@@ -74,16 +74,15 @@ def ignored_by_git(source: Path, names: list[str]) -> set[str]:
     if not (source / ".git").exists() or not names:
         return set()
     try:
-        out = subprocess.run(
-            ["git", "-C", str(source), "check-ignore", "--no-index", "--stdin", "-z"],
+        out = run_git(
+            ["-C", str(source), "check-ignore", "--no-index", "--stdin", "-z"],
             input="\0".join(names) + "\0",
-            capture_output=True,
-            text=True,
             timeout=60,
+            ok_codes=(0, 1),  # 1: none of the names is ignored
         )
-    except (OSError, subprocess.SubprocessError):
+    except GitError:
         return set()
-    return {name for name in out.stdout.split("\0") if name}
+    return {name for name in out.split("\0") if name}
 
 
 def collect_files(

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from grading.pipeline.rubric import default_lab
 from grading.private.similarity import code as code_prints
 from grading.private.similarity.settings import Settings, from_rubric
 from grading.util.globs import glob_regex
@@ -191,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         default=DEFAULT_MIRROR,
         help="clone or bare mirror of the original course",
     )
-    parser.add_argument("--lab", default="l03_pruning_clustering")
+    parser.add_argument("--lab", default=default_lab())
     parser.add_argument("--out", type=Path, help="default: data/<lab>.boilerplate.json")
     args = parser.parse_args(argv)
     from grading.pipeline.rubric import load_rubric

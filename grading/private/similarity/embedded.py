@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from grading.pipeline.rubric import default_lab
 from grading.private.similarity import images as image_hashes
 from grading.private.similarity.settings import Settings, from_rubric
 from grading.private.similarity.sources import blob_id
@@ -265,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
         description="Run the reference solution on the embedded default data and "
         "store what it gives everyone (values, image hashes, model ids).",
     )
-    parser.add_argument("--lab", default="l03_pruning_clustering")
+    parser.add_argument("--lab", default=default_lab())
     parser.add_argument(
         "--runs", type=int, default=3, help="reference runs (default 3)"
     )

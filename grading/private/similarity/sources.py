@@ -13,13 +13,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from grading.util.git import GitError, run_git
+from grading.util.git import GitError, run_git, run_git_bytes
 from grading.util.globs import glob_regex
 
 #: Files looked at per submission, at most (a repository with more is cut).
@@ -90,39 +89,29 @@ class Snapshot:
 
     # -- listing ------------------------------------------------------------
 
-    def _git(self, args: list[str], **kwargs) -> subprocess.CompletedProcess:
-        from grading.util.git import SAFE_OPTIONS
-
-        return subprocess.run(
-            [
-                "git",
-                *SAFE_OPTIONS,
-                "-c",
-                f"safe.directory={self.root.resolve()}",
-                "-c",
-                "core.quotepath=off",
-                "-C",
-                str(self.root),
-                *args,
-            ],
-            capture_output=True,
+    def _git(self, args: list[str], stdin: bytes | None = None) -> bytes:
+        return run_git_bytes(
+            ["-C", str(self.root), *args],
             timeout=300,
-            check=False,
-            env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
-            **kwargs,
+            config={
+                "safe.directory": str(self.root.resolve()),
+                "core.quotepath": "off",
+            },
+            input=stdin,
         )
 
     def _list_git(self) -> None:
-        done = self._git(
-            ["ls-tree", "-r", "-l", "-z", "--full-tree", self.source.commit]
-        )
-        if done.returncode != 0:
+        try:
+            listing = self._git(
+                ["ls-tree", "-r", "-l", "-z", "--full-tree", self.source.commit]
+            )
+        except GitError as exc:
             self.problems.append(
                 f"cannot list commit {self.source.commit[:12]} of {self.root}: "
-                f"{done.stderr.decode('utf-8', 'replace').strip()[:200]}"
+                f"{(exc.stderr or str(exc))[:200]}"
             )
             return
-        for record in done.stdout.split(b"\0"):
+        for record in listing.split(b"\0"):
             meta, _, raw_path = record.partition(b"\t")
             parts = meta.decode("ascii", "replace").split()
             if len(parts) < 4 or parts[1] != "blob" or parts[0] == "120000":
@@ -179,14 +168,15 @@ class Snapshot:
 
     def _cat_file(self, blobs: list[str]) -> dict[str, bytes]:
         """Read blobs with one ``git cat-file --batch`` call."""
-        done = self._git(
-            ["cat-file", "--batch"], input="".join(f"{b}\n" for b in blobs).encode()
-        )
-        if done.returncode != 0:
+        try:
+            raw = self._git(
+                ["cat-file", "--batch"], "".join(f"{b}\n" for b in blobs).encode()
+            )
+        except GitError:
             self.problems.append("cannot read blobs with git cat-file")
             return {}
         by_blob: dict[str, bytes] = {}
-        raw, pos = done.stdout, 0
+        pos = 0
         while pos < len(raw):
             end = raw.find(b"\n", pos)
             if end < 0:
