@@ -288,5 +288,24 @@ def score(
         "max_score": float(sum(item.points for item in graded)),
         "items": items,
         "parts": parts,
-        "unassigned": [f.to_dict() for f in findings if f.item not in known],
+        "unassigned": [
+            _not_asked(f, rubric, context).to_dict()
+            for f in findings
+            if f.item not in known
+        ],
     }
+
+
+def _not_asked(finding: Finding, rubric: Rubric, context: Asked) -> Finding:
+    """An item the version does not ask: its findings go to the instructor only.
+
+    The student was never asked for it, so "missing" would be wrong advice.
+    """
+    item = rubric.item(finding.item)
+    if item is None or not item.requires:
+        return finding
+    return dataclasses.replace(
+        finding,
+        audience="instructor",
+        message=f"[{context.why_not(item.requires)}] {finding.message}",
+    )

@@ -96,3 +96,15 @@ def test_the_lab_rubric_conditions_strip_and_trainable_on_the_version():
     }
     assert rubric.item("theory_quantization").requires == "theory_quantization"
     assert rubric.max_score == 18.0
+
+
+def test_findings_of_an_item_not_asked_reach_only_the_instructor():
+    rubric = parse_rubric(RUBRIC, Path("fake.toml"))
+    missing = Finding("summary.theory", "theory", False, "No theory answer found.")
+    scored = score(rubric, [template([]), *code_findings(), missing])
+    (shown,) = [f for f in scored["unassigned"] if f["check"] == "summary.theory"]
+    assert shown["audience"] == "instructor"
+    assert shown["message"].startswith("[not counted: the README of your template")
+    asked_for = score(rubric, [template(["theory"]), *code_findings(), missing])
+    theory = by_id(asked_for)["theory"]["findings"]
+    assert [f["audience"] for f in theory] == ["student"]
