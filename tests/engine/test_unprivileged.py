@@ -33,9 +33,18 @@ def _python_for_the_user() -> str | None:
     return None
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="switching users needs root")
-@pytest.mark.skipif(not sandbox_status().available, reason=sandbox_status().reason)
-def test_isolation_holds_for_an_unprivileged_grader():
+#: Hostile cases graded again by an unprivileged grader: the escapes that
+#: root's rights made possible (remount, /proc, classmates, forged originals).
+UNPRIVILEGED_CASES = (
+    "remount_and_write",
+    "host_proc_secrets",
+    "read_classmates",
+    "forge_original",
+)
+
+
+def _user_python() -> str:
+    """An interpreter the test user can run (skip, or fail in CI, if none)."""
     python = _python_for_the_user()
     if python is None:
         # This interpreter is under a home other users cannot read (pyenv
@@ -51,10 +60,31 @@ def test_isolation_holds_for_an_unprivileged_grader():
                 pytest.fail(message)
             pytest.skip(message)
         python = str(venv_in_home(ensure_user()))
+    return python
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="switching users needs root")
+@pytest.mark.skipif(not sandbox_status().available, reason=sandbox_status().reason)
+def test_isolation_holds_for_an_unprivileged_grader():
     result = run_as_user(
-        python,
+        _user_python(),
         ["-q", "-x", "tests/engine/test_isolation.py", "tests/engine/test_sandbox.py"],
         timeout=900,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert " passed" in result.stdout
+
+
+@pytest.mark.corpus
+@pytest.mark.skipif(os.geteuid() != 0, reason="switching users needs root")
+@pytest.mark.skipif(not sandbox_status().available, reason=sandbox_status().reason)
+def test_hostile_cases_fail_for_an_unprivileged_grader():
+    """The escape cases earn nothing and leave nothing behind without root."""
+    result = run_as_user(
+        _user_python(),
+        ["-q", "-x", "-m", "corpus or not corpus", "tests/hostile/test_hostile.py"],
+        timeout=1800,
+        env={"HOSTILE_CASES": ",".join(UNPRIVILEGED_CASES)},
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert " passed" in result.stdout and " failed" not in result.stdout

@@ -105,9 +105,17 @@ def venv_in_home(entry: pwd.struct_passwd) -> Path:
 
 
 def run_as_user(
-    python: str, args: list[str], *, timeout: float = 3600, capture: bool = True
+    python: str,
+    args: list[str],
+    *,
+    timeout: float = 3600,
+    capture: bool = True,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess:
-    """Run ``python -m pytest args`` as the test user in a copy of the tree."""
+    """Run ``python -m pytest args`` as the test user in a copy of the tree.
+
+    ``env`` adds variables to the small environment the run gets.
+    """
     if os.geteuid() != 0:
         raise PermissionError("only root can switch to the test user")
     entry = ensure_user()
@@ -120,6 +128,7 @@ def run_as_user(
         "PYTHONPATH": str(tree),
         "TF_USE_LEGACY_KERAS": "1",
         "TF_CPP_MIN_LOG_LEVEL": "2",
+        **(env or {}),
     }
     command = [
         "setpriv",
