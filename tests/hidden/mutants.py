@@ -69,15 +69,13 @@ MUTANTS = {
         "item": "clustered_model",
         "subs": [("number_of_clusters=self.num_clusters,", "number_of_clusters=8,")],
         # k = 8 still passes: partial credit. clustered-2 and clustered-4
-        # hold 8 values per kernel, so nothing of those two variants counts.
+        # hold 8 values per kernel: their k is wrong, but the grader's own
+        # checks of those models prove clustering, fine-tuning and stripping
+        # (few values, kernels changed from the original, no training ops),
+        # so only the call and the number of values fail there.
         "breaks": {
             "hidden.clustered_model.cluster_call",
-            "hidden.clustered_model.trainable",
-            "hidden.clustered_model.fine_tuned",
-            "hidden.clustered_model.strip_call",
-            "artifact.clustered_model.loads",
             "artifact.clustered_model.unique_values",
-            "artifact.clustered_model.stripped",
         },
     },
     "clustering_not_stripped": {
