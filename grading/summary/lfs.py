@@ -5,8 +5,10 @@ gives it ``filter=lfs`` and ``HEAD`` holds it as an LFS pointer; a pointer
 that no pattern tracks earns half (a fresh clone would not fetch it, and the
 next ``git add`` commits the file itself). A clone may hold the pointer
 without the object (``git lfs`` not installed, or the objects not fetched).
-The grader never fetches (it writes nothing into a submission and grading
-runs without network); it checks the object where the clone has it (the
+This module never fetches (it writes nothing into a submission; a batch's
+own clone gets the objects where ``git lfs`` and the network allow, see
+:mod:`grading.private.cohort.clone`); it checks the object where the clone
+has it (the
 checked-out file, or ``.git/lfs/objects``): its sha256 and size must be the
 pointer's. The message says which was done: object checked, object absent
 (judged from the pointer), or object not matching its pointer.
@@ -146,7 +148,7 @@ def object_state(root: Path, path: Path, pointer: dict[str, str]) -> str:
 WHERE = {
     "checked": "the LFS object in this clone was checked against its pointer",
     "absent": "judged from the LFS pointer; the object is not in this clone "
-    "and the grader does not fetch",
+    "(not fetched)",
     "mismatch": "but the file in this clone does not match its LFS pointer",
 }
 

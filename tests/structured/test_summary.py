@@ -86,7 +86,7 @@ def test_lfs_pointer_plain_file_and_missing(tmp_path):
     assert onnx.score == 0.5 and onnx.code == "not_lfs"
     assert lfs.judge(tmp_path, "summaries/l03", [".tflite"]).score == 0.0
     assert lfs.parse_pointer(b"not a pointer") is None
-    assert pth.object == "absent" and "does not fetch" in pth.message
+    assert pth.object == "absent" and "not fetched" in pth.message
 
 
 def test_lfs_object_in_the_clone_is_checked_against_its_pointer(tmp_path):

@@ -5,11 +5,20 @@ scratch folder and checked out there at the deadline (the last commit before
 an ISO date-time, or the given revision); a plain folder is copied. Nothing
 from the roster reaches git as an option: sources come after ``--``, and a
 revision is checked with ``--end-of-options``.
+
+Git LFS: the checkout never runs LFS's smudge filter (``GIT_LFS_SKIP_SMUDGE``),
+so a working copy is the same whether ``git lfs`` is installed or not; the
+model files stay pointers. Then :func:`fetch_lfs_objects` fetches their
+objects into the clone's ``.git/lfs`` where ``git lfs`` and the network
+allow, so that the summary check can verify each object against its pointer
+(:mod:`grading.summary.lfs`); it never follows a repository's own
+``.lfsconfig`` (a student could point it at any server).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from pathlib import Path
 
@@ -18,13 +27,60 @@ from grading.util.git import GitError, run_git
 
 #: Longest a git command of the working copy may take, seconds.
 GIT_TIMEOUT = 600
+#: Largest total size of the LFS objects fetched for one submission, bytes,
+#: and the longest the fetch may take, seconds.
+LFS_FETCH_LIMIT, LFS_TIMEOUT = 512 * 1024 * 1024, 300.0
+#: No LFS filter runs during the checkout, and nothing prompts.
+GIT_ENV = {"GIT_LFS_SKIP_SMUDGE": "1", "GIT_TERMINAL_PROMPT": "0"}
 
 
 def _git(args: list[str], cwd: Path | None = None) -> str:
     try:
-        return run_git(args, cwd, timeout=GIT_TIMEOUT)
+        return run_git(args, cwd, env=GIT_ENV, timeout=GIT_TIMEOUT)
     except GitError as exc:
         raise BatchError(str(exc)) from exc
+
+
+def fetch_lfs_objects(dest: Path) -> str:
+    """Fetch the LFS objects of the clone's checkout, where allowed.
+
+    Parameters
+    ----------
+    dest : Path
+        A clone made by :func:`prepare_working_copy`.
+
+    Returns
+    -------
+    str
+        What was done, one line: ``no LFS files``, ``fetched N object(s)``
+        or ``not fetched: <why>`` (``git lfs`` missing, no network, a
+        repository ``.lfsconfig``, over :data:`LFS_FETCH_LIMIT`). Never
+        raises: the summary check then judges the pointers alone.
+    """
+    if (dest / ".lfsconfig").exists():
+        return "not fetched: the repository's .lfsconfig is not followed"
+    try:
+        listing = json.loads(
+            run_git(["lfs", "ls-files", "--json"], dest, env=GIT_ENV, timeout=60)
+        )
+        files = [f for f in listing.get("files") or [] if isinstance(f, dict)]
+    except (GitError, ValueError, AttributeError, TypeError) as exc:
+        return f"not fetched: {str(exc)[:200]}"
+    if not files:
+        return "no LFS files"
+    total = sum(f.get("size") for f in files if isinstance(f.get("size"), int))
+    if total > LFS_FETCH_LIMIT:
+        return (
+            f"not fetched: {total} bytes of LFS objects, over the limit of "
+            f"{LFS_FETCH_LIMIT} bytes"
+        )
+    try:
+        run_git(
+            ["lfs", "fetch", "origin", "HEAD"], dest, env=GIT_ENV, timeout=LFS_TIMEOUT
+        )
+    except GitError as exc:
+        return f"not fetched: {str(exc)[:200]}"
+    return f"fetched {len(files)} object(s)"
 
 
 def _parse_deadline(text: str) -> dt.datetime | None:
@@ -116,4 +172,5 @@ def prepare_working_copy(sub: Submission, dest: Path) -> str:
             "(an empty repository, or a wrong deadline commit)"
         ) from exc
     _git(["checkout", "--quiet", "--force", "-B", branch or "main", sha], cwd=dest)
+    fetch_lfs_objects(dest)
     return sha
