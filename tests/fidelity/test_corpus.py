@@ -6,7 +6,8 @@ its assertions. The points an instructor gives are in ``corpus.py``, written
 before the grader ran; every automatic item must be within 0.25 of them, and
 the mean over the submissions of |sum expected - sum got| at most 0.25 (the
 issue's Done-when). The module runs on one xdist worker so that the last
-test sees every grading.
+test sees every grading (``SHARED_FIXTURE_GROUPS`` of ``tests/conftest.py``:
+the ``xdist_group`` mark does nothing under pytest 9).
 ``bench/bench_fidelity.py`` prints the whole table.
 """
 
@@ -40,7 +41,6 @@ from grading.versions import version
 from grading.versions.fingerprint import module_facts
 
 NAMES = [s.name for s in SUBMISSIONS]
-pytestmark = pytest.mark.xdist_group("fidelity-l03")
 #: |sum expected - sum got| of each submission graded in this session.
 ERRORS: dict[str, float] = {}
 
